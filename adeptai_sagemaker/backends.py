@@ -1,0 +1,141 @@
+"""Backends turn a rendered prompt into a ``Completion``. SageMaker is the built-in one.
+
+A backend is deliberately small (one ``complete`` method, like simonw/llm's
+``Model.execute``): the pipeline around it does templates, caching,
+validation and re-asks the same way for every backend, so the external-API
+backends in ``external.py`` and the SageMaker path are compared like for like.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Protocol
+
+from .completion import Completion, GenerationParams, InvokeOptions
+from .errors import ConfigurationError, RegionNotAllowedError
+from .prompting import RenderedPrompt
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how one capability call is sent."""
+
+    capability: str
+    endpoint: Optional[str]
+    codec: str = "tgi"
+    options: InvokeOptions = field(default_factory=InvokeOptions)
+    connect_timeout: float = 2.0
+    read_timeout: float = 70.0
+    max_attempts: int = 3
+    stream: bool = False
+
+
+class Backend(Protocol):
+    name: str
+
+    def complete(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
+        """Run the model once; raise an ``errors.AdeptSageMakerError`` subclass on failure."""
+
+
+AttemptCallback = Callable[[str, str, int, Optional[BaseException], float], None]
+"""(capability, endpoint, attempt_no, error or None, latency_s) for every transport attempt."""
+
+
+class SageMakerBackend:
+    """boto3 ``sagemaker-runtime`` + a codec per container family."""
+
+    name = "sagemaker"
+
+    def __init__(self, settings, codecs: dict[str, type], on_attempt: Optional[AttemptCallback] = None):
+        self._settings = settings
+        self._codecs = codecs
+        self._codec_instances: dict[str, object] = {}
+        self._runtimes: dict[tuple, object] = {}
+        self._lock = threading.Lock()
+        self._on_attempt = on_attempt
+
+    def codec(self, name: str):
+        codec = self._codec_instances.get(name)
+        if codec is None:
+            if name not in self._codecs:
+                from .settings import codec_error
+
+                raise codec_error("?", name, list(self._codecs))
+            codec = self._codec_instances.setdefault(name, self._codecs[name]())
+        return codec
+
+    def _runtime(self, target: Target):
+        key = (target.connect_timeout, target.read_timeout, target.max_attempts)
+        runtime = self._runtimes.get(key)
+        if runtime is None:
+            with self._lock:
+                runtime = self._runtimes.get(key)
+                if runtime is None:
+                    from .runtime import RuntimeConfig, SageMakerRuntime
+
+                    region = self._settings.region()
+                    allowed = self._settings.allowed_regions()
+                    if allowed is not None and region not in allowed:
+                        raise RegionNotAllowedError(region, sorted(allowed))
+                    config = RuntimeConfig(
+                        region=region,
+                        endpoint_url=self._settings.sagemaker_endpoint_url,
+                        connect_timeout=target.connect_timeout,
+                        read_timeout=target.read_timeout,
+                        max_attempts=target.max_attempts,
+                        max_pool_connections=self._settings.adeptai_sagemaker_max_pool_connections,
+                    )
+                    runtime = SageMakerRuntime(config)
+                    self._runtimes[key] = runtime
+        return runtime
+
+    def _attempt_callback(self, capability: str):
+        if self._on_attempt is None:
+            return None
+        on_attempt = self._on_attempt
+        return lambda endpoint, attempt, error, latency: on_attempt(capability, endpoint, attempt, error, latency)
+
+    def complete(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
+        if not target.endpoint:
+            raise ConfigurationError(f"no endpoint configured for {target.capability}")
+        codec = self.codec(target.codec)
+        runtime = self._runtime(target)
+        options = target.options
+        default_attrs = getattr(codec, "default_custom_attributes", None)
+        if default_attrs and not options.custom_attributes:
+            options = InvokeOptions(**{**options.__dict__, "custom_attributes": default_attrs})
+        body = codec.encode(prompt, params, stream=target.stream)
+        started = time.perf_counter()
+        callback = self._attempt_callback(target.capability)
+        if target.stream:
+            decoder = codec.stream_decoder(prompt)
+            first: Optional[float] = None
+            for part in runtime.invoke_stream(target.endpoint, body, content_type=codec.content_type,
+                                              accept=codec.accept, options=options, on_attempt=callback):
+                if first is None:
+                    first = time.perf_counter() - started
+                decoder.feed(part)
+            completion = decoder.finish()
+            completion.time_to_first_token_s = first
+        else:
+            result = runtime.invoke(target.endpoint, body, content_type=codec.content_type, accept=codec.accept,
+                                    options=options, on_attempt=callback)
+            completion = codec.decode(result.body, prompt)
+            completion.variant = result.invoked_variant
+            completion.attempts = result.attempts
+            completion.model_version = _model_version(result.custom_attributes)
+        completion.latency_s = time.perf_counter() - started
+        return completion
+
+
+def _model_version(custom_attributes: Optional[str]) -> Optional[str]:
+    """Containers may report ``model_version=...`` in their custom attributes header."""
+    if not custom_attributes:
+        return None
+    for part in custom_attributes.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "model_version" and value:
+            return value[:200]
+    return None

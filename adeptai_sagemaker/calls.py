@@ -1,0 +1,122 @@
+"""What travels with one capability call, and what observers are told about it.
+
+Observer records carry names, numbers, hashes and reasons only: never the
+input text, the prompt or the completion (privacy by construction).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Optional
+
+Route = Literal["legacy", "sagemaker", "shadow"]
+
+
+@dataclass
+class LegacyAnswer:
+    """A result produced by the monolith's original code, already in the caller's shape."""
+
+    value: Any
+
+
+@dataclass
+class CallContext:
+    """Mutable state of one capability call, shared by the hook implementations.
+
+    The rollout plugin decides ``route``; the SageMaker plugin records what it
+    did (``backend``, ``fallback_reason``, endpoint details); the legacy plugin
+    calls ``legacy`` when nothing before it answered.
+    """
+
+    capability: str
+    input_hash: str
+    bucket_key: str
+    legacy: Optional[Callable[[], Any]] = None
+    to_legacy: Optional[Callable[[Any], Any]] = None  # maps a validated output to the caller's shape (shadow compare)
+    route: Route = "sagemaker"
+    mode: str = "on"
+    bucket: Optional[int] = None
+    backend: Optional[str] = None
+    endpoint: Optional[str] = None
+    variant: Optional[str] = None
+    model_version: Optional[str] = None
+    template_version: Optional[str] = None
+    cache_hit: bool = False
+    attempts: int = 0
+    reasks: int = 0
+    fallback_reason: Optional[str] = None
+    error_code: Optional[str] = None
+    input_tokens: Optional[int] = None
+    output_tokens: Optional[int] = None
+    error: Optional[BaseException] = None
+    shadow_future: Optional[Future] = None
+    legacy_result: "Future[Any]" = field(default_factory=Future)
+    call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started: float = field(default_factory=time.perf_counter)
+    started_wall: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """The outcome of one capability call, as observers see it."""
+
+    call_id: str
+    capability: str
+    mode: str
+    route: str
+    backend: Optional[str]  # "sagemaker", "legacy", a plugin backend's name, or None when nothing answered
+    outcome: Literal["success", "fallback", "error"]
+    latency_s: float
+    timestamp: float
+    input_hash: str
+    endpoint: Optional[str] = None
+    variant: Optional[str] = None
+    model_version: Optional[str] = None
+    template_version: Optional[str] = None
+    cache_hit: bool = False
+    attempts: int = 0
+    reasks: int = 0
+    fallback_reason: Optional[str] = None
+    error_code: Optional[str] = None
+    input_tokens: Optional[int] = None
+    output_tokens: Optional[int] = None
+    bucket: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class InvocationRecord:
+    """One transport attempt against an endpoint (retries are separate records)."""
+
+    capability: str
+    endpoint: str
+    attempt: int
+    latency_s: float
+    ok: bool
+    error_code: Optional[str] = None
+    time_to_first_token_s: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class ShadowComparison:
+    """How a shadow SageMaker answer compared with the legacy answer the user got."""
+
+    capability: str
+    call_id: str
+    agreement: Optional[float]  # 0..1, None when the shadow call failed
+    sagemaker_ok: bool
+    latency_s: float
+    reason: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class CircuitEvent:
+    endpoint: str
+    state: Literal["closed", "open", "half_open"]
+    reason: Optional[str] = None
+
+
+def now() -> float:
+    return time.perf_counter()

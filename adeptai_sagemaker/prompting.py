@@ -1,0 +1,166 @@
+"""Render capability prompts from versioned Jinja templates, safely.
+
+Why this module is strict:
+- Resumes and job descriptions are untrusted. They reach a template only as
+  variables, inside a sandboxed environment with ``StrictUndefined``; Jinja
+  never parses user text, so ``{{ 7*7 }}`` in a resume stays literal text.
+- Each piece of user text is wrapped in a delimited data block by the
+  ``data()`` template function. Delimiter look-alikes inside the text are
+  neutralised so a candidate cannot close the block and smuggle instructions.
+  The same block format lets the reference model (and tests) read the inputs
+  back out of the rendered prompt, exactly as a production endpoint sees it.
+- Oversized text is cut to a character budget with a visible marker, so a
+  10 MB resume never becomes a 6 MB payload error.
+
+Block format (stable; the reference model parses it)::
+
+    ### TASK: job_parser
+    ...instructions...
+    <<<DATA job_description>>>
+    the text
+    <<<END job_description>>>
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Mapping
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+USER_SPLIT = "<<<USER>>>"
+BASE_TEMPLATE = "_base.j2"
+TASK_HEADER = "### TASK: "
+_OPEN = "<<<DATA {name}>>>"
+_CLOSE = "<<<END {name}>>>"
+_BLOCK_RE = re.compile(r"<<<DATA (\w+)>>>\n(.*?)\n<<<END \1>>>", re.DOTALL)
+_TASK_RE = re.compile(r"^### TASK: (\w+)", re.MULTILINE)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+DEFAULT_INPUT_BUDGET = 24_000
+TRUNCATION_MARKER = "\n[... truncated {n} characters ...]"
+
+
+def clean_text(value: Any) -> str:
+    """Make arbitrary input safe to put in a prompt and to encode as UTF-8.
+
+    Bytes are decoded leniently, lone surrogates and invalid sequences become
+    U+FFFD, control characters (other than newline/tab) are dropped, and
+    delimiter look-alikes are neutralised.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        text = bytes(value).decode("utf-8", errors="replace")
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    text = text.encode("utf-8", errors="replace").decode("utf-8")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL_RE.sub("", text)
+    text = unicodedata.normalize("NFC", text)
+    return text.replace("<<<", "< < <").replace(">>>", "> > >")
+
+
+def truncate(text: str, budget: int) -> str:
+    if len(text) <= budget:
+        return text
+    return text[:budget] + TRUNCATION_MARKER.format(n=len(text) - budget)
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """A prompt ready for a codec: system and user parts, and where it came from."""
+
+    task: str
+    system: str
+    user: str
+    template: str
+    template_version: str
+    template_hash: str
+
+    @property
+    def text(self) -> str:
+        """System and user parts as one text, for completion-style containers."""
+        return f"{self.system}\n\n{self.user}" if self.system else self.user
+
+    def with_feedback(self, feedback: str) -> "RenderedPrompt":
+        """The same prompt plus a correction note (used when re-asking)."""
+        note = f"\n\nYour previous answer was rejected: {clean_text(feedback)[:1500]}\nReply again with only the corrected JSON object."
+        return RenderedPrompt(self.task, self.system, self.user + note, self.template,
+                              self.template_version, self.template_hash)
+
+
+@dataclass(frozen=True)
+class ParsedPrompt:
+    task: str | None
+    blocks: dict[str, str]
+
+
+def parse_prompt(text: str) -> ParsedPrompt:
+    """Read the task name and data blocks back out of a rendered prompt."""
+    first_block = text.find("<<<DATA ")
+    head = text if first_block < 0 else text[:first_block]
+    task = _TASK_RE.search(head)
+    return ParsedPrompt(task.group(1) if task else None, {m.group(1): m.group(2) for m in _BLOCK_RE.finditer(text)})
+
+
+def _make_data_fn(budget: int):
+    def data(name: str, value: Any, limit: int | None = None) -> str:
+        if not re.fullmatch(r"\w+", name):
+            raise ValueError(f"invalid data block name {name!r}")
+        body = truncate(clean_text(value), limit or budget)
+        return f"{_OPEN.format(name=name)}\n{body}\n{_CLOSE.format(name=name)}"
+
+    return data
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> ImmutableSandboxedEnvironment:
+    root = resources.files("adeptai_sagemaker.prompts")
+    env = ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(str(root)),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["tojson_compact"] = lambda v: json.dumps(v, separators=(",", ":"), sort_keys=True)
+    return env
+
+
+@functools.lru_cache(maxsize=64)
+def template_identity(template: str) -> tuple[str, str]:
+    """(version, sha256[:12]) of a template file such as ``job_parser/v1.j2``."""
+    env = _environment()
+    digest = hashlib.sha256()
+    for name in (BASE_TEMPLATE, template):  # every template extends the base
+        digest.update(env.loader.get_source(env, name)[0].encode())
+    version = template.rsplit("/", 1)[-1].removesuffix(".j2")
+    return version, digest.hexdigest()[:12]
+
+
+def render(task: str, template: str, variables: Mapping[str, Any], *, input_budget: int = DEFAULT_INPUT_BUDGET,
+           output_schema: Mapping[str, Any] | None = None) -> RenderedPrompt:
+    """Render ``template`` for ``task``; user values only ever travel as variables."""
+    env = _environment()
+    tmpl = env.get_template(template)
+    text = tmpl.render(
+        dict(variables),
+        task=task,
+        data=_make_data_fn(input_budget),
+        output_schema=json.dumps(output_schema or {}, separators=(",", ":"), sort_keys=True),
+    )
+    system, sep, user = text.partition(USER_SPLIT)
+    if not sep:
+        system, user = "", text
+    version, digest = template_identity(template)
+    return RenderedPrompt(task, system.strip(), user.strip(), template, version, digest)

@@ -1,0 +1,342 @@
+"""Input and output models of the eight capabilities.
+
+These models are the contract between the monolith's adapters, the prompt
+templates and whatever model answers (a SageMaker endpoint, an external API,
+the reference model). Outputs are strict on purpose: scores have ranges, enums
+are closed, lists and strings are bounded, so a model that drifts is caught by
+validation (and re-asked) instead of leaking nonsense into a hiring decision.
+Field names of ``JobParserOutput`` follow ``shared/data/README.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+SCHEMA_VERSION = "1"
+
+#: Bounds on model-produced text; generous for real output, small enough that
+#: a runaway generation cannot blow up memory or downstream storage.
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+TermList = Annotated[list[ShortText], Field(default_factory=list, max_length=60)]
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+Unit = Annotated[float, Field(ge=0.0, le=1.0), AfterValidator(_finite)]
+"""A score on the 0..1 scale (behavioural scores, confidence)."""
+Percent = Annotated[float, Field(ge=0.0, le=100.0), AfterValidator(_finite)]
+"""A score on the 0..100 scale (match and explanation scores, as the monolith uses)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class CapabilityOutput(_Model):
+    """Base of every output: says which model produced it."""
+
+    provenance: Optional[str] = Field(
+        default=None,
+        max_length=200,
+        description="Which model produced this answer, as the model reports it "
+        "(the reference model always says so).",
+    )
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for item in items:
+        key = item.lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+# --------------------------------------------------------------------------- query_enhancer
+
+
+class QueryEnhancerInput(_Model):
+    query: str = Field(max_length=2000)
+    context: Optional[str] = Field(default=None, max_length=4000)
+
+
+class QueryEntities(_Model):
+    skills: TermList
+    location: Optional[ShortText] = None
+    min_years: Optional[int] = Field(default=None, ge=0, le=60)
+    title: Optional[ShortText] = None
+
+
+class QueryEnhancerOutput(CapabilityOutput):
+    intent: Literal["skill_search", "role_search", "experience_search", "location_search", "general_search"]
+    synonyms: TermList
+    related_skills: TermList
+    job_variations: TermList
+    industry_terms: TermList
+    expanded_terms: TermList
+    disambiguation: dict[ShortText, ShortText] = Field(
+        default_factory=dict, description="ambiguous term -> the sense chosen, e.g. 'go' -> 'Go (programming language)'"
+    )
+    entities: QueryEntities = Field(default_factory=QueryEntities)
+    language: Optional[Annotated[str, StringConstraints(max_length=12)]] = None
+
+    @field_validator("synonyms", "related_skills", "job_variations", "industry_terms", "expanded_terms")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return _dedupe(value)
+
+
+# --------------------------------------------------------------------------- behavioral_analyzer
+
+
+class BehavioralInput(_Model):
+    resume_text: str
+    job_description: str = ""
+    target_role: Optional[str] = Field(default=None, max_length=300)
+    career_history: Optional[list[dict[str, Any]] | str] = None
+
+
+DomainName = Literal["general", "healthcare", "research", "tech", "finance", "legal"]
+
+
+class BehavioralOutput(CapabilityOutput):
+    overall_score: Unit
+    leadership_score: Unit
+    collaboration_score: Unit
+    innovation_score: Unit
+    adaptability_score: Unit
+    stability_score: Unit
+    growth_potential: Unit
+    emotional_intelligence: Unit
+    stress_resilience: Unit
+    communication_effectiveness: Unit
+    technical_depth: Unit
+    learning_agility: Unit
+    problem_solving_ability: Unit
+    cultural_alignment: Unit
+    technical_fit: Unit
+    cultural_fit: Unit
+    confidence: Unit
+    data_completeness: Unit
+    work_style_preferences: TermList
+    strengths: TermList
+    development_areas: TermList
+    behavioral_patterns: TermList
+    risk_factors: TermList
+    detected_domain: DomainName = "general"
+    current_level: Optional[ShortText] = None
+    reasoning: LongText
+
+
+# --------------------------------------------------------------------------- market_intelligence
+
+
+class MarketIntelligenceInput(_Model):
+    """A market question as the monolith's MarketIntelligenceLLM asks it.
+
+    ``prompt``/``system_prompt`` are the caller's own text (treated as data);
+    ``market_data`` is the structured context when the caller has it.
+    """
+
+    prompt: str = Field(max_length=200_000)
+    system_prompt: str = Field(default="", max_length=20_000)
+    market_data: Optional[dict[str, Any]] = None
+    focus_area: Optional[str] = Field(default=None, max_length=200)
+
+
+class TalentAvailability(_Model):
+    active_candidates: Optional[int] = Field(default=None, ge=0)
+    passive_candidates: Optional[int] = Field(default=None, ge=0)
+    geographic_distribution: dict[ShortText, float] = Field(default_factory=dict)
+    mobility_likelihood: Optional[Unit] = None
+    confidence_score: Unit = 0.5
+
+
+class CompensationTrends(_Model):
+    salary_trends: dict[ShortText, Any] = Field(default_factory=dict)
+    overall_inflation: Optional[float] = Field(default=None, ge=-1.0, le=1.0)
+    market_competitiveness: Optional[Unit] = None
+    confidence_score: Unit = 0.5
+
+
+class SkillEvolution(_Model):
+    emerging_skills: TermList
+    declining_skills: TermList
+    confidence_score: Unit = 0.5
+
+
+class BehavioralInsights(_Model):
+    job_switch_probability: Optional[Unit] = None
+    salary_expectations: Optional[ShortText] = None
+    remote_preference: Optional[Unit] = None
+    confidence: Unit = 0.5
+
+
+class MarketIntelligenceOutput(CapabilityOutput):
+    analysis_type: Literal["market", "behavior", "screening", "general"]
+    summary: LongText
+    insights: TermList
+    recommendations: TermList
+    talent_availability: Optional[TalentAvailability] = None
+    compensation_trends: Optional[CompensationTrends] = None
+    skill_evolution: Optional[SkillEvolution] = None
+    behavioral_insights: Optional[BehavioralInsights] = None
+    screening: Optional[dict[ShortText, Any]] = Field(
+        default=None, description="For candidate screening prompts: decision, score (0..1), reasons."
+    )
+    confidence: Unit
+
+
+# --------------------------------------------------------------------------- job_parser
+
+
+class JobParserInput(_Model):
+    job_description: str
+
+
+class SalaryRange(_Model):
+    min: Optional[float] = Field(default=None, ge=0, le=10_000_000)
+    max: Optional[float] = Field(default=None, ge=0, le=10_000_000)
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3, to_upper=True)] = "USD"
+    period: Literal["year", "hour", "month", "week", "day"] = "year"
+
+    @field_validator("max")
+    @classmethod
+    def _max_not_below_min(cls, value: Optional[float], info) -> Optional[float]:
+        low = info.data.get("min")
+        if value is not None and low is not None and value < low:
+            raise ValueError("salary max is below min")
+        return value
+
+
+class JobParserOutput(CapabilityOutput):
+    title: Optional[ShortText] = None
+    mandatory_skills: TermList
+    preferred_skills: TermList
+    years_experience: Optional[int] = Field(default=None, ge=0, le=60)
+    education_level: Optional[Literal["none", "high_school", "associate", "bachelor", "master", "phd"]] = None
+    location: Optional[ShortText] = None
+    work_mode: Optional[Literal["onsite", "hybrid", "remote"]] = None
+    salary_range: Optional[SalaryRange] = None
+    seniority_level: Optional[
+        Literal["intern", "entry", "junior", "mid", "senior", "lead", "principal", "executive"]
+    ] = None
+    employment_type: Optional[Literal["full_time", "part_time", "contract", "internship"]] = None
+
+    @field_validator("mandatory_skills", "preferred_skills")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return _dedupe(value)
+
+
+# --------------------------------------------------------------------------- explanation_generator
+
+
+class ExplanationInput(_Model):
+    candidate_profile: dict[str, Any]
+    job_query: str = Field(min_length=1)
+    match_scores: dict[str, float]
+    ranking_position: int = Field(ge=1)
+
+
+class FeatureContributionModel(_Model):
+    feature_name: ShortText
+    contribution: float = Field(ge=-1.0, le=1.0)
+    percentage: float = Field(ge=-100.0, le=100.0)
+    direction: Literal["positive", "negative", "neutral"]
+    explanation: LongText
+
+
+class ExplanationOutput(CapabilityOutput):
+    overall_score: Percent
+    decision_summary: LongText
+    reasoning: LongText
+    recommendation: Literal["Strongly recommend", "Recommend", "Consider", "Not recommended"]
+    confidence_level: Literal["Very High", "High", "Moderate", "Low"]
+    feature_contributions: list[FeatureContributionModel] = Field(default_factory=list, max_length=20)
+    top_positive_factors: TermList
+    top_negative_factors: TermList
+    strength_areas: TermList
+    risk_factors: TermList
+
+
+# --------------------------------------------------------------------------- resume_summarizer
+
+
+class ResumeSummarizerInput(_Model):
+    resume_text: str
+    job_description: Optional[str] = None
+    max_words: int = Field(default=80, ge=20, le=400)
+
+
+class HighlightedSkill(_Model):
+    skill: ShortText
+    relevance: Literal["high", "medium", "low"] = "medium"
+    evidence: Optional[Annotated[str, StringConstraints(max_length=300)]] = None
+
+
+class ResumeSummarizerOutput(CapabilityOutput):
+    summary: LongText
+    headline: Optional[ShortText] = None
+    years_experience: Optional[int] = Field(default=None, ge=0, le=60)
+    seniority_level: Optional[
+        Literal["intern", "entry", "junior", "mid", "senior", "lead", "principal", "executive"]
+    ] = None
+    highlighted_skills: list[HighlightedSkill] = Field(default_factory=list, max_length=40)
+    matched_skills: TermList
+    missing_skills: TermList
+
+
+# --------------------------------------------------------------------------- question_generator
+
+QuestionType = Literal["role", "behavioral", "technical", "cultural_fit", "gap_follow_up"]
+
+
+class QuestionGeneratorInput(_Model):
+    job_description: str
+    resume_text: Optional[str] = None
+    question_types: list[QuestionType] = Field(
+        default_factory=lambda: ["role", "behavioral", "technical", "cultural_fit", "gap_follow_up"]
+    )
+    num_questions: int = Field(default=8, ge=1, le=30)
+
+
+class InterviewQuestion(_Model):
+    question: LongText
+    type: QuestionType
+    rationale: Optional[LongText] = None
+    skill: Optional[ShortText] = None
+
+
+class QuestionGeneratorOutput(CapabilityOutput):
+    questions: list[InterviewQuestion] = Field(min_length=1, max_length=30)
+
+
+# --------------------------------------------------------------------------- candidate_matcher
+
+
+class CandidateMatcherInput(_Model):
+    job_description: str
+    resume_text: str
+
+
+class CandidateMatcherOutput(CapabilityOutput):
+    overall_score: Percent
+    skill_match: Percent
+    experience_match: Percent
+    education_match: Percent
+    location_match: Percent
+    matched_skills: TermList
+    missing_skills: TermList
+    recommendation: Literal["strong_match", "match", "weak_match", "no_match"]
+    reasoning: LongText

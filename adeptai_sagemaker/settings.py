@@ -1,0 +1,249 @@
+"""Settings: env vars and ``.env``, validated once, with errors that name the variable.
+
+Names follow the SageMaker integration guide (``SAGEMAKER_LLM_ENABLED``,
+``SAGEMAKER_LLM_FALLBACK``, ``USE_SAGEMAKER_LLM``, ``AWS_REGION`` and one
+``SAGEMAKER_<STEM>_ENDPOINT`` per capability) and also honour the names the
+monolith already uses. Precedence, highest first:
+
+- master switch: ``USE_SAGEMAKER_LLM`` > ``USE_SAGEMAKER`` (monolith) > off
+- region: ``SAGEMAKER_REGION`` (monolith) > ``AWS_REGION`` > ``AWS_DEFAULT_REGION``;
+  never a silent default: a missing region is a ``ConfigurationError``
+- query-enhancer endpoint: ``SAGEMAKER_QUERY_ENHANCER_ENDPOINT`` > ``SAGEMAKER_LLM_ENHANCER_ENDPOINT`` (monolith)
+- a capability's mode: ``SAGEMAKER_<STEM>_MODE`` > master switch (``on``/``off``);
+  ``SAGEMAKER_LLM_ENABLED=false`` (the kill switch) overrides everything to ``off``.
+
+Per capability, under the prefix ``SAGEMAKER_<STEM>_`` (stems in ``tasks.py``):
+``ENDPOINT, MODE, CODEC, INFERENCE_COMPONENT, CUSTOM_ATTRIBUTES, TARGET_VARIANT,
+TARGET_MODEL, CONNECT_TIMEOUT, READ_TIMEOUT, MAX_ATTEMPTS, MAX_TOKENS,
+TEMPERATURE, CACHE, CACHE_TTL, MAX_REASKS, INPUT_BUDGET, GRAMMAR``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigurationError
+from .tasks import BUILTIN_TASKS, CAPABILITIES, PII_CAPABILITIES
+
+MODE_HELP = "off | shadow | canary:N (N = 0..100) | on"
+_MODE_RE = re.compile(r"^(off|shadow|on|canary:(\d{1,3}))$")
+STEMS: dict[str, str] = {t.name: t.env_stem for t in BUILTIN_TASKS}
+PII_CACHE_TTL_CAP_S = 24 * 3600
+"""Retention cap for cached answers of PII-bearing capabilities (when their cache is turned on)."""
+
+
+@dataclass(frozen=True)
+class Mode:
+    """A parsed rollout mode: ``kind`` is off/shadow/canary/on; ``percent`` matters for canary."""
+
+    kind: Literal["off", "shadow", "canary", "on"]
+    percent: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> "Mode":
+        match = _MODE_RE.match(text.strip().lower())
+        if not match or (match.group(2) is not None and int(match.group(2)) > 100):
+            raise ValueError(f"{text!r} is not a rollout mode; allowed: {MODE_HELP}")
+        if match.group(2) is not None:
+            return cls("canary", int(match.group(2)))
+        return cls(match.group(1))  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return f"canary:{self.percent}" if self.kind == "canary" else self.kind
+
+
+def _validate_mode(value: Optional[str]) -> Optional[str]:
+    return None if value in (None, "") else str(Mode.parse(value))
+
+
+class CapabilitySettings(BaseSettings):
+    """One capability's endpoint and call options (env prefix ``SAGEMAKER_<STEM>_``)."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_file_encoding="utf-8")
+
+    endpoint: Optional[str] = None
+    mode: Optional[str] = None
+    codec: str = "tgi"
+    inference_component: Optional[str] = None
+    custom_attributes: Optional[str] = Field(default=None, max_length=1024)
+    target_variant: Optional[str] = None
+    target_model: Optional[str] = None
+    connect_timeout: float = Field(default=2.0, gt=0, le=60)
+    read_timeout: float = Field(default=70.0, gt=0, le=3600)
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    max_tokens: Optional[int] = Field(default=None, ge=1, le=32_768)
+    temperature: Optional[float] = Field(default=None, ge=0.0, le=2.0)
+    cache: Optional[bool] = None
+    cache_ttl: int = Field(default=3600, ge=0, le=30 * 24 * 3600)
+    max_reasks: int = Field(default=1, ge=0, le=5)
+    input_budget: int = Field(default=24_000, ge=500, le=2_000_000)
+    grammar: bool = False
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, value: Optional[str]) -> Optional[str]:
+        return _validate_mode(value)
+
+    @field_validator("custom_attributes")
+    @classmethod
+    def _ascii_attributes(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not all(32 < ord(c) < 127 or c == " " for c in value):
+            raise ValueError("must be visible US-ASCII characters")
+        return value
+
+
+class Settings(BaseSettings):
+    """Global switches and shared resources; per-capability settings live in ``capabilities``."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_file_encoding="utf-8")
+
+    sagemaker_llm_enabled: bool = True
+    sagemaker_llm_fallback: bool = True
+    use_sagemaker_llm: Optional[bool] = None
+    use_sagemaker: Optional[bool] = None
+    sagemaker_region: Optional[str] = None
+    aws_region: Optional[str] = None
+    aws_default_region: Optional[str] = None
+    sagemaker_endpoint_url: Optional[str] = None
+    sagemaker_llm_enhancer_endpoint: Optional[str] = None
+    sagemaker_allowed_regions: Optional[str] = None
+    adeptai_sagemaker_plugins: Optional[str] = None
+    adeptai_sagemaker_cache_dir: Optional[Path] = None
+    adeptai_sagemaker_cache_size_mb: int = Field(default=512, ge=1, le=1_000_000)
+    adeptai_sagemaker_cache_key: Optional[str] = None
+    adeptai_sagemaker_shadow_concurrency: int = Field(default=4, ge=1, le=256)
+    adeptai_sagemaker_shadow_queue: int = Field(default=64, ge=1, le=100_000)
+    adeptai_sagemaker_breaker_failures: int = Field(default=5, ge=1, le=1000)
+    adeptai_sagemaker_breaker_failure_rate: float = Field(default=0.5, gt=0, le=1)
+    adeptai_sagemaker_breaker_window: int = Field(default=20, ge=2, le=10_000)
+    adeptai_sagemaker_breaker_cooldown_s: float = Field(default=30.0, gt=0, le=3600)
+    adeptai_sagemaker_max_pool_connections: int = Field(default=32, ge=1, le=1024)
+    adeptai_sagemaker_audit_log: Optional[Path] = None
+
+    capabilities: dict[str, CapabilitySettings] = Field(default_factory=dict)
+
+    # ------------------------------------------------------------------ derived views
+
+    def capability(self, name: str) -> CapabilitySettings:
+        """The settings of ``name``; a capability never configured gets the defaults."""
+        return self.capabilities.get(name) or CapabilitySettings.model_construct(**_defaults())
+
+    @property
+    def master_on(self) -> bool:
+        if self.use_sagemaker_llm is not None:
+            return self.use_sagemaker_llm
+        return bool(self.use_sagemaker)
+
+    def mode(self, name: str) -> Mode:
+        """The effective rollout mode of a capability, kill switch applied."""
+        if not self.sagemaker_llm_enabled:
+            return Mode("off")
+        explicit = self.capability(name).mode
+        if explicit:
+            return Mode.parse(explicit)
+        return Mode("on") if self.master_on else Mode("off")
+
+    def endpoint(self, name: str) -> Optional[str]:
+        own = self.capability(name).endpoint
+        if own:
+            return own
+        if name == "query_enhancer":
+            return self.sagemaker_llm_enhancer_endpoint
+        return None
+
+    def region(self) -> str:
+        region = self.sagemaker_region or self.aws_region or self.aws_default_region
+        if not region:
+            raise ConfigurationError(
+                "AWS region is not set: set AWS_REGION (or SAGEMAKER_REGION) to the region of your SageMaker endpoints"
+            )
+        return region
+
+    def allowed_regions(self) -> Optional[frozenset[str]]:
+        if not self.sagemaker_allowed_regions:
+            return None
+        return frozenset(r.strip() for r in self.sagemaker_allowed_regions.split(",") if r.strip())
+
+    def cache_enabled(self, name: str) -> bool:
+        own = self.capability(name).cache
+        return (name not in PII_CAPABILITIES) if own is None else own
+
+    def cache_ttl(self, name: str) -> int:
+        ttl = self.capability(name).cache_ttl
+        return min(ttl, PII_CACHE_TTL_CAP_S) if name in PII_CAPABILITIES else ttl
+
+    def cache_dir(self) -> Path:
+        if self.adeptai_sagemaker_cache_dir:
+            return Path(self.adeptai_sagemaker_cache_dir)
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        return Path(base) / "adeptai-sagemaker"
+
+    def plugin_allow_list(self) -> Optional[frozenset[str]]:
+        """None = load every installed plugin; an empty set = load none."""
+        if self.adeptai_sagemaker_plugins is None:
+            return None
+        return frozenset(p.strip() for p in self.adeptai_sagemaker_plugins.split(",") if p.strip())
+
+
+def _defaults() -> dict[str, Any]:
+    return {name: f.default for name, f in CapabilitySettings.model_fields.items()}
+
+
+def _env_name(loc: tuple, prefix: str = "") -> str:
+    field = str(loc[0]) if loc else "?"
+    return f"{prefix}{field}".upper()
+
+
+def _raise_named(exc: ValidationError, prefix: str = "") -> None:
+    problems = []
+    for err in exc.errors():
+        name = _env_name(err.get("loc", ()), prefix)
+        msg = err.get("msg", "invalid value")
+        if name.endswith("_MODE"):
+            msg = f"{msg} (allowed: {MODE_HELP})"
+        problems.append(f"{name}: {msg}")
+    raise ConfigurationError("invalid setting " + "; ".join(problems)) from None
+
+
+def load_settings(env_file: str | os.PathLike | None = ".env", **overrides: Any) -> Settings:
+    """Read the global and every capability's settings from env vars and ``env_file``.
+
+    ``overrides`` set global fields directly (tests, ``install()``); a
+    ``capabilities`` override maps names to dicts or ``CapabilitySettings``.
+    """
+    cap_overrides = overrides.pop("capabilities", {}) or {}
+    unknown = set(cap_overrides) - set(CAPABILITIES)
+    if unknown:
+        raise ConfigurationError(f"unknown capability {sorted(unknown)}; known: {', '.join(CAPABILITIES)}")
+    try:
+        settings = Settings(_env_file=env_file, **overrides)
+    except ValidationError as exc:
+        _raise_named(exc)
+    caps: dict[str, CapabilitySettings] = {}
+    for name in CAPABILITIES:
+        prefix = f"SAGEMAKER_{STEMS[name]}_"
+        given = cap_overrides.get(name)
+        try:
+            if isinstance(given, CapabilitySettings):
+                caps[name] = given
+            else:
+                caps[name] = CapabilitySettings(_env_prefix=prefix, _env_file=env_file, **(given or {}))
+        except ValidationError as exc:
+            _raise_named(exc, prefix)
+    settings.capabilities = caps
+    return settings
+
+
+def codec_error(capability: str, codec: str, known: list[str]) -> ConfigurationError:
+    """The error for a codec name no plugin registered (checked where codecs are known)."""
+    return ConfigurationError(
+        f"invalid setting SAGEMAKER_{STEMS.get(capability, capability.upper())}_CODEC: {codec!r}; "
+        f"allowed: {', '.join(sorted(known))}"
+    )

@@ -1,0 +1,236 @@
+"""The hook chain: rollout -> SageMaker -> legacy, fallback, shadow, cache, re-ask, breaker, plugins."""
+
+import json
+import sys
+import threading
+import time
+
+import pytest
+
+from adeptai_sagemaker.calls import LegacyAnswer
+from adeptai_sagemaker.completion import Completion, TokenUsage
+from adeptai_sagemaker.errors import (
+    CircuitOpenError,
+    InputValidationError,
+    InvalidOutputError,
+    NoAnswerError,
+    ServiceUnavailableError,
+)
+from adeptai_sagemaker.framework import Framework
+from adeptai_sagemaker.hookspecs import hookimpl
+from adeptai_sagemaker.settings import load_settings
+
+JOB = {"title": "Engineer", "mandatory_skills": ["Python"], "preferred_skills": [], "years_experience": 3}
+
+
+class ScriptedBackend:
+    """Stands in for the SageMaker backend: answers from a script, counts calls."""
+
+    name = "sagemaker"
+
+    def __init__(self, *replies, delay=0.0):
+        self.replies = list(replies)
+        self.calls = 0
+        self.prompts = []
+        self.delay = delay
+        self.lock = threading.Lock()
+
+    def complete(self, prompt, params, target):
+        with self.lock:
+            self.calls += 1
+            self.prompts.append(prompt)
+            reply = self.replies[min(self.calls - 1, len(self.replies) - 1)]
+        if self.delay:
+            time.sleep(self.delay)
+        if isinstance(reply, BaseException):
+            raise reply
+        return Completion(text=reply, usage=TokenUsage(10, 5), variant="AllTraffic", model_version="m/1")
+
+
+class Recorder:
+    def __init__(self):
+        self.calls, self.shadows, self.circuits = [], [], []
+
+    @hookimpl
+    def on_call_finished(self, record):
+        self.calls.append(record)
+
+    @hookimpl
+    def on_shadow_result(self, comparison):
+        self.shadows.append(comparison)
+
+    @hookimpl
+    def on_circuit_change(self, event):
+        self.circuits.append(event)
+
+
+def make(tmp_path, backend, mode="on", fallback=True, cache=False, **cap):
+    settings = load_settings(
+        env_file=None, aws_region="us-east-1", sagemaker_llm_fallback=fallback,
+        adeptai_sagemaker_cache_dir=tmp_path / "cache", adeptai_sagemaker_breaker_failures=3,
+        adeptai_sagemaker_breaker_cooldown_s=60,
+        capabilities={"job_parser": {"endpoint": "jp", "mode": mode, "cache": cache, **cap}},
+    )
+    recorder = Recorder()
+    fw = Framework(settings, plugins=[recorder], load_entrypoints=False, cache=cache)
+    fw.sagemaker = backend
+    return fw, recorder
+
+
+def legacy_parse():
+    return {"mandatory_skills": ["Legacy"], "location": "Boston, MA"}
+
+
+def test_on_mode_answers_from_sagemaker(tmp_path):
+    fw, rec = make(tmp_path, ScriptedBackend(json.dumps(JOB)))
+    out = fw.call("job_parser", {"job_description": "Python engineer"}, legacy=legacy_parse)
+    assert out.mandatory_skills == ["Python"]
+    r = rec.calls[-1]
+    assert (r.outcome, r.backend, r.route, r.endpoint, r.variant, r.model_version) == (
+        "success", "sagemaker", "sagemaker", "jp", "AllTraffic", "m/1")
+    assert r.template_version.startswith("job_parser/v1.j2@") and (r.input_tokens, r.output_tokens) == (10, 5)
+
+
+def test_off_mode_never_touches_sagemaker(tmp_path):
+    backend = ScriptedBackend(json.dumps(JOB))
+    fw, rec = make(tmp_path, backend, mode="off")
+    out = fw.call("job_parser", {"job_description": "x"}, legacy=legacy_parse)
+    assert isinstance(out, LegacyAnswer) and out.value["mandatory_skills"] == ["Legacy"]
+    assert backend.calls == 0 and rec.calls[-1].outcome == "success" and rec.calls[-1].backend == "legacy"
+
+
+def test_off_mode_without_legacy_is_a_clear_error(tmp_path):
+    fw, _ = make(tmp_path, ScriptedBackend(json.dumps(JOB)), mode="off")
+    with pytest.raises(NoAnswerError, match="off"):
+        fw.call("job_parser", {"job_description": "x"})
+
+
+def test_failure_falls_back_with_reason(tmp_path):
+    fw, rec = make(tmp_path, ScriptedBackend(ServiceUnavailableError(endpoint="jp", status=503)))
+    out = fw.call("job_parser", {"job_description": "x"}, legacy=legacy_parse)
+    assert isinstance(out, LegacyAnswer)
+    r = rec.calls[-1]
+    assert r.outcome == "fallback" and r.fallback_reason == ServiceUnavailableError.reason and r.backend == "legacy"
+
+
+def test_failure_with_fallback_off_raises_typed_error(tmp_path):
+    fw, rec = make(tmp_path, ScriptedBackend(ServiceUnavailableError(endpoint="jp", status=503)), fallback=False)
+    with pytest.raises(ServiceUnavailableError):
+        fw.call("job_parser", {"job_description": "x"}, legacy=legacy_parse)
+    assert rec.calls[-1].outcome == "error"
+
+
+def test_invalid_output_is_reasked_then_accepted(tmp_path):
+    backend = ScriptedBackend("not json at all", json.dumps(JOB))
+    fw, rec = make(tmp_path, backend, max_reasks=1)
+    out = fw.call("job_parser", {"job_description": "x"}, legacy=legacy_parse)
+    assert out.title == "Engineer" and backend.calls == 2
+    assert "rejected" in backend.prompts[1].user and rec.calls[-1].reasks == 1
+
+
+def test_invalid_output_after_reasks_falls_back_or_raises(tmp_path):
+    bad = json.dumps(dict(JOB, years_experience=-4))
+    fw, rec = make(tmp_path, ScriptedBackend(bad), max_reasks=2)
+    assert isinstance(fw.call("job_parser", {"job_description": "x"}, legacy=legacy_parse), LegacyAnswer)
+    assert rec.calls[-1].fallback_reason == "invalid_output"
+    fw2, _ = make(tmp_path, ScriptedBackend(bad), max_reasks=0, fallback=False)
+    with pytest.raises(InvalidOutputError):
+        fw2.call("job_parser", {"job_description": "x"})
+
+
+def test_kill_switch_returns_to_legacy(tmp_path):
+    backend = ScriptedBackend(json.dumps(JOB))
+    fw, _ = make(tmp_path, backend)
+    fw.settings.sagemaker_llm_enabled = False
+    assert isinstance(fw.call("job_parser", {"job_description": "x"}, legacy=legacy_parse), LegacyAnswer)
+    assert backend.calls == 0
+
+
+def test_circuit_opens_and_then_costs_nothing(tmp_path):
+    backend = ScriptedBackend(ServiceUnavailableError(endpoint="jp", status=503))
+    fw, rec = make(tmp_path, backend)
+    for _ in range(3):
+        fw.call("job_parser", {"job_description": "x"}, legacy=legacy_parse)
+    assert backend.calls == 3 and rec.circuits[-1].state == "open"
+    fw.call("job_parser", {"job_description": "x"}, legacy=legacy_parse)
+    assert backend.calls == 3  # not attempted
+    assert rec.calls[-1].fallback_reason == CircuitOpenError.reason
+
+
+def test_cache_hit_skips_backend_and_is_keyed_by_prompt(tmp_path):
+    backend = ScriptedBackend(json.dumps(JOB))
+    fw, rec = make(tmp_path, backend, cache=True)
+    fw.call("job_parser", {"job_description": "same"})
+    fw.call("job_parser", {"job_description": "same"})
+    assert backend.calls == 1 and rec.calls[-1].cache_hit
+    fw.call("job_parser", {"job_description": "different"})
+    assert backend.calls == 2
+
+
+def test_errors_and_fallbacks_are_never_cached(tmp_path):
+    backend = ScriptedBackend(ServiceUnavailableError(endpoint="jp"), json.dumps(JOB))
+    fw, _ = make(tmp_path, backend, cache=True)
+    assert isinstance(fw.call("job_parser", {"job_description": "q"}, legacy=legacy_parse), LegacyAnswer)
+    out = fw.call("job_parser", {"job_description": "q"}, legacy=legacy_parse)
+    assert out.title == "Engineer" and backend.calls == 2
+
+
+def test_shadow_returns_legacy_immediately_and_records_agreement(tmp_path):
+    backend = ScriptedBackend(json.dumps(JOB), delay=0.3)
+    fw, rec = make(tmp_path, backend, mode="shadow")
+    started = time.perf_counter()
+    out = fw.call("job_parser", {"job_description": "x"}, legacy=legacy_parse,
+                  to_legacy=lambda o: {"mandatory_skills": o.mandatory_skills, "location": o.location or ""})
+    assert time.perf_counter() - started < 0.2
+    assert isinstance(out, LegacyAnswer)
+    fw.shadow_runner().shutdown(wait=True)
+    assert len(rec.shadows) == 1 and rec.shadows[0].sagemaker_ok
+    assert rec.shadows[0].agreement is not None and 0 <= rec.shadows[0].agreement < 1
+
+
+def test_canary_routes_by_key(tmp_path):
+    backend = ScriptedBackend(json.dumps(JOB))
+    fw, rec = make(tmp_path, backend, mode="canary:50")
+    routes = {}
+    for i in range(40):
+        fw.call("job_parser", {"job_description": f"jd {i}"}, key=f"user-{i}", legacy=legacy_parse)
+        routes[i] = rec.calls[-1].route
+    again = []
+    for i in range(40):
+        fw.call("job_parser", {"job_description": f"jd {i}"}, key=f"user-{i}", legacy=legacy_parse)
+        again.append(rec.calls[-1].route == routes[i])
+    assert all(again) and 5 < list(routes.values()).count("sagemaker") < 35
+
+
+def test_bad_input_is_a_typed_error(tmp_path):
+    fw, _ = make(tmp_path, ScriptedBackend(json.dumps(JOB)))
+    with pytest.raises(InputValidationError, match="job_description"):
+        fw.call("job_parser", {"nope": 1})
+
+
+def test_outside_plugin_via_entry_point_is_loaded_and_used(tmp_path, monkeypatch):
+    pkg = tmp_path / "site"
+    (pkg / "acme_parser").mkdir(parents=True)
+    (pkg / "acme_parser" / "__init__.py").write_text(
+        "from adeptai_sagemaker.hookspecs import hookimpl\n"
+        "from adeptai_sagemaker.schemas import JobParserOutput\n"
+        "@hookimpl\n"
+        "def job_parser(request, call):\n"
+        "    call.backend = 'acme'\n"
+        "    return JobParserOutput(title='ACME', mandatory_skills=['Cobol'], preferred_skills=[])\n"
+    )
+    dist = pkg / "acme_parser-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-parser\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[adeptai_sagemaker]\nacme = acme_parser\n")
+    monkeypatch.syspath_prepend(str(pkg))
+    settings = load_settings(env_file=None, aws_region="us-east-1",
+                             capabilities={"job_parser": {"endpoint": "jp", "mode": "on"}})
+    fw = Framework(settings, cache=False)
+    assert fw.call("job_parser", {"job_description": "x"}).title == "ACME"
+    blocked = load_settings(env_file=None, aws_region="us-east-1", adeptai_sagemaker_plugins="",
+                            capabilities={"job_parser": {"endpoint": "jp", "mode": "on"}})
+    fw2 = Framework(blocked, cache=False)
+    fw2.sagemaker = ScriptedBackend(json.dumps(JOB))
+    assert fw2.call("job_parser", {"job_description": "x"}).title == "Engineer"
+    sys.modules.pop("acme_parser", None)
