@@ -55,6 +55,7 @@ class SageMakerBackend:
         self._runtimes: dict[tuple, object] = {}
         self._lock = threading.Lock()
         self._on_attempt = on_attempt
+        self._current = threading.local()  # which capability the runtime's attempt callback belongs to
 
     def codec(self, name: str):
         codec = self._codec_instances.get(name)
@@ -87,15 +88,13 @@ class SageMakerBackend:
                         max_attempts=target.max_attempts,
                         max_pool_connections=self._settings.adeptai_sagemaker_max_pool_connections,
                     )
-                    runtime = SageMakerRuntime(config)
+                    runtime = SageMakerRuntime(config, on_attempt=self._attempt_callback)
                     self._runtimes[key] = runtime
         return runtime
 
-    def _attempt_callback(self, capability: str):
-        if self._on_attempt is None:
-            return None
-        on_attempt = self._on_attempt
-        return lambda endpoint, attempt, error, latency: on_attempt(capability, endpoint, attempt, error, latency)
+    def _attempt_callback(self, endpoint: str, attempt: int, error: Optional[BaseException], latency: float) -> None:
+        if self._on_attempt is not None:
+            self._on_attempt(getattr(self._current, "capability", "?"), endpoint, attempt, error, latency)
 
     def complete(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
         if not target.endpoint:
@@ -108,12 +107,12 @@ class SageMakerBackend:
             options = InvokeOptions(**{**options.__dict__, "custom_attributes": default_attrs})
         body = codec.encode(prompt, params, stream=target.stream)
         started = time.perf_counter()
-        callback = self._attempt_callback(target.capability)
+        self._current.capability = target.capability
         if target.stream:
             decoder = codec.stream_decoder(prompt)
             first: Optional[float] = None
             for part in runtime.invoke_stream(target.endpoint, body, content_type=codec.content_type,
-                                              accept=codec.accept, options=options, on_attempt=callback):
+                                              accept=getattr(codec, "stream_accept", codec.accept), options=options):
                 if first is None:
                     first = time.perf_counter() - started
                 decoder.feed(part)
@@ -121,7 +120,7 @@ class SageMakerBackend:
             completion.time_to_first_token_s = first
         else:
             result = runtime.invoke(target.endpoint, body, content_type=codec.content_type, accept=codec.accept,
-                                    options=options, on_attempt=callback)
+                                    options=options)
             completion = codec.decode(result.body, prompt)
             completion.variant = result.invoked_variant
             completion.attempts = result.attempts

@@ -57,6 +57,7 @@ class CapabilityPipeline:
             connect_timeout=cap.connect_timeout,
             read_timeout=cap.read_timeout,
             max_attempts=cap.max_attempts,
+            stream=cap.stream,
         )
 
     def params(self, spec: TaskSpec) -> GenerationParams:

@@ -15,7 +15,7 @@ monolith already uses. Precedence, highest first:
 Per capability, under the prefix ``SAGEMAKER_<STEM>_`` (stems in ``tasks.py``):
 ``ENDPOINT, MODE, CODEC, INFERENCE_COMPONENT, CUSTOM_ATTRIBUTES, TARGET_VARIANT,
 TARGET_MODEL, CONNECT_TIMEOUT, READ_TIMEOUT, MAX_ATTEMPTS, MAX_TOKENS,
-TEMPERATURE, CACHE, CACHE_TTL, MAX_REASKS, INPUT_BUDGET, GRAMMAR``.
+TEMPERATURE, CACHE, CACHE_TTL, MAX_REASKS, INPUT_BUDGET, GRAMMAR, STREAM``.
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ class CapabilitySettings(BaseSettings):
     max_reasks: int = Field(default=1, ge=0, le=5)
     input_budget: int = Field(default=24_000, ge=500, le=2_000_000)
     grammar: bool = False
+    stream: bool = False
 
     @field_validator("mode")
     @classmethod

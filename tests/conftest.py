@@ -1,0 +1,35 @@
+"""Shared fixtures. Other engineers append their fixtures below; keep each one documented."""
+
+from __future__ import annotations
+
+import pytest
+
+LOCAL_ENDPOINT_DIALECTS = ("tgi", "lmi", "messages", "jumpstart", "custom")
+
+
+@pytest.fixture(scope="session")
+def local_endpoint():
+    """The local SageMaker runtime on a free loopback port, backed by the reference model.
+
+    Endpoints ``ref-tgi``, ``ref-lmi``, ``ref-messages``, ``ref-jumpstart`` and ``ref-custom``
+    speak those dialects; any other endpoint name is served as TGI. Use ``local_endpoint.url``
+    with ``boto3.client("sagemaker-runtime", endpoint_url=..., region_name="us-east-1")`` or
+    ``local_endpoint.client()``; inject failures with ``local_endpoint.set_faults(name, kind=...)``
+    (cleared after each test).
+    """
+    pytest.importorskip("starlette", reason="the local endpoint needs the 'serve' extra (starlette)")
+    pytest.importorskip("uvicorn", reason="the local endpoint needs the 'serve' extra (uvicorn)")
+    from adeptai_sagemaker.server import LocalEndpoint
+
+    endpoints = {f"ref-{d}": d for d in LOCAL_ENDPOINT_DIALECTS}
+    with LocalEndpoint(endpoints, default_dialect="tgi") as ep:
+        yield ep
+
+
+@pytest.fixture(autouse=True)
+def _reset_local_endpoint_faults(request):
+    """Clear injected faults after each test that used ``local_endpoint`` (and only those)."""
+    ep = request.getfixturevalue("local_endpoint") if "local_endpoint" in request.fixturenames else None
+    yield
+    if ep is not None:
+        ep.clear_faults()
