@@ -16,6 +16,7 @@ import pluggy
 
 from . import hookspecs
 from .builtin_plugins import Registrations
+from .external import ExternalBackends
 
 log = logging.getLogger("adeptai_sagemaker")
 ENTRY_POINT_GROUP = "adeptai_sagemaker"
@@ -42,6 +43,7 @@ def build_plugin_manager(allow: Optional[frozenset[str]] = None, load_entrypoint
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     pm.register(Registrations(), name="builtin-registrations")
+    pm.register(ExternalBackends(), name="builtin-external-backends")
     for name, plugin in builtins:
         pm.register(plugin, name=name)
     if load_entrypoints:

@@ -24,7 +24,7 @@ from .errors import (
     InvocationError,
     ResponseDecodeError,
 )
-from .prompting import render
+from .prompting import render, template_identity
 from .schemas import SCHEMA_VERSION
 from .settings import STEMS, Settings
 from .structured import OutputParseError, parse_output
@@ -65,7 +65,7 @@ class CapabilityPipeline:
         return GenerationParams(
             max_new_tokens=cap.max_tokens or spec.max_new_tokens,
             temperature=spec.temperature if cap.temperature is None else cap.temperature,
-            json_schema=spec.output_model.model_json_schema() if cap.grammar else None,
+            json_schema=spec.schema if cap.grammar else None,
         )
 
     def run(self, spec: TaskSpec, request: BaseModel, call: CallContext, backend: Backend,
@@ -78,18 +78,20 @@ class CapabilityPipeline:
             )
         call.endpoint = target.endpoint
         call.backend = backend.name
-        prompt = render(spec.name, spec.template, spec.variables(request), input_budget=cap.input_budget,
-                        output_schema=spec.output_model.model_json_schema())
-        call.template_version = f"{spec.template}@{prompt.template_hash}"
+        _, template_hash = template_identity(spec.template)
+        call.template_version = f"{spec.template}@{template_hash}"
         params = self.params(spec)
 
+        # The rendered prompt is a pure function of (template, request, budget, schema), so the
+        # cache key is built from those without rendering: a hit costs one hash and one lookup.
         key = None
         use_cache = self.cache is not None and self.settings.cache_enabled(spec.name)
         if use_cache:
             key = make_key(backend=backend.name, endpoint=target.endpoint, component=target.options.inference_component,
                            variant=target.options.target_variant, model=target.options.target_model, codec=target.codec,
-                           template=spec.template, template_hash=prompt.template_hash, prompt=prompt.text,
-                           params=params.cache_identity(), schema=SCHEMA_VERSION, output=spec.output_model.__name__)
+                           template=spec.template, template_hash=template_hash, input=call.input_hash,
+                           budget=cap.input_budget, params=params.cache_identity(), schema=SCHEMA_VERSION, schema_text=spec.schema_text,
+                           output=spec.output_model.__name__)
             cached = self.cache.get(key)
             if cached is not None:
                 try:
@@ -100,6 +102,8 @@ class CapabilityPipeline:
                     call.cache_hit = True
                     return result
 
+        prompt = render(spec.name, spec.template, spec.variables(request), input_budget=cap.input_budget,
+                        output_schema=spec.schema_text)
         breaker = self.breakers.get(f"{backend.name}:{target.endpoint}")
         if not breaker.allow():
             raise CircuitOpenError(str(target.endpoint))

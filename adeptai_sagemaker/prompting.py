@@ -149,7 +149,7 @@ def template_identity(template: str) -> tuple[str, str]:
 
 
 def render(task: str, template: str, variables: Mapping[str, Any], *, input_budget: int = DEFAULT_INPUT_BUDGET,
-           output_schema: Mapping[str, Any] | None = None) -> RenderedPrompt:
+           output_schema: Mapping[str, Any] | str | None = None) -> RenderedPrompt:
     """Render ``template`` for ``task``; user values only ever travel as variables."""
     env = _environment()
     tmpl = env.get_template(template)
@@ -157,7 +157,8 @@ def render(task: str, template: str, variables: Mapping[str, Any], *, input_budg
         dict(variables),
         task=task,
         data=_make_data_fn(input_budget),
-        output_schema=json.dumps(output_schema or {}, separators=(",", ":"), sort_keys=True),
+        output_schema=output_schema if isinstance(output_schema, str)
+        else json.dumps(output_schema or {}, separators=(",", ":"), sort_keys=True),
     )
     system, sep, user = text.partition(USER_SPLIT)
     if not sep:

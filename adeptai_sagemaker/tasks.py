@@ -7,6 +7,7 @@ Built-in tasks register through the ``register_tasks`` hook like any plugin's.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -40,6 +41,13 @@ def input_fingerprint(request: BaseModel) -> str:
     return hashlib.sha256(payload.encode("utf-8", errors="replace")).hexdigest()
 
 
+@functools.lru_cache(maxsize=None)
+def output_schema(model: type[BaseModel]) -> tuple[dict, str]:
+    """The JSON Schema of an output model and its compact text, computed once (it is costly)."""
+    schema = model.model_json_schema()
+    return schema, json.dumps(schema, separators=(",", ":"), sort_keys=True)
+
+
 @dataclass(frozen=True)
 class TaskSpec:
     """Everything the pipeline needs to run one capability against a model."""
@@ -53,6 +61,14 @@ class TaskSpec:
     max_new_tokens: int = 1024
     temperature: float = 0.2
     bucket_key: Callable[[BaseModel], str] = field(default=input_fingerprint)
+
+    @property
+    def schema(self) -> dict:
+        return output_schema(self.output_model)[0]
+
+    @property
+    def schema_text(self) -> str:
+        return output_schema(self.output_model)[1]
 
     @property
     def pii(self) -> bool:
