@@ -33,6 +33,13 @@ class Framework:
     def __init__(self, settings: Optional[Settings] = None, *, plugins: Iterable[object] = (),
                  load_entrypoints: bool = True, cache: Optional[ResponseCache] | bool = True):
         self.settings = settings if settings is not None else load_settings()
+        plugins = list(plugins)
+        self.audit_trail = None
+        if self.settings.adeptai_sagemaker_audit_log:
+            from .compliance.audit_trail import AuditTrail
+
+            self.audit_trail = AuditTrail(self.settings.adeptai_sagemaker_audit_log)
+            plugins.append(self.audit_trail)
         self.pm = build_plugin_manager(
             self.settings.plugin_allow_list(), load_entrypoints,
             builtins=[("rollout", RolloutPlugin(self)), ("sagemaker", SageMakerPlugin(self)), ("legacy", LegacyPlugin())],
@@ -182,6 +189,8 @@ class Framework:
             self._shadow.shutdown(wait=True)
         if self.cache is not None:
             self.cache.close()
+        if self.audit_trail is not None:
+            self.audit_trail.close()
 
 
 _default: Optional[Framework] = None
