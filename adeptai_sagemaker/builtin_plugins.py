@@ -84,12 +84,15 @@ class SageMakerPlugin:
             return None
         try:
             return self.fw.run_pipeline(call.capability, request, call)
-        except AdeptSageMakerError as exc:
-            call.error_code = exc.code
-            call.fallback_reason = exc.reason
+        except Exception as exc:
+            if isinstance(exc, AdeptSageMakerError):
+                call.error_code, call.fallback_reason = exc.code, exc.reason
+            else:  # a bug on our side must not fail the user's request either
+                call.error_code, call.fallback_reason = type(exc).__name__, "unexpected_error"
+                log.error("unexpected %s in the SageMaker path of %s", type(exc).__name__, call.capability)
             call.error = exc
             if self.fw.settings.sagemaker_llm_fallback and call.legacy is not None:
-                log.warning("sagemaker %s failed (%s); falling back to legacy", call.capability, exc.reason)
+                log.warning("sagemaker %s failed (%s); falling back to legacy", call.capability, call.fallback_reason)
                 return None
             raise
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 SCHEMA_VERSION = "1"
 
@@ -38,6 +38,37 @@ Percent = Annotated[float, Field(ge=0.0, le=100.0), AfterValidator(_finite)]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+def _lenient_text(value: Any) -> Any:
+    """Bytes decoded leniently and lone surrogates replaced (U+FFFD), through nested dicts and lists.
+
+    Text extracted from PDFs or decoded with ``surrogateescape`` (and unpaired
+    surrogates from JSON clients) is still a resume: it must be analysed, not
+    rejected with a validation error at the monolith's call site.
+    """
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
+    if isinstance(value, dict):
+        return {_lenient_text(k): _lenient_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_lenient_text(v) for v in value]
+    return value
+
+
+class _InputModel(_Model):
+    """Base of every capability input: user text is taken as it comes (see ``_lenient_text``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lenient_unicode(cls, data: Any) -> Any:
+        return _lenient_text(data) if isinstance(data, dict) else data
 
 
 class CapabilityOutput(_Model):
@@ -65,7 +96,7 @@ def _dedupe(items: list[str]) -> list[str]:
 # --------------------------------------------------------------------------- query_enhancer
 
 
-class QueryEnhancerInput(_Model):
+class QueryEnhancerInput(_InputModel):
     query: str = Field(max_length=2000)
     context: Optional[str] = Field(default=None, max_length=4000)
 
@@ -99,7 +130,7 @@ class QueryEnhancerOutput(CapabilityOutput):
 # --------------------------------------------------------------------------- behavioral_analyzer
 
 
-class BehavioralInput(_Model):
+class BehavioralInput(_InputModel):
     resume_text: str
     job_description: str = ""
     target_role: Optional[str] = Field(default=None, max_length=300)
@@ -141,7 +172,7 @@ class BehavioralOutput(CapabilityOutput):
 # --------------------------------------------------------------------------- market_intelligence
 
 
-class MarketIntelligenceInput(_Model):
+class MarketIntelligenceInput(_InputModel):
     """A market question as the monolith's MarketIntelligenceLLM asks it.
 
     ``prompt``/``system_prompt`` are the caller's own text (treated as data);
@@ -200,7 +231,7 @@ class MarketIntelligenceOutput(CapabilityOutput):
 # --------------------------------------------------------------------------- job_parser
 
 
-class JobParserInput(_Model):
+class JobParserInput(_InputModel):
     job_description: str
 
 
@@ -242,7 +273,7 @@ class JobParserOutput(CapabilityOutput):
 # --------------------------------------------------------------------------- explanation_generator
 
 
-class ExplanationInput(_Model):
+class ExplanationInput(_InputModel):
     candidate_profile: dict[str, Any]
     job_query: str = Field(min_length=1)
     match_scores: dict[str, float]
@@ -273,7 +304,7 @@ class ExplanationOutput(CapabilityOutput):
 # --------------------------------------------------------------------------- resume_summarizer
 
 
-class ResumeSummarizerInput(_Model):
+class ResumeSummarizerInput(_InputModel):
     resume_text: str
     job_description: Optional[str] = None
     max_words: int = Field(default=80, ge=20, le=400)
@@ -302,7 +333,7 @@ class ResumeSummarizerOutput(CapabilityOutput):
 QuestionType = Literal["role", "behavioral", "technical", "cultural_fit", "gap_follow_up"]
 
 
-class QuestionGeneratorInput(_Model):
+class QuestionGeneratorInput(_InputModel):
     job_description: str
     resume_text: Optional[str] = None
     question_types: list[QuestionType] = Field(
@@ -325,7 +356,7 @@ class QuestionGeneratorOutput(CapabilityOutput):
 # --------------------------------------------------------------------------- candidate_matcher
 
 
-class CandidateMatcherInput(_Model):
+class CandidateMatcherInput(_InputModel):
     job_description: str
     resume_text: str
 

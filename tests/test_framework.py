@@ -234,3 +234,12 @@ def test_outside_plugin_via_entry_point_is_loaded_and_used(tmp_path, monkeypatch
     fw2.sagemaker = ScriptedBackend(json.dumps(JOB))
     assert fw2.call("job_parser", {"job_description": "x"}).title == "Engineer"
     sys.modules.pop("acme_parser", None)
+
+
+def test_unexpected_bug_in_sagemaker_path_still_falls_back(tmp_path):
+    fw, rec = make(tmp_path, ScriptedBackend(TypeError("bug")))
+    out = fw.call("job_parser", {"job_description": "x"}, legacy=legacy_parse)
+    assert isinstance(out, LegacyAnswer) and rec.calls[-1].fallback_reason == "unexpected_error"
+    fw2, _ = make(tmp_path, ScriptedBackend(TypeError("bug")), fallback=False)
+    with pytest.raises(TypeError):
+        fw2.call("job_parser", {"job_description": "x"}, legacy=legacy_parse)
