@@ -28,10 +28,12 @@ CAPABILITIES: tuple[str, ...] = (
     "candidate_matcher",
 )
 
-#: Capabilities whose inputs are personal data (resumes, candidate profiles):
+#: Capabilities whose inputs are personal data (resumes, candidate profiles; market
+#: intelligence too, because screen_candidates prompts carry candidate JSON):
 #: caching is off for them by default and retention is capped.
 PII_CAPABILITIES: frozenset[str] = frozenset(
-    {"behavioral_analyzer", "resume_summarizer", "explanation_generator", "candidate_matcher", "question_generator"}
+    {"behavioral_analyzer", "resume_summarizer", "explanation_generator", "candidate_matcher", "question_generator",
+     "market_intelligence"}
 )
 
 

@@ -1,0 +1,258 @@
+"""Drop-in for ``behavioural_analysis`` (fact sheet §2): ``EnhancedBehavioralPipeline`` and its factories.
+
+``analyze_comprehensive_profile(source_data, target_role, job_description)``
+returns the monolith's 5-key dict with a real ``BehavioralProfile`` (the
+monolith's dataclass when it is loaded, else the 24-field copy in
+``_shapes``). Scores come from the ``behavioral_analyzer`` capability and are
+clamped to 0..1 when mapped.
+
+Decisions (documented for the lead):
+
+- ``candidate_id`` is ``cand_<sha256(resume)[:16]>``: stable across
+  processes (B11) and free of resume text (the monolith used ``resume[:50]``).
+- ``career_trajectory`` is a ``CareerTrajectory``-shaped object when
+  ``enable_gnn`` is on and the model reported a ``current_level``; its other
+  fields hold only what the model actually said (development areas as the
+  skill path, strengths as success indicators, risk factors, technical fit
+  as market alignment) and are empty otherwise — never invented roles or
+  timelines. It is ``None`` when ``enable_gnn`` is off or no level was given
+  (the monolith always produced ``None``).
+- ``validation_results`` is ``None`` when ``enable_validation`` is off, else
+  ``{"overall_confidence": <model confidence>, "validation_passed": True}``
+  (the answer passed schema validation; a failing one never gets here).
+- ``consistency_score`` measures how well the overall score agrees with the
+  mean of the component scores (1 - |overall - mean|); ``confidence_score``
+  is the model's own confidence — no constant 0.9s (B7).
+- When neither SageMaker nor the monolith's pipeline can answer, the result
+  is the monolith's own exception-path shape (all scores 0.5,
+  ``['collaborative']``, ``primary_data_sources=['resume']``, domain
+  ``'unknown'``) with confidence, completeness and consistency 0.0, so it
+  cannot be mistaken for an analysis.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable, Dict, List, Optional
+
+from . import _shapes
+from ._common import clamp, clean_text, framework_source, guarded_call, stable_id, str_list
+
+log = logging.getLogger("adeptai_sagemaker.adapters")
+
+CAPABILITY = "behavioral_analyzer"
+RESUME_LIMIT = 60_000
+JD_LIMIT = 20_000
+
+#: The monolith's ``behavioural_analysis.DEPLOYMENT_CONFIGS``.
+DEPLOYMENT_CONFIGS: Dict[str, Dict[str, Any]] = {
+    "lightweight": {"enable_gnn": False, "enable_validation": False},
+    "domain_enhanced": {"enable_gnn": False, "enable_validation": True},
+    "full_featured": {"enable_gnn": True, "enable_validation": True},
+    "production": {"enable_gnn": True, "enable_validation": True},
+}
+
+_SCORE_FIELDS = (
+    "leadership_score", "collaboration_score", "innovation_score", "adaptability_score", "stability_score",
+    "growth_potential", "emotional_intelligence", "stress_resilience", "communication_effectiveness",
+    "technical_depth", "learning_agility", "problem_solving_ability", "cultural_alignment",
+)
+_SOURCE_FIELDS = (
+    ("linkedin_data", "linkedin"), ("github_data", "github"), ("portfolio_data", "portfolio"),
+    ("reference_data", "references"), ("assessment_results", "assessment"), ("job_site_data", "job_sites"),
+)
+
+
+def _profile_text(source_data: Any) -> tuple[str, str]:
+    """(resume text, all text) of a ``MultiSourceProfile`` or anything resembling one. Never raises."""
+    if isinstance(source_data, (str, bytes)):
+        text = clean_text(source_data)
+        return text, text
+    resume = clean_text(getattr(source_data, "resume_text", None))
+    try:
+        all_text = source_data.get_all_text_content() if hasattr(source_data, "get_all_text_content") else None
+        all_text = clean_text(all_text) if isinstance(all_text, str) else _shapes.all_text_content(source_data)
+    except Exception:
+        all_text = _shapes.all_text_content(source_data)
+    return resume, clean_text(all_text) or resume
+
+
+def _career_history(source_data: Any) -> Optional[str]:
+    linkedin = getattr(source_data, "linkedin_data", None)
+    if isinstance(linkedin, dict):
+        items = [clean_text(x, 2000) for x in linkedin.get("experience_descriptions") or [] if isinstance(x, str)]
+        if items:
+            return clean_text("\n".join(items), 20_000)
+    return None
+
+
+def _sources(source_data: Any) -> List[str]:
+    present = ["resume"]
+    for attr, name in _SOURCE_FIELDS:
+        if getattr(source_data, attr, None):
+            present.append(name)
+    return present + ["behavioral_analysis"]
+
+
+class EnhancedBehavioralPipeline:
+    """SageMaker-backed behavioural pipeline with the monolith's constructor and method."""
+
+    __adeptai_adapter__ = True
+
+    def __init__(self, lgbm_model_path: Optional[str] = None, enable_gnn: bool = True,
+                 enable_validation: bool = True, *, framework: Any = None, legacy: Any = None,
+                 config_name: str = "custom", types_module: Any = None):
+        self.lgbm_model_path = lgbm_model_path
+        self.enable_gnn = bool(enable_gnn)
+        self.enable_validation = bool(enable_validation)
+        self.config_name = config_name  # optimized_search_system.py:1153 prints it
+        self._get_fw = framework_source(framework)
+        is_instance = legacy is not None and hasattr(legacy, "analyze_comprehensive_profile")
+        self._legacy_obj = legacy if is_instance else None
+        self._legacy_factory: Optional[Callable[[], Any]] = legacy if (legacy is not None and not is_instance) else None
+        self._legacy_failed = False
+        self._lock = threading.Lock()
+        self._profile_cls = _shapes.legacy_type("BehavioralProfile", types_module)
+        self._trajectory_cls = _shapes.legacy_type("CareerTrajectory", types_module)
+
+    # The monolith's component attributes: present (callers may probe them), nothing heavy behind them.
+    entities = semantic = emotions = scorer = domain_bert = career_gnn = graph_builder = ensemble_optimizer = None
+
+    def _legacy(self) -> Any:
+        if self._legacy_obj is None and self._legacy_factory is not None and not self._legacy_failed:
+            with self._lock:
+                if self._legacy_obj is None and not self._legacy_failed:
+                    try:
+                        self._legacy_obj = self._legacy_factory()
+                    except Exception as exc:
+                        self._legacy_failed = True
+                        log.warning("legacy behavioural pipeline could not be built (%s)", type(exc).__name__)
+        return self._legacy_obj
+
+    # ------------------------------------------------------------------ shapes
+
+    def _degraded(self, source_data: Any) -> Dict[str, Any]:
+        resume, _ = _profile_text(source_data)
+        profile = _shapes.build(
+            self._profile_cls, candidate_id=stable_id("cand", resume), overall_score=0.5,
+            **{name: 0.5 for name in _SCORE_FIELDS}, work_style_preferences=["collaborative"],
+            confidence_score=0.0, data_completeness=0.0, consistency_score=0.0, strengths=[],
+            development_areas=[], behavioral_patterns=[], risk_factors=[], primary_data_sources=["resume"],
+        )
+        return {
+            "behavioral_profile": profile,
+            "career_trajectory": None,
+            "detected_domain": "unknown",
+            "role_fit_analysis": {"technical_fit": 0.5, "cultural_fit": 0.5, "overall_fit": 0.5},
+            "validation_results": None,
+        }
+
+    def _to_legacy(self, out: Any, source_data: Any) -> Dict[str, Any]:
+        resume, _ = _profile_text(source_data)
+        scores = {name: clamp(getattr(out, name, None)) for name in _SCORE_FIELDS}
+        overall = clamp(out.overall_score)
+        mean = sum(scores.values()) / len(scores)
+        profile = _shapes.build(
+            self._profile_cls,
+            candidate_id=stable_id("cand", resume),
+            overall_score=overall,
+            **scores,
+            work_style_preferences=str_list(out.work_style_preferences),
+            confidence_score=clamp(out.confidence, default=0.0),
+            data_completeness=clamp(out.data_completeness, default=0.0),
+            consistency_score=round(clamp(1.0 - abs(overall - mean), default=0.0), 4),
+            strengths=str_list(out.strengths),
+            development_areas=str_list(out.development_areas),
+            behavioral_patterns=str_list(out.behavioral_patterns),
+            risk_factors=str_list(out.risk_factors),
+            primary_data_sources=_sources(source_data),
+        )
+        technical_fit = clamp(out.technical_fit)
+        trajectory = None
+        if self.enable_gnn and getattr(out, "current_level", None):
+            trajectory = _shapes.build(
+                self._trajectory_cls, current_level=str(out.current_level), predicted_next_roles=[],
+                growth_timeline={}, skill_development_path=str_list(out.development_areas), experience_gaps=[],
+                development_recommendations=[], success_indicators=str_list(out.strengths),
+                risk_factors=str_list(out.risk_factors), market_alignment=technical_fit,
+            )
+        return {
+            "behavioral_profile": profile,
+            "career_trajectory": trajectory,
+            "detected_domain": str(out.detected_domain),
+            "role_fit_analysis": {"technical_fit": technical_fit, "cultural_fit": clamp(out.cultural_fit),
+                                  "overall_fit": overall},
+            "validation_results": ({"overall_confidence": clamp(out.confidence, default=0.0),
+                                    "validation_passed": True} if self.enable_validation else None),
+        }
+
+    def _fallback(self, source_data: Any, target_role: Any, job_description: Any) -> Dict[str, Any]:
+        legacy = self._legacy()
+        if legacy is not None:
+            try:
+                value = legacy.analyze_comprehensive_profile(source_data=source_data, target_role=target_role,
+                                                             job_description=job_description)
+                if isinstance(value, dict) and "behavioral_profile" in value:
+                    return value
+            except Exception as exc:
+                log.warning("legacy behavioural pipeline failed (%s)", type(exc).__name__)
+        return self._degraded(source_data)
+
+    # ------------------------------------------------------------------ public API
+
+    def analyze_comprehensive_profile(self, source_data: Any, target_role: str,
+                                      job_description: str) -> Dict[str, Any]:
+        """The monolith's 5-key analysis. Never raises with fallback on (the monolith catches everything too)."""
+        try:
+            resume, all_text = _profile_text(source_data)
+            if not all_text.strip():
+                return self._fallback(source_data, target_role, job_description)
+            cand = stable_id("cand", resume)
+            return guarded_call(
+                self._get_fw, CAPABILITY,
+                lambda: {"resume_text": clean_text(all_text, RESUME_LIMIT),
+                         "job_description": clean_text(job_description, JD_LIMIT),
+                         "target_role": clean_text(target_role, 300) or None,
+                         "career_history": _career_history(source_data)},
+                legacy=lambda: self._fallback(source_data, target_role, job_description),
+                to_legacy=lambda out: self._to_legacy(out, source_data),
+                key=cand,
+            )
+        except Exception as exc:
+            from adeptai_sagemaker.errors import AdeptSageMakerError
+
+            if isinstance(exc, AdeptSageMakerError):
+                raise
+            log.warning("behavioural adapter failed unexpectedly (%s)", type(exc).__name__)
+            return self._degraded(source_data)
+
+
+BehavioralPipeline = EnhancedBehavioralPipeline
+
+
+def create_enhanced_pipeline(config: Optional[Dict[str, Any]] = None, *, framework: Any = None,
+                             legacy: Any = None) -> EnhancedBehavioralPipeline:
+    """The monolith's factory: reads ``lgbm_model_path``, ``enable_gnn``, ``enable_validation``."""
+    config = config if isinstance(config, dict) else {}
+    return EnhancedBehavioralPipeline(lgbm_model_path=config.get("lgbm_model_path"),
+                                      enable_gnn=config.get("enable_gnn", True),
+                                      enable_validation=config.get("enable_validation", True),
+                                      framework=framework, legacy=legacy,
+                                      config_name=str(config.get("config_name", "custom")))
+
+
+def get_pipeline(config_name: str = "lightweight", *, framework: Any = None,
+                 legacy: Any = None) -> EnhancedBehavioralPipeline:
+    """A pipeline for a named deployment config; ``ValueError`` for an unknown name (as the monolith)."""
+    if config_name not in DEPLOYMENT_CONFIGS:
+        raise ValueError(f"Unknown config: {config_name}. Available: {list(DEPLOYMENT_CONFIGS.keys())}")
+    return EnhancedBehavioralPipeline(**DEPLOYMENT_CONFIGS[config_name], framework=framework, legacy=legacy,
+                                      config_name=config_name)
+
+
+def create_multi_source_profile(resume_text: str, types_module: Any = None, **kwargs: Any) -> Any:
+    """A ``MultiSourceProfile`` (the monolith's class when loaded) from resume text and optional sources."""
+    cls = _shapes.legacy_type("MultiSourceProfile", types_module)
+    fields = getattr(cls, "__dataclass_fields__", {})
+    return cls(resume_text=resume_text, **{k: v for k, v in kwargs.items() if k in fields})

@@ -1,0 +1,260 @@
+"""Drop-in for ``explainable_ai.models.recruitment_ai`` (fact sheet §5): ``ExplainableRecruitmentAI``.
+
+``explain_candidate_selection(candidate_profile, job_query, match_scores,
+ranking_position)`` returns a ``DecisionExplanation`` (the monolith's
+dataclass when loaded) with ``FeatureContribution`` items, on the 0-100
+scale, after the monolith's exact input validation (``ValueError`` for a
+non-dict profile or scores, or an empty/non-string query).
+
+The explanation comes from the ``explanation_generator`` capability. Only
+the structured, non-identifying profile fields go into the prompt (skills,
+years, seniority, education, location, industries, previous roles): name,
+e-mail, phone and resume text stay out (prior-art B25). ``overall_score`` is
+the caller's own ``match_scores['overall_score']`` (clamped to 0..100), as
+in the monolith; the model explains it, it does not re-score.
+
+Fallback: the monolith's own class when given, else a deterministic
+rule-based explanation. The copy-C monolith raises ``KeyError`` on every call
+(fact sheet §5); that, or any other non-validation failure of the legacy
+code, falls through to the rule-based explanation, so the fallback never
+crashes (B9). A ``ValueError`` from the legacy code is the monolith's
+validation and propagates.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List
+
+from . import _shapes
+from ._common import clamp, clean_json_value, clean_text, framework_source, guarded_call, str_list
+
+log = logging.getLogger("adeptai_sagemaker.adapters")
+
+CAPABILITY = "explanation_generator"
+SCORE_KEYS = ("overall_score", "technical_skills_score", "experience_score", "seniority_score", "education_score",
+              "soft_skills_score", "location_score")
+PROFILE_KEYS = ("skills", "experience_years", "seniority_level", "education", "location", "industries",
+                "previous_roles", "certifications")
+#: Rule-based fallback weights (sum 1.0): how much each feature moves the explanation.
+WEIGHTS = {
+    "technical_skills_match": 0.28, "experience_years_match": 0.16, "seniority_level_match": 0.10,
+    "education_match": 0.08, "soft_skills_match": 0.08, "location_match": 0.06, "domain_relevance": 0.10,
+    "skill_breadth": 0.04, "experience_gap": 0.05, "seniority_gap": 0.05,
+}
+DESCRIPTIONS = {
+    "technical_skills_match": "technical skills match", "experience_years_match": "years of experience",
+    "seniority_level_match": "seniority level", "education_match": "education", "soft_skills_match": "soft skills",
+    "location_match": "location", "domain_relevance": "domain relevance", "skill_breadth": "breadth of skills",
+    "experience_gap": "experience gap to the requirement", "seniority_gap": "seniority gap to the requirement",
+}
+RECOMMENDATIONS = {
+    "Strongly recommend": "Strongly recommend for interview.",
+    "Recommend": "Recommend for interview.",
+    "Consider": "Consider for the role.",
+    "Not recommended": "Not recommended at this time.",
+}
+_SENIORITY = {"intern": 0, "entry": 1, "junior": 1, "mid": 2, "senior": 3, "lead": 4, "principal": 4,
+              "staff": 4, "director": 5, "executive": 5}
+
+
+def validate_inputs(candidate_profile: Any, job_query: Any, match_scores: Any) -> None:
+    """The monolith's input validation, verbatim in effect."""
+    if not isinstance(candidate_profile, dict):
+        raise ValueError("candidate_profile must be a dict")
+    if not isinstance(match_scores, dict):
+        raise ValueError("match_scores must be a dict")
+    if not isinstance(job_query, str) or not job_query.strip():
+        raise ValueError("job_query must be a non-empty string")
+
+
+def normalized_scores(match_scores: Dict[str, Any]) -> Dict[str, float]:
+    out = {}
+    for key in SCORE_KEYS:
+        out[key] = clamp(match_scores.get(key), 0.0, 100.0, default=0.0)
+    return out
+
+
+def _years(value: Any) -> int:
+    try:
+        return max(0, int(float(value)))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _band(score: float) -> str:
+    return "excellent" if score >= 85 else "good" if score >= 70 else "average" if score >= 55 else "below-average"
+
+
+def _recommendation_label(score: float) -> str:
+    return ("Strongly recommend" if score >= 85 else "Recommend" if score >= 70 else "Consider" if score >= 55
+            else "Not recommended")
+
+
+def _summary(position: Any, score: float, positives: List[str], negatives: List[str]) -> str:
+    band = _band(score)
+    article = "an" if band[0] in "aeiou" else "a"
+    text = f"Candidate #{position} has {article} {band} score of {score:.1f}."
+    if positives:
+        text += " Strengths: " + ", ".join(DESCRIPTIONS.get(p, p) for p in positives) + "."
+    if negatives:
+        text += " Concerns: " + ", ".join(DESCRIPTIONS.get(n, n) for n in negatives) + "."
+    return text
+
+
+class ExplainableRecruitmentAI:
+    """SageMaker-backed ``ExplainableRecruitmentAI`` (zero-argument constructor)."""
+
+    __adeptai_adapter__ = True
+
+    def __init__(self, *, framework: Any = None, legacy: Any = None, types_module: Any = None):
+        self._get_fw = framework_source(framework)
+        is_instance = legacy is not None and hasattr(legacy, "explain_candidate_selection") and not isinstance(legacy, type)
+        self._legacy_obj = legacy if is_instance else None
+        self._legacy_factory = legacy if (legacy is not None and not is_instance) else None
+        self._explanation_cls = _shapes.legacy_type("DecisionExplanation", types_module)
+        self._contribution_cls = _shapes.legacy_type("FeatureContribution", types_module)
+
+    def _legacy(self) -> Any:
+        if self._legacy_obj is None and self._legacy_factory is not None:
+            try:
+                self._legacy_obj = self._legacy_factory()
+            except Exception as exc:
+                log.warning("legacy ExplainableRecruitmentAI could not be built (%s)", type(exc).__name__)
+                self._legacy_factory = None
+        return self._legacy_obj
+
+    # ------------------------------------------------------------------ rule-based explanation
+
+    def rule_based(self, candidate_profile: Dict[str, Any], job_query: str, match_scores: Dict[str, Any],
+                   ranking_position: Any) -> Any:
+        """Deterministic explanation from the scores and profile; the last resort, never raises."""
+        try:
+            return self._rule_based(candidate_profile, job_query, match_scores, ranking_position)
+        except Exception as exc:  # defensive: a bug here must still not reach the caller
+            log.warning("rule-based explanation failed (%s)", type(exc).__name__)
+            score = clamp(match_scores.get("overall_score") if isinstance(match_scores, dict) else None,
+                          0.0, 100.0, default=0.0)
+            return _shapes.build(self._explanation_cls, overall_score=score, feature_contributions=[],
+                                 top_positive_factors=[], top_negative_factors=[],
+                                 decision_summary=_summary(ranking_position, score, [], []), confidence_level="Low",
+                                 recommendation=RECOMMENDATIONS[_recommendation_label(score)], risk_factors=[],
+                                 strength_areas=[])
+
+    def _rule_based(self, profile, job_query, match_scores, position):
+        scores = normalized_scores(match_scores)
+        query = clean_text(job_query).lower()
+        years = _years(profile.get("experience_years"))
+        seniority = profile.get("seniority_level")
+        seniority = seniority.lower() if isinstance(seniority, str) else "mid"
+        skills = profile.get("skills") if isinstance(profile.get("skills"), list) else []
+        req_years = re.search(r"(\d{1,2})\s*\+?\s*(?:years|yrs)", query)
+        req_years = int(req_years.group(1)) if req_years else 0
+        req_level = next((lvl for word, lvl in _SENIORITY.items() if re.search(rf"\b{word}\b", query)), None)
+        domain_terms = [clean_text(t).lower() for key in ("industries", "previous_roles")
+                        for t in (profile.get(key) if isinstance(profile.get(key), list) else [])]
+        domain = 1.0 if any(t and t in query for t in domain_terms) else (0.5 if domain_terms else 0.0)
+        values = {
+            "technical_skills_match": scores["technical_skills_score"] / 100, "experience_years_match":
+            scores["experience_score"] / 100, "seniority_level_match": scores["seniority_score"] / 100,
+            "education_match": scores["education_score"] / 100, "soft_skills_match": scores["soft_skills_score"] / 100,
+            "location_match": scores["location_score"] / 100, "domain_relevance": domain,
+            "skill_breadth": min(len(skills) / 20.0, 1.0),
+            "experience_gap": max(0.0, 1.0 - abs(years - req_years) / 10.0) if req_years else 1.0,
+            "seniority_gap": (max(0.0, 1.0 - abs(_SENIORITY.get(seniority, 2) - req_level) / 3.0)
+                              if req_level is not None else 1.0),
+        }
+        total = sum(values[n] * w for n, w in WEIGHTS.items()) or 1.0
+        contributions = []
+        for name, weight in WEIGHTS.items():
+            value = values[name]
+            direction = "positive" if value >= 0.6 else "negative" if value < 0.4 else "neutral"
+            contribution = round(value * weight, 4)
+            contributions.append(_shapes.build(
+                self._contribution_cls, feature_name=name, contribution=contribution,
+                percentage=round(contribution / total * 100, 2), direction=direction,
+                explanation=f"{DESCRIPTIONS[name].capitalize()}: {value * 100:.0f}/100 ({direction}).",
+            ))
+        contributions.sort(key=lambda fc: fc.contribution, reverse=True)
+        positives = [fc.feature_name for fc in contributions if fc.direction == "positive"][:3]
+        negatives = [fc.feature_name for fc in contributions if fc.direction == "negative"][:3]
+        overall = scores["overall_score"]
+        provided = sum(1 for k in SCORE_KEYS if k in match_scores)
+        confidence = "High" if provided >= 6 else "Moderate" if provided >= 3 else "Low"
+        risks = [f"Concern with {DESCRIPTIONS[n]}" for n in negatives]
+        if years < 2:
+            risks.append("Limited professional experience")
+        if not skills:
+            risks.append("No technical skills listed")
+        return _shapes.build(
+            self._explanation_cls, overall_score=overall, feature_contributions=contributions,
+            top_positive_factors=positives, top_negative_factors=negatives,
+            decision_summary=_summary(position, overall, positives, negatives), confidence_level=confidence,
+            recommendation=RECOMMENDATIONS[_recommendation_label(overall)], risk_factors=risks[:5],
+            strength_areas=[f"Strong {DESCRIPTIONS[p]}" for p in positives][:5],
+        )
+
+    # ------------------------------------------------------------------ mapping
+
+    def _to_legacy(self, out: Any, match_scores: Dict[str, Any]) -> Any:
+        caller_score = match_scores.get("overall_score")
+        overall = clamp(caller_score if caller_score is not None else out.overall_score, 0.0, 100.0,
+                        default=clamp(out.overall_score, 0.0, 100.0, default=0.0))
+        contributions = [
+            _shapes.build(self._contribution_cls, feature_name=fc.feature_name,
+                          contribution=clamp(fc.contribution, -1.0, 1.0, default=0.0),
+                          percentage=clamp(fc.percentage, -100.0, 100.0, default=0.0),
+                          direction=fc.direction if fc.direction in ("positive", "negative", "neutral") else "neutral",
+                          explanation=clean_text(fc.explanation))
+            for fc in out.feature_contributions
+        ]
+        contributions.sort(key=lambda fc: fc.contribution, reverse=True)
+        return _shapes.build(
+            self._explanation_cls, overall_score=overall, feature_contributions=contributions,
+            top_positive_factors=str_list(out.top_positive_factors), top_negative_factors=str_list(out.top_negative_factors),
+            decision_summary=clean_text(out.decision_summary), confidence_level=str(out.confidence_level),
+            recommendation=RECOMMENDATIONS.get(str(out.recommendation), str(out.recommendation)),
+            risk_factors=str_list(out.risk_factors), strength_areas=str_list(out.strength_areas),
+        )
+
+    def _fallback(self, candidate_profile, job_query, match_scores, ranking_position):
+        legacy = self._legacy()
+        if legacy is not None:
+            try:
+                return legacy.explain_candidate_selection(candidate_profile, job_query, match_scores, ranking_position)
+            except ValueError:
+                raise
+            except Exception as exc:
+                log.warning("legacy explanation failed (%s); rule-based explanation", type(exc).__name__)
+        return self.rule_based(candidate_profile, job_query, match_scores, ranking_position)
+
+    # ------------------------------------------------------------------ public API
+
+    def explain_candidate_selection(self, candidate_profile: Dict[str, Any], job_query: str,
+                                    match_scores: Dict[str, float], ranking_position: int) -> Any:
+        validate_inputs(candidate_profile, job_query, match_scores)
+        try:
+            position = max(1, int(ranking_position))
+        except (TypeError, ValueError, OverflowError):
+            position = 1
+        profile = {k: clean_json_value(candidate_profile[k]) for k in PROFILE_KEYS if k in candidate_profile}
+        scores = {k: clamp(v, 0.0, 100.0, default=0.0) for k, v in match_scores.items()
+                  if isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)}
+        try:
+            return guarded_call(
+                self._get_fw, CAPABILITY,
+                lambda: {"candidate_profile": profile, "job_query": clean_text(job_query, 4000),
+                         "match_scores": scores, "ranking_position": position},
+                legacy=lambda: self._fallback(candidate_profile, job_query, match_scores, ranking_position),
+                to_legacy=lambda out: self._to_legacy(out, scores),
+            )
+        except ValueError:
+            raise
+        except Exception as exc:
+            from adeptai_sagemaker.errors import AdeptSageMakerError
+
+            if isinstance(exc, AdeptSageMakerError):
+                raise
+            log.warning("explanation adapter failed unexpectedly (%s)", type(exc).__name__)
+            return self.rule_based(candidate_profile, job_query, match_scores, ranking_position)

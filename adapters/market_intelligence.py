@@ -1,0 +1,348 @@
+"""Drop-in for ``market_intelligence.hybrid_llm_service`` and the fast router path (fact sheet §3).
+
+``HybridLLMService`` keeps the monolith's zero-argument constructor,
+``async generate_response(LLMRequest) -> LLMResponse``, ``batch_process``,
+``get_usage_stats`` (same keys), ``clear_cache`` and ``optimize_cache``.
+``FastLLMService`` keeps ``generate_fast``/``batch_generate`` returning
+``FastLLMResponse(content, model, tokens_used, cost, processing_time, cached)``,
+so ``SmartLLMRouter.route_request`` works unchanged once its ``llm_service``
+is swapped.
+
+Event loops: the framework call is synchronous, so it runs in a worker
+thread (``asyncio.to_thread``) and the caller's loop is never blocked; this
+works under the Flask pattern of one ``new_event_loop()`` per request. A
+legacy service is async and may hold loop-bound sessions, so it is always
+awaited *in the caller's loop*: on the fallback path directly, and when the
+framework asks for the legacy answer (mode off/shadow/canary, or a failure)
+the worker thread schedules the coroutine back onto the caller's loop with
+``run_coroutine_threadsafe`` and waits for it.
+
+``content`` is always JSON text (the callers ``json.loads`` it): the
+validated ``MarketIntelligenceOutput`` as a JSON object. Our own last-resort
+fallback (no legacy service) is JSON too, with ``"fallback": true`` and
+confidence 0.0 — the monolith's canned fallback was plain text for
+screening prompts, which broke ``screen_candidates``.
+
+Cost: SageMaker bills instance time, not tokens, so SageMaker answers report
+``cost=0.0`` (marginal cost); ``tokens_used`` is the real input+output token
+count the endpoint reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from typing import Any, Dict, List, Optional
+
+from . import _shapes
+from ._common import clamp, clean_json_value, clean_text, framework_source, guarded_call, observer_for
+
+log = logging.getLogger("adeptai_sagemaker.adapters")
+
+CAPABILITY = "market_intelligence"
+PROMPT_LIMIT = 200_000
+SYSTEM_LIMIT = 20_000
+LEGACY_TIMEOUT_S = 300.0
+_TIER2 = {"complex", "critical"}
+
+
+def _complexity_value(request: Any) -> str:
+    complexity = getattr(request, "complexity", None)
+    value = getattr(complexity, "value", complexity)
+    return str(value).lower() if value is not None else "moderate"
+
+
+def _analysis_kind(prompt: str) -> str:
+    lower = prompt.lower()
+    if "screen" in lower:
+        return "screening"
+    if "behavior" in lower or "behaviour" in lower:
+        return "behavior"
+    if "market" in lower:
+        return "market"
+    return "general"
+
+
+def output_to_content(output: Any) -> str:
+    """The validated output as JSON text (what the callers ``json.loads``)."""
+    return json.dumps(output.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
+
+
+def fallback_content(prompt: str, model: str) -> str:
+    """Last-resort JSON content in the monolith's canned shapes; always parseable, confidence 0.0."""
+    kind = _analysis_kind(prompt)
+    if kind == "behavior":
+        body: Dict[str, Any] = {"behavior_analysis": {"available": False, "confidence": 0.0}}
+    elif kind == "market":
+        body = {"market_analysis": {"available": False, "confidence": 0.0}}
+    elif kind == "screening":
+        body = {"screening": {"decision": "review", "reasons": ["analysis unavailable"], "confidence": 0.0}}
+    else:
+        body = {"analysis": {"available": False, "confidence": 0.0}}
+    body.update({"fallback": True, "model": model})
+    return json.dumps(body)
+
+
+class _Stats:
+    """Usage counters with the monolith's ``get_usage_stats`` keys (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.total_requests = self.total_tokens = self.tier1 = self.tier2 = self.cache_hits = 0
+        self.total_cost = 0.0
+        self.fallbacks = 0
+
+    def record(self, tier2: bool, tokens: int, cost: float, cached: bool, fallback: bool) -> None:
+        with self.lock:
+            self.total_requests += 1
+            self.total_tokens += max(0, int(tokens))
+            self.total_cost += max(0.0, float(cost))
+            if tier2:
+                self.tier2 += 1
+            else:
+                self.tier1 += 1
+            self.cache_hits += int(bool(cached))
+            self.fallbacks += int(bool(fallback))
+
+    def snapshot(self) -> Dict[str, Any]:
+        with self.lock:
+            total = self.total_requests
+            return {
+                "total_requests": total,
+                "total_tokens": self.total_tokens,
+                "total_cost": self.total_cost,
+                "tier1_requests": self.tier1,
+                "tier2_requests": self.tier2,
+                "cache_hit_rate": (self.cache_hits / total) if total else 0.0,
+                "avg_cost_per_request": (self.total_cost / total) if total else 0.0,
+                "cost_breakdown": {
+                    "tier1_percentage": (self.tier1 / total * 100) if total else 0.0,
+                    "tier2_percentage": (self.tier2 / total * 100) if total else 0.0,
+                },
+            }
+
+
+class _AsyncAdapterBase:
+    """Runs the guarded framework call in a worker thread; legacy coroutines go back to the caller's loop."""
+
+    _legacy_method = ""
+
+    def __init__(self, framework: Any, legacy: Any):
+        self._get_fw = framework_source(framework)
+        self._legacy_obj = legacy
+        self.stats = _Stats()
+
+    def _legacy_sync(self, loop: asyncio.AbstractEventLoop, request: Any) -> Any:
+        """Called in the worker thread: await the legacy coroutine in the caller's loop and wait."""
+        coro = getattr(self._legacy_obj, self._legacy_method)(request)
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=LEGACY_TIMEOUT_S)
+
+    async def _answer(self, request: Any, build_request, to_legacy, fallback_sync, key: Optional[str]):
+        """(value, from_sagemaker, record). The value is caller-shaped; never raises with fallback on."""
+        loop = asyncio.get_running_loop()
+        legacy_obj = self._legacy_obj
+        use_legacy_obj = legacy_obj is not None and hasattr(legacy_obj, self._legacy_method)
+        legacy = (lambda: self._legacy_sync(loop, request)) if use_legacy_obj else fallback_sync
+        holder: Dict[str, Any] = {}
+
+        def run() -> Any:
+            fw = None
+            try:
+                fw = self._get_fw()
+            except Exception:
+                pass
+            observer = observer_for(fw) if fw is not None else None
+            if observer is not None:
+                observer.reset()
+
+            def remember(value: Any, from_sagemaker: bool) -> None:
+                holder["from_sagemaker"] = from_sagemaker
+
+            value = guarded_call(lambda: fw if fw is not None else self._get_fw(), CAPABILITY, build_request,
+                                 legacy=legacy, to_legacy=to_legacy, key=key, on_result=remember)
+            holder["record"] = observer.last() if observer is not None else None
+            return value
+
+        try:
+            value = await asyncio.to_thread(run)
+        except Exception as exc:
+            from adeptai_sagemaker.errors import AdeptSageMakerError
+
+            if isinstance(exc, AdeptSageMakerError) or not use_legacy_obj:
+                raise
+            # the worker could not reach the caller's loop (e.g. it is shutting down): answer in-loop
+            log.warning("market adapter worker failed (%s); awaiting legacy in loop", type(exc).__name__)
+            value = await getattr(legacy_obj, self._legacy_method)(request)
+            holder["from_sagemaker"] = False
+        return value, bool(holder.get("from_sagemaker")), holder.get("record")
+
+    def _model_label(self, record: Any) -> str:
+        endpoint = getattr(record, "endpoint", None)
+        return f"sagemaker:{endpoint}" if endpoint else "sagemaker"
+
+
+class HybridLLMService(_AsyncAdapterBase):
+    """SageMaker-backed ``HybridLLMService`` (zero-argument constructor, as the monolith's)."""
+
+    __adeptai_adapter__ = True
+    _legacy_method = "generate_response"
+
+    def __init__(self, *, framework: Any = None, legacy: Any = None, types_module: Any = None):
+        super().__init__(framework, legacy)
+        self._response_cls = _shapes.legacy_type("LLMResponse", types_module)
+        # attributes the monolith exposes; no API keys are read or held
+        self.openai_api_key = None
+        self.anthropic_api_key = None
+        self.models = getattr(legacy, "models", {}) if legacy is not None else {}
+        self.prompt_cache = getattr(legacy, "prompt_cache", None)
+        self.openai_url = getattr(legacy, "openai_url", None)
+        self.anthropic_url = getattr(legacy, "anthropic_url", None)
+
+    @property
+    def usage_stats(self) -> Dict[str, Any]:
+        return self.stats.snapshot()
+
+    def _fallback_sync(self, request: Any) -> Any:
+        prompt = clean_text(getattr(request, "prompt", ""))
+        tier2 = _complexity_value(request) in _TIER2
+        model = ("claude-sonnet-4-20250514" if tier2 else "gpt-4o-mini") + "-fallback"
+        content = fallback_content(prompt, model)
+        return _shapes.build(self._response_cls, content=content, model_used=model, tokens_used=len(content) // 4,
+                             cost=0.0, processing_time=0.0, cached=False, confidence_score=0.0)
+
+    async def generate_response(self, request: Any) -> Any:
+        """One request -> one ``LLMResponse`` whose ``content`` is JSON text."""
+        started = time.perf_counter()
+        prompt = clean_text(getattr(request, "prompt", ""))
+        system = clean_text(getattr(request, "system_prompt", ""))
+        tier2 = _complexity_value(request) in _TIER2
+        holder: Dict[str, Any] = {}
+
+        def to_legacy(out: Any) -> Any:
+            holder["confidence"] = clamp(out.confidence, default=0.0)
+            return output_to_content(out)
+
+        metadata = getattr(request, "metadata", None)
+        market_data = metadata.get("market_data") if isinstance(metadata, dict) else None
+        value, from_sm, record = await self._answer(
+            request,
+            lambda: {"prompt": clean_text(prompt, PROMPT_LIMIT) or " ", "system_prompt": clean_text(system, SYSTEM_LIMIT),
+                     "market_data": clean_json_value(market_data) if isinstance(market_data, dict) else None},
+            to_legacy, lambda: self._fallback_sync(request), key=None,
+        )
+        elapsed = time.perf_counter() - started
+        if from_sm:
+            tokens = (getattr(record, "input_tokens", None) or 0) + (getattr(record, "output_tokens", None) or 0)
+            cached = bool(getattr(record, "cache_hit", False))
+            response = _shapes.build(self._response_cls, content=value, model_used=self._model_label(record),
+                                     tokens_used=int(tokens), cost=0.0, processing_time=elapsed, cached=cached,
+                                     confidence_score=holder.get("confidence", 0.0))
+        else:
+            response = value
+        self.stats.record(tier2, getattr(response, "tokens_used", 0) or 0, getattr(response, "cost", 0.0) or 0.0,
+                          getattr(response, "cached", False), not from_sm)
+        return response
+
+    async def batch_process(self, requests: List[Any]) -> List[Any]:
+        return list(await asyncio.gather(*(self.generate_response(r) for r in list(requests or []))))
+
+    def get_usage_stats(self) -> Dict[str, Any]:
+        return self.stats.snapshot()
+
+    def _purge(self, **kwargs: Any) -> None:
+        try:
+            cache = getattr(self._get_fw(), "cache", None)
+            if cache is not None:
+                cache.purge(capabilities=[CAPABILITY], **kwargs)
+        except Exception as exc:
+            log.warning("market cache purge failed (%s)", type(exc).__name__)
+
+    def clear_cache(self) -> None:
+        """Drop cached market answers (framework cache) and the legacy service's prompt cache."""
+        self._purge()
+        if self._legacy_obj is not None and hasattr(self._legacy_obj, "clear_cache"):
+            self._legacy_obj.clear_cache()
+
+    def optimize_cache(self) -> None:
+        """Drop cached market answers older than their TTL; let the legacy service optimise its own."""
+        try:
+            ttl = self._get_fw().settings.cache_ttl(CAPABILITY)
+        except Exception:
+            ttl = 3600
+        self._purge(older_than_s=ttl)
+        if self._legacy_obj is not None and hasattr(self._legacy_obj, "optimize_cache"):
+            self._legacy_obj.optimize_cache()
+
+
+class FastLLMService(_AsyncAdapterBase):
+    """SageMaker-backed ``fast_llm.FastLLMService`` for ``SmartLLMRouter`` (``generate_fast``/``batch_generate``)."""
+
+    __adeptai_adapter__ = True
+    _legacy_method = "generate_fast"
+
+    def __init__(self, *, framework: Any = None, legacy: Any = None, types_module: Any = None):
+        super().__init__(framework, legacy)
+        self._response_cls = _shapes.legacy_type("FastLLMResponse", types_module)
+        self.session = None
+        self.connection_pool = None
+        self.openai_api_key = None
+        self.anthropic_api_key = None
+
+    def _fallback_sync(self, request: Any) -> Any:
+        model = clean_text(getattr(request, "model", "")) or "unknown"
+        content = fallback_content(clean_text(getattr(request, "prompt", "")), f"{model}-fallback")
+        return _shapes.build(self._response_cls, content=content, model=f"{model}-fallback",
+                             tokens_used=len(content) // 4, cost=0.0, processing_time=0.0, cached=False)
+
+    async def generate_fast(self, request: Any) -> Any:
+        started = time.perf_counter()
+        prompt = clean_text(getattr(request, "prompt", ""))
+        system = clean_text(getattr(request, "system_prompt", ""))
+        model = clean_text(getattr(request, "model", ""))
+        cache_key = getattr(request, "cache_key", None)
+        value, from_sm, record = await self._answer(
+            request,
+            lambda: {"prompt": clean_text(prompt, PROMPT_LIMIT) or " ", "system_prompt": clean_text(system, SYSTEM_LIMIT)},
+            output_to_content, lambda: self._fallback_sync(request),
+            key=clean_text(cache_key, 500) if cache_key else None,
+        )
+        if not from_sm:
+            self.stats.record("claude" in model.lower(), getattr(value, "tokens_used", 0) or 0,
+                              getattr(value, "cost", 0.0) or 0.0, getattr(value, "cached", False), True)
+            return value
+        tokens = (getattr(record, "input_tokens", None) or 0) + (getattr(record, "output_tokens", None) or 0)
+        cached = bool(getattr(record, "cache_hit", False))
+        self.stats.record("claude" in model.lower(), tokens, 0.0, cached, False)
+        return _shapes.build(self._response_cls, content=value, model=self._model_label(record),
+                             tokens_used=int(tokens), cost=0.0, processing_time=time.perf_counter() - started,
+                             cached=cached)
+
+    async def batch_generate(self, requests: List[Any]) -> List[Any]:
+        """One response per request, in order — never ``None`` (the monolith's cache-hit bug)."""
+        requests = list(requests or [])
+        results = await asyncio.gather(*(self.generate_fast(r) for r in requests), return_exceptions=True)
+        out = []
+        for request, result in zip(requests, results):
+            if isinstance(result, BaseException):
+                from adeptai_sagemaker.errors import AdeptSageMakerError
+
+                if isinstance(result, AdeptSageMakerError):
+                    raise result
+                out.append(self._fallback_sync(request))
+            else:
+                out.append(result)
+        return out
+
+    async def close(self) -> None:
+        if self._legacy_obj is not None and hasattr(self._legacy_obj, "close"):
+            await self._legacy_obj.close()
+
+    def get_performance_stats(self) -> Dict[str, Any]:
+        return {"session_active": False, "openai_available": False, "anthropic_available": False,
+                "sagemaker": True, "usage": self.stats.snapshot()}

@@ -1,0 +1,339 @@
+"""Drop-in for ``llm_query_enhancer`` (fact sheet §1): ``LLMQueryEnhancer`` and ``get_llm_query_enhancer``.
+
+Same constructor and getter keywords (``device`` optional, so the older MA
+call without it works), ``enhance_query`` always returns the 11 keys with
+the monolith's types, ``batch_enhance``, and the attributes callers read
+(``hf_pipeline``/``client`` are truthy while SageMaker answers).
+
+Answers come from the ``query_enhancer`` capability; the fallback is the
+monolith's own object when one is given (an instance or a factory), else a
+rule-based enhancement equivalent to the monolith's. Unlike the monolith
+(and B6 in prior-art.md), only validated SageMaker answers are cached: a
+fallback result is never stored, and ``use_llm=False`` never reads the cache.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Dict, List, Optional
+
+from ._common import clean_text, framework_source, guarded_call, mode_kind, str_list
+
+log = logging.getLogger("adeptai_sagemaker.adapters")
+
+CAPABILITY = "query_enhancer"
+DEFAULT_PROVIDER = "huggingface"
+DEFAULT_MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
+QUERY_LIMIT = 2000  # QueryEnhancerInput.query max_length
+
+#: The monolith's rule table (same facts; fact sheet §1 "rule fallback").
+RULE_SYNONYMS: Dict[str, List[str]] = {
+    "developer": ["programmer", "coder", "engineer", "software engineer"],
+    "engineer": ["developer", "programmer", "architect", "software engineer"],
+    "python": ["py", "python3", "django", "flask", "fastapi"],
+    "javascript": ["js", "node", "nodejs", "react", "vue"],
+    "aws": ["amazon web services", "amazon", "cloud computing"],
+    "docker": ["containerization", "containers"],
+    "kubernetes": ["k8s", "container orchestration"],
+    "nurse": ["rn", "registered nurse", "nursing"],
+    "doctor": ["physician", "md", "medical doctor"],
+}
+RULE_RELATED = (
+    ("python", ["django", "flask", "fastapi", "numpy", "pandas"]),
+    ("javascript", ["react", "vue", "node", "typescript"]),
+    ("aws", ["ec2", "s3", "lambda", "cloudformation"]),
+)
+
+
+def _dedupe(items: List[str]) -> List[str]:
+    return list(dict.fromkeys(items))
+
+
+def rule_based_enhancement(query: str, synonyms: Optional[Dict[str, List[str]]] = None) -> Dict[str, Any]:
+    """The monolith's rule fallback, deterministic (ordered dedupe instead of ``set``). Never raises."""
+    table = synonyms if isinstance(synonyms, dict) else RULE_SYNONYMS
+    query = clean_text(query)
+    lower = query.lower()
+    words = lower.split()
+    syn: List[str] = []
+    for word in words:
+        syn.extend(table.get(word, []))
+    related: List[str] = []
+    for needle, skills in RULE_RELATED:
+        if needle in lower:
+            related.extend(skills)
+    variations: List[str] = []
+    if "developer" in lower:
+        variations.append(lower.replace("developer", "engineer"))
+        variations.append(lower.replace("developer", "programmer"))
+    return {
+        "original_query": query,
+        "synonyms": _dedupe(syn),
+        "related_skills": _dedupe(related),
+        "job_variations": _dedupe(variations),
+        "industry_terms": [],
+        "intent": "unknown",
+        "expanded_terms": _dedupe(words + syn + related),
+        "variations": list(variations),
+        "must_terms": [],
+        "should_terms": [],
+        "must_not_terms": [],
+    }
+
+
+def to_legacy_dict(output: Any, query: str) -> Dict[str, Any]:
+    """Map a validated ``QueryEnhancerOutput`` to the monolith's 11-key dict."""
+    synonyms = str_list(output.synonyms)
+    related = str_list(output.related_skills)
+    variations = str_list(output.job_variations)
+    industry = str_list(output.industry_terms)
+    expanded = str_list(output.expanded_terms) or _dedupe(synonyms + related + industry)
+    return {
+        "original_query": query,
+        "synonyms": synonyms,
+        "related_skills": related,
+        "job_variations": variations,
+        "industry_terms": industry,
+        "intent": str(output.intent),
+        "expanded_terms": expanded,
+        "variations": list(variations),
+        "must_terms": [],
+        "should_terms": [],
+        "must_not_terms": [],
+    }
+
+
+def _is_valid_shape(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("expanded_terms"), list)
+
+
+class SageMakerHandle:
+    """What ``hf_pipeline``/``client`` hold while SageMaker answers: truthy, describes the route."""
+
+    client_backend = "sagemaker"
+
+    def __init__(self, capability: str, endpoint: Optional[str]):
+        self.capability = capability
+        self.endpoint = endpoint
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"SageMakerHandle(capability={self.capability!r}, endpoint={self.endpoint!r})"
+
+
+class LLMQueryEnhancer:
+    """SageMaker-backed ``LLMQueryEnhancer`` (same public surface as the monolith's)."""
+
+    __adeptai_adapter__ = True
+
+    def __init__(self, provider: str = DEFAULT_PROVIDER, model: str = DEFAULT_MODEL, use_cache: bool = True,
+                 cache_size: int = 1000, device: Optional[str] = None, *, framework: Any = None,
+                 legacy: Any = None):
+        self.provider = clean_text(provider).lower() or DEFAULT_PROVIDER
+        self.model = model
+        self.use_cache = bool(use_cache)
+        self.cache: Optional[OrderedDict] = OrderedDict() if self.use_cache else None
+        self.cache_size = max(1, int(cache_size)) if isinstance(cache_size, (int, float)) else 1000
+        self.device = device
+        self.hf_tokenizer = None
+        self.hf_model = None
+        self.synonyms = {k: list(v) for k, v in RULE_SYNONYMS.items()}
+        self.client_backend = "sagemaker"
+        self._get_fw = framework_source(framework)
+        # legacy: an instance of the monolith's class, or a zero-arg factory building one lazily
+        is_instance = legacy is not None and hasattr(legacy, "enhance_query")
+        self._legacy_obj = legacy if is_instance else None
+        self._legacy_factory: Optional[Callable[[], Any]] = legacy if (legacy is not None and not is_instance) else None
+        self._legacy_failed = False
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ legacy & status
+
+    def _legacy(self) -> Any:
+        if self._legacy_obj is None and self._legacy_factory is not None and not self._legacy_failed:
+            with self._lock:
+                if self._legacy_obj is None and not self._legacy_failed:
+                    try:
+                        self._legacy_obj = self._legacy_factory()
+                    except Exception as exc:
+                        self._legacy_failed = True
+                        log.warning("legacy LLMQueryEnhancer could not be built (%s); rule-based fallback",
+                                    type(exc).__name__)
+        return self._legacy_obj
+
+    def _active(self) -> bool:
+        """SageMaker answers at least some calls: mode ``on`` or a canary above 0%."""
+        try:
+            mode = self._get_fw().settings.mode(CAPABILITY)
+        except Exception:
+            return False
+        return mode.kind == "on" or (mode.kind == "canary" and mode.percent > 0)
+
+    def _handle(self) -> SageMakerHandle:
+        try:
+            endpoint = self._get_fw().settings.endpoint(CAPABILITY)
+        except Exception:
+            endpoint = None
+        return SageMakerHandle(CAPABILITY, endpoint)
+
+    @property
+    def client(self) -> Any:
+        if self._active():
+            return self._handle()
+        return getattr(self._legacy(), "client", None)
+
+    @property
+    def hf_pipeline(self) -> Any:
+        if self._active():
+            return self._handle()
+        return getattr(self._legacy(), "hf_pipeline", None)
+
+    # ------------------------------------------------------------------ the fallback chain
+
+    def _fallback(self, query: str, use_llm: bool, raw: Any) -> Dict[str, Any]:
+        legacy = self._legacy()
+        if legacy is not None:
+            try:
+                value = legacy.enhance_query(raw, use_llm=use_llm)
+                if _is_valid_shape(value):
+                    return value
+            except Exception as exc:
+                log.warning("legacy enhance_query failed (%s); rule-based fallback", type(exc).__name__)
+        return rule_based_enhancement(query, self.synonyms)
+
+    # ------------------------------------------------------------------ cache (SageMaker answers only)
+
+    @staticmethod
+    def _cache_key(query: str) -> str:
+        return query.strip().lower()
+
+    def _cache_get(self, query: str) -> Optional[Dict[str, Any]]:
+        if self.cache is None:
+            return None
+        with self._lock:
+            hit = self.cache.get(self._cache_key(query))
+            if hit is not None:
+                self.cache.move_to_end(self._cache_key(query))
+        if hit is None:
+            return None
+        value = copy.deepcopy(hit)
+        value["original_query"] = query
+        return value
+
+    def _cache_put(self, query: str, value: Dict[str, Any]) -> None:
+        if self.cache is None:
+            return
+        with self._lock:
+            self.cache[self._cache_key(query)] = copy.deepcopy(value)
+            self.cache.move_to_end(self._cache_key(query))
+            while len(self.cache) > self.cache_size:
+                self.cache.popitem(last=False)
+
+    # ------------------------------------------------------------------ public API
+
+    def enhance_query(self, query: str, use_llm: bool = True) -> Dict[str, Any]:
+        """The 11-key enhancement of ``query``. Never raises."""
+        raw = query
+        text = clean_text(query)
+        try:
+            if not text.strip():  # the monolith: empty -> empty lists; blank -> no words, no terms
+                return rule_based_enhancement(text)
+            if not use_llm:
+                return self._fallback(text, False, raw if isinstance(raw, str) else text)
+            if mode_kind(self._get_fw(), CAPABILITY) == "on":
+                cached = self._cache_get(text)
+                if cached is not None:
+                    return cached
+
+            def remember(value: Dict[str, Any], from_sagemaker: bool) -> None:
+                if from_sagemaker:
+                    self._cache_put(text, value)
+
+            legacy_input = raw if isinstance(raw, str) else text
+            value = guarded_call(
+                self._get_fw, CAPABILITY,
+                lambda: {"query": clean_text(text, QUERY_LIMIT)},
+                legacy=lambda: self._fallback(text, True, legacy_input),
+                to_legacy=lambda out: to_legacy_dict(out, text),
+                key=text.strip().lower()[:QUERY_LIMIT], on_result=remember,
+            )
+            return value if _is_valid_shape(value) else rule_based_enhancement(text, self.synonyms)
+        except Exception as exc:  # fallback off surfaced a typed error: the caller asked for it
+            from adeptai_sagemaker.errors import AdeptSageMakerError
+
+            if isinstance(exc, AdeptSageMakerError):
+                raise
+            log.warning("enhance_query failed unexpectedly (%s); rule-based fallback", type(exc).__name__)
+            return rule_based_enhancement(text, self.synonyms)
+
+    def batch_enhance(self, queries: List[str], use_llm: bool = True) -> List[Dict[str, Any]]:
+        """One enhancement per query, in order. No sleeps: SageMaker has no per-key rate limit to respect
+        (the legacy object's own batching still sleeps when it answers)."""
+        if not isinstance(queries, (list, tuple)):
+            queries = list(queries or [])
+        return [self.enhance_query(q, use_llm=use_llm) for q in queries]
+
+
+def legacy_factory_for(original_cls: Any, provider: str, model: str, use_cache: bool, device: Optional[str],
+                       cache_size: Optional[int] = None) -> Optional[Callable[[], Any]]:
+    """A zero-arg builder of the monolith's own enhancer, passing only the keywords its class takes
+    (the MA copy has no ``device``)."""
+    if original_cls is None:
+        return None
+    try:
+        params = inspect.signature(original_cls).parameters
+    except (TypeError, ValueError):
+        params = {}
+    kwargs: Dict[str, Any] = {"provider": provider, "model": model, "use_cache": use_cache}
+    if "device" in params:
+        kwargs["device"] = device
+    if cache_size is not None and "cache_size" in params:
+        kwargs["cache_size"] = cache_size
+    return lambda: original_cls(**kwargs)
+
+
+_llm_query_enhancer: Optional[LLMQueryEnhancer] = None
+_singleton_lock = threading.Lock()
+
+
+def get_llm_query_enhancer(provider: str = DEFAULT_PROVIDER, model: str = DEFAULT_MODEL, use_cache: bool = True,
+                           device: Optional[str] = None, *, framework: Any = None) -> LLMQueryEnhancer:
+    """Process-wide singleton; arguments after the first call are ignored (as in the monolith)."""
+    global _llm_query_enhancer
+    if _llm_query_enhancer is None:
+        with _singleton_lock:
+            if _llm_query_enhancer is None:
+                _llm_query_enhancer = LLMQueryEnhancer(provider=provider, model=model, use_cache=use_cache,
+                                                       device=device, framework=framework)
+    return _llm_query_enhancer
+
+
+def make_getter(module: Any, original_cls: Any, framework: Any) -> Callable[..., Any]:
+    """A ``get_llm_query_enhancer`` for ``module`` that keeps the singleton in ``module._llm_query_enhancer``
+    and wraps an already-built legacy singleton instead of discarding it."""
+    lock = threading.Lock()
+
+    def get_llm_query_enhancer(provider: str = DEFAULT_PROVIDER, model: str = DEFAULT_MODEL,
+                               use_cache: bool = True, device: Optional[str] = None) -> Any:
+        current = getattr(module, "_llm_query_enhancer", None)
+        if isinstance(current, LLMQueryEnhancer):
+            return current
+        with lock:
+            current = getattr(module, "_llm_query_enhancer", None)
+            if isinstance(current, LLMQueryEnhancer):
+                return current
+            legacy = current if current is not None else legacy_factory_for(original_cls, provider, model,
+                                                                             use_cache, device)
+            adapter = LLMQueryEnhancer(provider=provider, model=model, use_cache=use_cache, device=device,
+                                       framework=framework, legacy=legacy)
+            module._llm_query_enhancer = adapter
+            return adapter
+
+    get_llm_query_enhancer.__adeptai_adapter__ = True  # type: ignore[attr-defined]
+    return get_llm_query_enhancer

@@ -1,0 +1,1 @@
+"""Stand-in for C/market_intelligence (only what the adapters touch)."""

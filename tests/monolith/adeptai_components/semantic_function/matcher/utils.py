@@ -1,0 +1,5 @@
+import json
+
+
+def dummy_parser(response: str):
+    return json.loads(response)
