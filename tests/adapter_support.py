@@ -132,7 +132,7 @@ def make_framework(url, tmp_path, mode="on", *, fallback=True, modes=None, cache
 
     modes = modes or {}
     caps = {c: {"endpoint": endpoint_name(c), "mode": modes.get(c, mode), "max_attempts": 1, "max_reasks": 0,
-                "read_timeout": 5.0, "connect_timeout": 2.0} for c in CAPS}
+                "read_timeout": 5.0, "connect_timeout": 2.0, "cache": True if cache else None} for c in CAPS}
     settings = load_settings(env_file=None, aws_region="us-east-1", sagemaker_endpoint_url=url,
                              sagemaker_llm_fallback=fallback, adeptai_sagemaker_cache_dir=tmp_path / "cache",
                              adeptai_sagemaker_plugins="", capabilities=caps)
