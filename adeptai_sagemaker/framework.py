@@ -34,6 +34,10 @@ class Framework:
                  load_entrypoints: bool = True, cache: Optional[ResponseCache] | bool = True):
         self.settings = settings if settings is not None else load_settings()
         plugins = list(plugins)
+        from .metrics import MetricsRecorder
+
+        self.metrics = MetricsRecorder()  # in-process snapshot for the CLI; exporters read it
+        plugins.insert(0, self.metrics)
         self.audit_trail = None
         if self.settings.adeptai_sagemaker_audit_log:
             from .compliance.audit_trail import AuditTrail

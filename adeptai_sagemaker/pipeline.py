@@ -126,7 +126,11 @@ class CapabilityPipeline:
         current = prompt
         last_error: Optional[str] = None
         for attempt in range(cap.max_reasks + 1):
-            completion = backend.complete(current, params, target)
+            try:
+                completion = backend.complete(current, params, target)
+            except AdeptSageMakerError as exc:
+                call.attempts += getattr(exc, "attempts", 1)
+                raise
             call.attempts += completion.attempts
             call.variant = completion.variant or call.variant
             call.model_version = completion.model_version or call.model_version
