@@ -19,7 +19,7 @@ from .breaker import BreakerBoard, BreakerConfig
 from .builtin_plugins import LegacyPlugin, RolloutPlugin, SageMakerPlugin
 from .cache import ResponseCache
 from .calls import CallContext, CallRecord, CircuitEvent, InvocationRecord, LegacyAnswer, now
-from .errors import AdeptSageMakerError, ConfigurationError, InputValidationError, NoAnswerError
+from .errors import ConfigurationError, InputValidationError, NoAnswerError
 from .manager import build_plugin_manager
 from .pipeline import CapabilityPipeline
 from .settings import Settings, codec_error, load_settings

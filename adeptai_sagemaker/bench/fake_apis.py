@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import socket
 import threading
 import time
 import uuid
@@ -134,15 +133,15 @@ class FakeAPIServer:
         self._records: list[RequestRecord] = []
         self._records_lock = threading.Lock()
         self.faults = _Faults()
-        self._port = 0
-        self._server: Any = None
-        self._thread: Optional[threading.Thread] = None
         self.app = self._build_app()
+        from ..server.runner import BackgroundServer  # same uvicorn thread runner (and TCP_NODELAY) as the endpoint
+
+        self._background = BackgroundServer(self.app, host)
 
     # ------------------------------------------------------------------ urls
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self._port}"
+        return self._background.url
 
     @property
     def openai_base_url(self) -> str:
@@ -303,46 +302,11 @@ class FakeAPIServer:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, timeout: float = 10.0) -> "FakeAPIServer":
-        import http.client
-
-        import uvicorn
-
-        if self._thread is not None:
-            return self
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))
-        self._port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, host=self.host, port=self._port, log_level="warning", access_log=False,
-                                lifespan="off", loop="asyncio", http="h11", timeout_graceful_shutdown=1,
-                                timeout_keep_alive=75)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name=f"fake-apis-{self._port}", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self._thread.is_alive():
-                raise RuntimeError("fake API server exited during start-up")
-            try:
-                conn = http.client.HTTPConnection(self.host, self._port, timeout=1)
-                conn.request("GET", "/ping")
-                ok = conn.getresponse().status == 200
-                conn.close()
-                if ok:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.02)
-        self.stop()
-        raise TimeoutError(f"fake API server did not answer /ping within {timeout}s")
+        self._background.start(timeout)
+        return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+        self._background.stop()
 
     def __enter__(self) -> "FakeAPIServer":
         return self.start()
