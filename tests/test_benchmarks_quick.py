@@ -16,9 +16,7 @@ pytest.importorskip("starlette", reason="the benchmarks need the 'serve' extra")
 pytest.importorskip("openai", reason="the side-by-side benchmark needs the 'openai' extra")
 pytest.importorskip("anthropic", reason="the side-by-side benchmark needs the 'anthropic' extra")
 pytest.importorskip("matplotlib", reason="the report charts need matplotlib (extra 'bench')")
-if not hasattr(pytest.importorskip("adeptai_sagemaker.reference_model"), "ReferenceModel"):
-    pytest.skip("the local endpoint answers with the reference model, which is not importable yet",
-                allow_module_level=True)
+from adeptai_sagemaker.reference_model import ReferenceModel  # noqa: E402,F401  (part of the package: must import)
 
 ROOT = Path(__file__).resolve().parent.parent
 
