@@ -1,6 +1,6 @@
 """c. Import cost of the package and every adapter, in a fresh interpreter vs a bare one."""
 
-from adeptai_sagemaker.bench import workload
+from adeptai_sagemaker.lab.bench import workload
 
 
 def bench_import_cost(benchmark, sizes, board):

@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("pytest_benchmark", reason="needs pytest-benchmark (bench/dev extra)")
 pytest.importorskip("starlette", reason="needs the 'serve' extra")
 
-from adeptai_sagemaker.server import LocalEndpoint  # noqa: E402
+from adeptai_sagemaker.lab.server import LocalEndpoint  # noqa: E402
 
 
 class StubBackend:
@@ -40,10 +40,10 @@ def _reference_prompt() -> str:
 def _backend(kind: str):
     if kind == "stub":
         return StubBackend(), "senior python developer"
-    rm = pytest.importorskip("adeptai_sagemaker.reference_model", reason="reference model not available")
+    rm = pytest.importorskip("adeptai_sagemaker.lab.reference_model", reason="reference model not available")
     if not hasattr(rm, "ReferenceModel"):
-        pytest.skip("adeptai_sagemaker.reference_model does not export ReferenceModel yet")
-    from adeptai_sagemaker.server import ReferenceBackend
+        pytest.skip("adeptai_sagemaker.lab.reference_model does not export ReferenceModel yet")
+    from adeptai_sagemaker.lab.server import ReferenceBackend
 
     return ReferenceBackend(), _reference_prompt()
 

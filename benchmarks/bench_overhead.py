@@ -1,6 +1,6 @@
 """a. Framework overhead vs raw boto3 (same bytes, same endpoint, ~5 ms injected), plus the LiteLLM peer row."""
 
-from adeptai_sagemaker.bench import workload
+from adeptai_sagemaker.lab.bench import workload
 
 
 def bench_framework_overhead(benchmark, endpoint, sizes, board):

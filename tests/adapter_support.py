@@ -99,7 +99,7 @@ class ScriptedModel:
 def scripted_endpoint():
     """A local endpoint (real HTTP, TGI dialect) answered by one shared ``ScriptedModel`` (``.model``)."""
     pytest.importorskip("uvicorn", reason="the local endpoint needs the 'serve' extra (uvicorn)")
-    from adeptai_sagemaker.server.runner import LocalEndpoint
+    from adeptai_sagemaker.lab.server.runner import LocalEndpoint
 
     model = ScriptedModel()
     with LocalEndpoint(default_dialect="tgi", backend=model) as ep:

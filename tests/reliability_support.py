@@ -121,7 +121,7 @@ class CannedBackend:
 def reference_model_or_none():
     """The built-in reference model when it is importable, else None (its tests say why they skip)."""
     try:
-        from adeptai_sagemaker.reference_model import ReferenceModel  # type: ignore[attr-defined]
+        from adeptai_sagemaker.lab.reference_model import ReferenceModel  # type: ignore[attr-defined]
     except ImportError:
         return None
     return ReferenceModel()

@@ -16,14 +16,14 @@ pytest.importorskip("starlette", reason="the benchmarks need the 'serve' extra")
 pytest.importorskip("openai", reason="the side-by-side benchmark needs the 'openai' extra")
 pytest.importorskip("anthropic", reason="the side-by-side benchmark needs the 'anthropic' extra")
 pytest.importorskip("matplotlib", reason="the report charts need matplotlib (extra 'bench')")
-from adeptai_sagemaker.reference_model import ReferenceModel  # noqa: E402,F401  (part of the package: must import)
+from adeptai_sagemaker.lab.reference_model import ReferenceModel  # noqa: E402,F401  (part of the package: must import)
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def quick_results(tmp_path_factory, monkeypatch_module):
-    from adeptai_sagemaker.bench.report import run_all, write_report
+    from adeptai_sagemaker.lab.bench.report import run_all, write_report
 
     monkeypatch_module.setenv("ADEPTAI_BENCH_QUICK", "1")
     monkeypatch_module.setenv("ADEPTAI_SAGEMAKER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adeptai_sagemaker import evaluation as ev
+from adeptai_sagemaker.lab import evaluation as ev
 
 
 def _pred(**over) -> dict:

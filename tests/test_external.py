@@ -10,7 +10,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
 from adeptai_sagemaker.backends import Target  # noqa: E402
-from adeptai_sagemaker.bench.fake_apis import FakeAPIServer  # noqa: E402
+from adeptai_sagemaker.lab.bench.fake_apis import FakeAPIServer  # noqa: E402
 from adeptai_sagemaker.completion import GenerationParams  # noqa: E402
 from adeptai_sagemaker.errors import (  # noqa: E402
     ConfigurationError,

@@ -74,7 +74,7 @@ def all_logs():
     """Every logger at DEBUG for the duration of the test (restored afterwards)."""
     handler = KeepAll()
     root = logging.getLogger()
-    names = ["", "adeptai_sagemaker", "adeptai_sagemaker.server", "botocore", "boto3", "urllib3", "uvicorn",
+    names = ["", "adeptai_sagemaker", "adeptai_sagemaker.lab.server", "botocore", "boto3", "urllib3", "uvicorn",
              "uvicorn.error", "uvicorn.access", *[n for n in logging.root.manager.loggerDict if n.startswith("adeptai")]]
     saved = {n: logging.getLogger(n).level for n in names}
     for n in names:

@@ -14,8 +14,8 @@ import time
 import pytest
 
 from adeptai_sagemaker import prompting, tasks
-from adeptai_sagemaker.reference_model import PROVENANCE, ReferenceModel, ReferenceModelInputError
-from adeptai_sagemaker.reference_model import job_parser, query, taxonomy
+from adeptai_sagemaker.lab.reference_model import PROVENANCE, ReferenceModel, ReferenceModelInputError
+from adeptai_sagemaker.lab.reference_model import job_parser, query, taxonomy
 
 SPECS = {spec.name: spec for spec in tasks.BUILTIN_TASKS}
 MODEL = ReferenceModel()

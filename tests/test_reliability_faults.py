@@ -22,7 +22,7 @@ pytest.importorskip("uvicorn", reason="the local endpoint needs the 'serve' extr
 from adeptai_sagemaker import errors as E  # noqa: E402
 from adeptai_sagemaker.calls import LegacyAnswer  # noqa: E402
 from adeptai_sagemaker.schemas import JobParserOutput  # noqa: E402
-from adeptai_sagemaker.server import LocalEndpoint  # noqa: E402
+from adeptai_sagemaker.lab.server import LocalEndpoint  # noqa: E402
 from adeptai_sagemaker.settings import load_settings  # noqa: E402
 
 from reliability_support import (  # noqa: E402

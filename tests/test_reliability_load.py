@@ -25,7 +25,7 @@ psutil = pytest.importorskip("psutil", reason="leak checks need psutil (dev extr
 from adeptai_sagemaker.calls import LegacyAnswer  # noqa: E402
 from adeptai_sagemaker.errors import AdeptSageMakerError  # noqa: E402
 from adeptai_sagemaker.framework import Framework  # noqa: E402
-from adeptai_sagemaker.server import LocalEndpoint  # noqa: E402
+from adeptai_sagemaker.lab.server import LocalEndpoint  # noqa: E402
 from adeptai_sagemaker.tasks import CAPABILITIES  # noqa: E402
 
 from reliability_support import (  # noqa: E402

@@ -13,7 +13,7 @@ moto = pytest.importorskip("moto", reason="async inference tests need moto (dev 
 
 import boto3  # noqa: E402
 
-from adeptai_sagemaker.server import LocalEndpoint  # noqa: E402
+from adeptai_sagemaker.lab.server import LocalEndpoint  # noqa: E402
 
 BUCKET = "adeptai-async-test"
 

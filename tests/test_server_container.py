@@ -18,9 +18,9 @@ import pytest
 pytest.importorskip("starlette", reason="server tests need the 'serve' extra")
 pytest.importorskip("uvicorn", reason="server tests need the 'serve' extra")
 
-from adeptai_sagemaker.server import LocalEndpoint, handler  # noqa: E402
-from adeptai_sagemaker.server.container import HandlerError, create_container_app  # noqa: E402
-from adeptai_sagemaker.server.runner import BackgroundServer  # noqa: E402
+from adeptai_sagemaker.lab.server import LocalEndpoint, handler  # noqa: E402
+from adeptai_sagemaker.lab.server.container import HandlerError, create_container_app  # noqa: E402
+from adeptai_sagemaker.lab.server.runner import BackgroundServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -125,7 +125,7 @@ def test_default_handler_functions(tmp_path, monkeypatch):
 def test_runtime_app_also_serves_container_routes(monkeypatch):
     monkeypatch.setattr(handler, "ReferenceBackend", StubBackend)
     with LocalEndpoint({"x": "tgi"}, default_dialect=None, backend=StubBackend(),
-                       container_handler="adeptai_sagemaker.server.handler") as ep:
+                       container_handler="adeptai_sagemaker.lab.server.handler") as ep:
         status, ctype, body = post(ep.url + "/invocations", b'{"inputs": "q"}')
         assert status == 200 and json.loads(body) == [{"generated_text": "container says hi"}]
         status, ctype, body = post(ep.url + "/invocations", b'{"inputs": "q", "stream": true}')

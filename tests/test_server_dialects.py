@@ -9,8 +9,8 @@ import pytest
 pytest.importorskip("starlette", reason="server tests need the 'serve' extra")
 pytest.importorskip("uvicorn", reason="server tests need the 'serve' extra")
 
-from adeptai_sagemaker.server import BackendInputError, LocalEndpoint  # noqa: E402
-from adeptai_sagemaker.server.tokens import count_tokens, tokenize  # noqa: E402
+from adeptai_sagemaker.lab.server import BackendInputError, LocalEndpoint  # noqa: E402
+from adeptai_sagemaker.lab.server.tokens import count_tokens, tokenize  # noqa: E402
 
 ANSWER = 'The answer: {"city": "Paris", "score": 7}. STOP then more words!'
 

@@ -12,8 +12,8 @@ pytest.importorskip("starlette", reason="server tests need the 'serve' extra")
 
 from botocore.eventstream import ChecksumMismatch, EventStreamBuffer  # noqa: E402
 
-from adeptai_sagemaker.server.chunking import split_parts  # noqa: E402
-from adeptai_sagemaker.server.eventstream import (  # noqa: E402
+from adeptai_sagemaker.lab.server.chunking import split_parts  # noqa: E402
+from adeptai_sagemaker.lab.server.eventstream import (  # noqa: E402
     encode_message, internal_stream_failure, model_stream_error, payload_part)
 
 

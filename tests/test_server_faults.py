@@ -12,8 +12,8 @@ pytest.importorskip("uvicorn", reason="server tests need the 'serve' extra")
 
 from botocore.exceptions import ClientError, EventStreamError, ReadTimeoutError  # noqa: E402
 
-from adeptai_sagemaker.server import FaultSpec, LocalEndpoint  # noqa: E402
-from adeptai_sagemaker.server.faults import FaultRegistry  # noqa: E402
+from adeptai_sagemaker.lab.server import FaultSpec, LocalEndpoint  # noqa: E402
+from adeptai_sagemaker.lab.server.faults import FaultRegistry  # noqa: E402
 
 TEXT = "alpha beta gamma delta epsilon zeta eta theta iota kappa"
 

@@ -12,8 +12,8 @@ import pytest
 pytest.importorskip("starlette", reason="server tests need the 'serve' extra")
 pytest.importorskip("uvicorn", reason="server tests need the 'serve' extra")
 
-from adeptai_sagemaker.server import EchoBackend, LocalEndpoint, load_config  # noqa: E402
-from adeptai_sagemaker.server.transport import (  # noqa: E402
+from adeptai_sagemaker.lab.server import EchoBackend, LocalEndpoint, load_config  # noqa: E402
+from adeptai_sagemaker.lab.server.transport import (  # noqa: E402
     NoDelayH11Protocol, set_nodelay, tcp_listen_socket, uvicorn_config)
 
 
@@ -151,7 +151,7 @@ def test_config_files_json_and_toml(tmp_path):
                                      'variant = "Blue"\nfaults = [{ kind = "latency", latency_ms = 5 }]\n')
     cfg = load_config(tmp_path / "c.toml")
     assert cfg.chunking == 32 and cfg.resolve("x").variant == "Blue" and cfg.resolve("y").dialect == "tgi"
-    from adeptai_sagemaker.server.runner import serve_config
+    from adeptai_sagemaker.lab.server.runner import serve_config
 
     merged = serve_config({"y": "lmi"}, None, str(tmp_path / "c.toml"))
     assert merged.resolve("y").dialect == "lmi" and merged.resolve("x").dialect == "messages"

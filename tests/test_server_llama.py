@@ -12,7 +12,7 @@ if not GGUF or not os.path.isfile(GGUF):
     pytest.skip("set ADEPTAI_TEST_GGUF to a small GGUF model file to test the llama.cpp backend",
                 allow_module_level=True)
 
-from adeptai_sagemaker.server import LlamaCppBackend  # noqa: E402
+from adeptai_sagemaker.lab.server import LlamaCppBackend  # noqa: E402
 
 
 def test_llama_backend_follows_json_schema_grammar():

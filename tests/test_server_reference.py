@@ -7,7 +7,7 @@ import json
 import pytest
 
 pytest.importorskip("starlette", reason="server tests need the 'serve' extra")
-from adeptai_sagemaker.reference_model import ReferenceModel  # noqa: E402,F401  (part of the package: must import)
+from adeptai_sagemaker.lab.reference_model import ReferenceModel  # noqa: E402,F401  (part of the package: must import)
 
 from adeptai_sagemaker import schemas  # noqa: E402
 from adeptai_sagemaker.prompting import render  # noqa: E402

@@ -116,7 +116,7 @@ def _framework(capabilities: list[str], use_local: bool):
         return
     import os
 
-    from ..server.runner import LocalEndpoint
+    from ..lab.server.runner import LocalEndpoint
 
     added = [k for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if not os.environ.get(k)]
     for key in added:  # dummy credentials for the duration of the audit: the local endpoint checks SigV4 shape only

@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any, Callable, Optional
 
-from .. import prompting, tasks
+from adeptai_sagemaker import prompting, tasks
 from . import behavior, candidates, explain, job_parser, market, query
 
 PROVENANCE = "adeptai-reference-model/1 (deterministic rules, not an LLM)"

@@ -33,5 +33,5 @@ def bench(out_dir: str, quick: bool | None, model_backend: str | None) -> None:
         click.echo(f"{label}: {path.resolve()}")
 
 
-if __name__ == "__main__":  # pragma: no cover - python -m adeptai_sagemaker.bench.cli
+if __name__ == "__main__":  # pragma: no cover - python -m adeptai_sagemaker.lab.bench.cli
     bench()

@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 _CHILD = """
 import importlib, sys
-from adeptai_sagemaker.server.runner import serve
+from adeptai_sagemaker.lab.server.runner import serve
 backend = None
 if len(sys.argv) > 2 and sys.argv[2]:
     module, _, attr = sys.argv[2].partition(":")

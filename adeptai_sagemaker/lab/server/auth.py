@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
-from .errors import RuntimeAPIError
+from .error_responses import RuntimeAPIError
 
 _CREDENTIAL = re.compile(r"^[A-Z0-9]{1,128}/\d{8}/[a-z0-9-]+/[a-z0-9.-]+/aws4_request$", re.IGNORECASE)
 _SIGNATURE = re.compile(r"^[0-9a-f]{64}$")

@@ -26,9 +26,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-log = logging.getLogger("adeptai_sagemaker.server.container")
+log = logging.getLogger("adeptai_sagemaker.lab.server.container")
 
-DEFAULT_HANDLER = "adeptai_sagemaker.server.handler"
+DEFAULT_HANDLER = "adeptai_sagemaker.lab.server.handler"
 DEFAULT_MODEL_DIR = "/opt/ml/model"
 PORT = 8080
 

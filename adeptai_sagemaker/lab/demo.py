@@ -29,9 +29,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
-from .hookspecs import hookimpl
-from .metrics import MetricsRecorder
-from .tasks import CAPABILITIES
+from adeptai_sagemaker.hookspecs import hookimpl
+from adeptai_sagemaker.metrics import MetricsRecorder
+from adeptai_sagemaker.tasks import CAPABILITIES
 
 DUMMY_AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
                  "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -93,8 +93,8 @@ def demo_endpoint_name(capability: str) -> str:
 def build_framework(url: str, *, plugins: tuple = (), cache_dir: Optional[str] = None, fallback: bool = False,
                     capabilities: tuple[str, ...] = CAPABILITIES):
     """A framework with ``capabilities`` mode=on against ``url`` (region from env or us-east-1)."""
-    from .framework import Framework
-    from .settings import load_settings
+    from adeptai_sagemaker.framework import Framework
+    from adeptai_sagemaker.settings import load_settings
 
     region = os.environ.get("SAGEMAKER_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
     overrides: dict[str, Any] = {"aws_region": region, "sagemaker_endpoint_url": url,
@@ -161,7 +161,7 @@ def _via_market(fw, sample):
     cls = find_adapter("HybridLLMService")
     if cls is None:
         return None
-    from .adapters import _shapes  # type: ignore[attr-defined]
+    from adeptai_sagemaker.adapters import _shapes  # type: ignore[attr-defined]
 
     request = _shapes.LLMRequest(prompt=sample["prompt"], system_prompt=sample["system_prompt"], max_tokens=800,
                                  temperature=0.2, complexity=list(_shapes.TaskComplexity)[0])
@@ -243,7 +243,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def run_capability(fw, capability: str, sample: dict, last: LastCall, *, use_adapters: bool = True) -> DemoResult:
-    from .calls import LegacyAnswer
+    from adeptai_sagemaker.calls import LegacyAnswer
 
     started = time.perf_counter()
     via, thunk = "Framework.call", None
@@ -271,7 +271,7 @@ def run_capability(fw, capability: str, sample: dict, last: LastCall, *, use_ada
 def run_demo(endpoint_url: Optional[str] = None, *, capabilities: tuple[str, ...] = CAPABILITIES,
              use_adapters: bool = True, on_result: Optional[Callable[[DemoResult], None]] = None) -> DemoReport:
     """Run every capability once; returns the results and the metrics snapshot."""
-    from .framework import set_framework
+    from adeptai_sagemaker.framework import set_framework
 
     recorder, last = MetricsRecorder(), LastCall()
     with local_or_configured_endpoint(endpoint_url) as (url, local), tempfile.TemporaryDirectory() as cache_dir:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .backends import BackendInputError, LlamaCppBackend, ModelBackend, ReferenceBackend
+from .model_backends import BackendInputError, LlamaCppBackend, ModelBackend, ReferenceBackend
 from .container import HandlerError, request_headers
 from .dialects import Dialect, DialectInputError, DialectRequest, get_dialect
 from .generation import Generation, finish

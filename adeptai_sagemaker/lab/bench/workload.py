@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
-from ..hookspecs import hookimpl
+from adeptai_sagemaker.hookspecs import hookimpl
 
 DUMMY_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 REGION = "us-east-1"
@@ -121,8 +121,8 @@ class CallLog:
 def make_framework(url: str, endpoints: dict[str, str], *, cache_dir: Optional[str] = None,
                    plugins: Iterable[object] = (), fallback: bool = False, **cap_overrides: Any):
     """A framework pointed at the local endpoint; ``endpoints`` maps capability -> endpoint name."""
-    from ..framework import Framework
-    from ..settings import load_settings
+    from adeptai_sagemaker.framework import Framework
+    from adeptai_sagemaker.settings import load_settings
 
     set_dummy_aws_env()
     caps = {cap: {"endpoint": name, "mode": "on", "codec": "tgi", **cap_overrides} for cap, name in endpoints.items()}
@@ -147,7 +147,7 @@ def raw_client(url: str, pool: int = 32):
 
 def encoded_body(fw, capability: str, request: dict) -> bytes:
     """Exactly the bytes the framework sends for ``request`` (same template, params and codec)."""
-    from ..prompting import render
+    from adeptai_sagemaker.prompting import render
 
     spec = fw.spec(capability)
     model = fw.coerce(capability, request)
@@ -221,8 +221,8 @@ def framework_overhead(ep, calls: int, *, latency_ms: float = 5.0,
 
 def framework_phases(url: str, calls: int = 200) -> dict[str, float]:
     """Where the added time goes: median microseconds per step of one cache-miss call (diagnostic)."""
-    from ..prompting import render
-    from ..structured import parse_output
+    from adeptai_sagemaker.prompting import render
+    from adeptai_sagemaker.structured import parse_output
 
     cache_dir = _unique_dir("phases")
     fw = make_framework(url, {"query_enhancer": "bench-phases"}, cache_dir=cache_dir)
@@ -470,7 +470,7 @@ def _score(kind: str, pairs: list[tuple[Any, dict]]) -> dict[str, Any]:
     try:
         from .. import evaluation
     except ImportError:
-        return {"skipped": "adeptai_sagemaker.evaluation is not available"}
+        return {"skipped": "adeptai_sagemaker.lab.evaluation is not available"}
     fn = getattr(evaluation, "score_job_parsing" if kind == "jobs" else "score_queries", None)
     if fn is None:
         return {"skipped": f"evaluation has no scorer for {kind}"}
@@ -552,7 +552,7 @@ def run_backend(fw, backend: str, jobs: list[dict], queries: list[dict], *, repe
 
 
 def _cost_rows(run: BackendRun, sm_profile) -> dict[str, Any]:
-    from .. import cost
+    from adeptai_sagemaker import cost
 
     mean_in = statistics.fmean(run.input_tokens) if run.input_tokens else 0.0
     mean_out = statistics.fmean(run.output_tokens) if run.output_tokens else 0.0
@@ -578,7 +578,7 @@ def _cost_rows(run: BackendRun, sm_profile) -> dict[str, Any]:
 def side_by_side(url: str, *, repeats: int = 1, limit: Optional[int] = None, time_scale: Optional[float] = None,
                  include_real: bool = True) -> dict[str, Any]:
     """SageMaker path vs OpenAI and Anthropic SDK backends on the labelled dev set."""
-    from ..external import AnthropicBackend, ExternalBackends, OpenAIBackend
+    from adeptai_sagemaker.external import AnthropicBackend, ExternalBackends, OpenAIBackend
     from .fake_apis import FakeAPIServer
     from .profiles import sagemaker_profile
     from .profiles import time_scale as default_scale
@@ -645,7 +645,7 @@ def _profile_notes(sm_profile) -> dict[str, Any]:
 
 def break_even_table(results: dict[str, Any]) -> dict[str, Any]:
     """Monthly requests from which the SageMaker endpoint is no dearer than each API, for this workload."""
-    from .. import cost
+    from adeptai_sagemaker import cost
 
     sm = results["backends"].get("sagemaker")
     if not sm:

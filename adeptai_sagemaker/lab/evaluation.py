@@ -6,7 +6,7 @@ API: feed ``score_job_parsing`` / ``score_queries`` (label, prediction) pairs,
 where a prediction is the output dict or ``None`` when the backend failed
 (a failure counts as wrong on every field and as schema-invalid).
 
-Run ``python -m adeptai_sagemaker.evaluation`` for the reference model's table.
+Run ``python -m adeptai_sagemaker.lab.evaluation`` for the reference model's table.
 The data are for measuring and finding failure classes only; no rule in the
 reference model reads them.
 """
@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from pydantic import ValidationError
 
-from . import schemas as s
+from adeptai_sagemaker import schemas as s
 
 EVAL_DATA_ENV = "ADEPTAI_EVAL_DATA"
 JOB_FILE = "job_descriptions.jsonl"
@@ -184,7 +184,7 @@ def run_predictor(rows: list[dict], text_key: str, predict: Callable[[str], Opti
 
 def evaluate_reference_model(data_dir: Optional[Path] = None) -> dict:
     """Both scores for the built-in reference model, run through real rendered prompts."""
-    from . import prompting, tasks
+    from adeptai_sagemaker import prompting, tasks
     from .reference_model import ReferenceModel
 
     data_dir = data_dir or find_eval_data()

@@ -23,9 +23,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import errors as E
+from . import error_responses as E
 from .auth import check_sigv4
-from .backends import BackendInputError, ModelBackend, default_backend
+from .model_backends import BackendInputError, ModelBackend, default_backend
 from .chunking import split_parts
 from .config import EndpointConfig, ServerConfig
 from .dialects import JSON, Dialect, DialectInputError, DialectRequest, get_dialect
@@ -33,7 +33,7 @@ from .eventstream import internal_stream_failure, model_stream_error, payload_pa
 from .faults import FaultRegistry, FaultSpec, Stats
 from .generation import Generation, finish, truncate_generation
 
-log = logging.getLogger("adeptai_sagemaker.server")
+log = logging.getLogger("adeptai_sagemaker.lab.server")
 
 EVENTSTREAM = "application/vnd.amazon.eventstream"
 MAX_CUSTOM_ATTRIBUTES = 1024

@@ -8,7 +8,7 @@ import time
 from typing import Any, Optional, Union
 
 from .app import ServerState, create_app
-from .backends import ModelBackend, default_backend
+from .model_backends import ModelBackend, default_backend
 from .config import EndpointConfig, ServerConfig, load_config
 from .faults import FaultSpec
 from .transport import tcp_listen_socket, uvicorn_config

@@ -6,7 +6,7 @@
 - :mod:`.container`: the ``/ping`` + ``/invocations`` container contract (BYOC image).
 """
 
-from .backends import BackendInputError, EchoBackend, LlamaCppBackend, ModelBackend, ReferenceBackend
+from .model_backends import BackendInputError, EchoBackend, LlamaCppBackend, ModelBackend, ReferenceBackend
 from .config import EndpointConfig, ServerConfig, load_config
 from .dialects import DIALECTS
 from .faults import FAULT_KINDS, FaultSpec

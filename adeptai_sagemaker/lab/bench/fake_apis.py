@@ -70,20 +70,20 @@ def _stub_generate(text: str) -> str:
 def reference_generate() -> Callable[[str], str]:
     """``ReferenceModel().generate``, or a labelled stub when the package is not there yet."""
     try:
-        from adeptai_sagemaker.reference_model import ReferenceModel
+        from adeptai_sagemaker.lab.reference_model import ReferenceModel
     except ImportError:
         return _stub_generate
     return ReferenceModel().generate
 
 
 def _count_tokens(text: str) -> int:
-    from adeptai_sagemaker.server.tokens import count_tokens
+    from adeptai_sagemaker.lab.server.tokens import count_tokens
 
     return count_tokens(text)
 
 
 def _truncate_tokens(text: str, max_tokens: int) -> tuple[str, bool]:
-    from adeptai_sagemaker.server.tokens import tokenize
+    from adeptai_sagemaker.lab.server.tokens import tokenize
 
     pieces = tokenize(text)
     if len(pieces) <= max_tokens:

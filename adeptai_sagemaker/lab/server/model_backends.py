@@ -26,7 +26,7 @@ class ModelBackend(Protocol):
 
 
 class ReferenceBackend:
-    """Adapter for ``adeptai_sagemaker.reference_model`` (imported on first use, so the
+    """Adapter for ``adeptai_sagemaker.lab.reference_model`` (imported on first use, so the
     server starts even while that package is absent or being edited)."""
 
     def __init__(self) -> None:
@@ -36,7 +36,7 @@ class ReferenceBackend:
 
     def _load(self) -> Any:
         if self._model is None:
-            from adeptai_sagemaker import reference_model as rm
+            from adeptai_sagemaker.lab import reference_model as rm
 
             self._model = rm.ReferenceModel()
             self._input_error = getattr(rm, "ReferenceModelInputError", BackendInputError)

@@ -1,0 +1,35 @@
+"""``adeptai-sagemaker``: serve, demo, run, status, cache, deploy, rollback, cost, bench, audit.
+
+Why it behaves like this:
+- Errors are one red line that says what to fix, never a traceback: exit 2
+  for configuration and usage problems, 1 for everything else (``-v`` adds
+  the traceback for the unexpected ones).
+- ``-v`` turns on DEBUG for this package's loggers only. botocore and urllib3
+  stay at WARNING because their DEBUG output includes request bodies, i.e.
+  prompts with resume text (privacy rule: no candidate text in logs).
+- ``--json`` gives machine output for the commands whose output is data.
+- Each command lives in its own module; importing this package registers them.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from . import cache, cost, deploy, lab_commands, run, status  # noqa: F401  (each registers its commands)
+from ._base import cli, parse_duration
+from ..compliance.cli import audit as _audit
+from ..lab.bench.cli import bench as _bench
+
+cli.add_command(_bench, "bench")
+cli.add_command(_audit, "audit")
+
+__all__ = ["cli", "main", "parse_duration"]
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """Console-script entry point (``adeptai-sagemaker``)."""
+    cli.main(args=argv, prog_name="adeptai-sagemaker")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,189 @@
+"""The CLI's shared parts: the root group, error lines and exit codes, JSON output, logging.
+
+Why it behaves like this:
+- Errors are one red line that says what to fix, never a traceback: exit 2
+  for configuration and usage problems, 1 for everything else (``-v`` adds
+  the traceback for the unexpected ones).
+- ``-v`` turns on DEBUG for this package's loggers only. botocore and urllib3
+  stay at WARNING because their DEBUG output includes request bodies, i.e.
+  prompts with resume text (privacy rule: no candidate text in logs).
+- ``--json`` gives machine output for the commands whose output is data.
+- Rich consoles are created per call, so output goes wherever click's
+  stdout/stderr point (tests use ``CliRunner``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import traceback
+from typing import Any, Optional
+
+import click
+
+from ..errors import AdeptSageMakerError, ConfigurationError, RegionNotAllowedError
+
+log = logging.getLogger("adeptai_sagemaker.cli")
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+#: Loggers that log request/response bodies at DEBUG: kept quiet even with -v.
+_NOISY_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "httpx", "httpcore", "uvicorn.access")
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    is_tty = hasattr(stream, "isatty") and stream.isatty()
+    return Console(file=stream, highlight=False, soft_wrap=True, width=None if is_tty else 160)
+
+
+def _fix_for(exc: BaseException) -> Optional[str]:
+    if isinstance(exc, RegionNotAllowedError):
+        return "use a region listed in SAGEMAKER_ALLOWED_REGIONS, or have compliance extend that list"
+    if isinstance(exc, ConfigurationError):
+        return "set the variable named above (see MIGRATION.md and `adeptai-sagemaker status`)"
+    name = type(exc).__name__
+    if name in ("NoCredentialsError", "PartialCredentialsError"):
+        return "configure AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+    if name == "NoRegionError":
+        return "set AWS_REGION"
+    if name in ("EndpointConnectionError", "ConnectionFailedError"):
+        return "check SAGEMAKER_ENDPOINT_URL / network access to the endpoint"
+    if isinstance(exc, AdeptSageMakerError):
+        return "see `adeptai-sagemaker status`; with SAGEMAKER_LLM_FALLBACK=true callers get the legacy answer"
+    return None
+
+
+def _error_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    fix = _fix_for(exc)
+    return f"error: {text}" + (f" -- fix: {fix}" if fix else "")
+
+
+def _print_error(message: str) -> None:
+    from rich.markup import escape
+
+    _console(stderr=True).print(f"[bold red]{escape(message)}[/]")
+
+
+class AdeptGroup(click.Group):
+    """A click group that turns every error into one red line and the right exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        argv = list(args) if args is not None else sys.argv[1:]
+        verbose = any(a in ("-v", "--verbose") for a in argv)
+        try:
+            result = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                  standalone_mode=False, **extra)
+            code = result if isinstance(result, int) else 0
+        except ConfigurationError as exc:
+            _print_error(_error_line(exc))
+            code = 2
+        except AdeptSageMakerError as exc:
+            _print_error(_error_line(exc))
+            code = 1
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except click.UsageError as exc:
+            hint = f" -- fix: see `{exc.ctx.command_path} --help`" if exc.ctx else ""
+            _print_error(f"error: {exc.format_message()}{hint}")
+            code = 2
+        except click.ClickException as exc:
+            _print_error(f"error: {exc.format_message()}")
+            code = exc.exit_code if exc.exit_code else 1
+        except click.Abort:
+            _print_error("aborted")
+            code = 1
+        except KeyboardInterrupt:
+            _print_error("interrupted")
+            code = 130
+        except Exception as exc:  # unexpected: still one line, traceback only with -v
+            if verbose:
+                traceback.print_exc(file=sys.stderr)
+            _print_error(_error_line(exc) + ("" if verbose else " (run with -v for details)"))
+            code = 1
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _setup_logging(verbose: bool) -> None:
+    if not verbose:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    pkg = logging.getLogger("adeptai_sagemaker")
+    pkg.setLevel(logging.DEBUG)
+    if not any(getattr(h, "_adeptai_cli", False) for h in pkg.handlers):
+        handler._adeptai_cli = True  # type: ignore[attr-defined]
+        pkg.addHandler(handler)
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@click.group(cls=AdeptGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="DEBUG logging of this package to stderr (never request bodies).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output where it makes sense.")
+@click.version_option(package_name="adeptai-sagemaker")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool, as_json: bool) -> None:
+    """Move AdeptAI's LLM work to SageMaker, module by module (see MIGRATION.md)."""
+    _setup_logging(verbose)
+    ctx.obj = {"json": as_json, "verbose": verbose}
+
+
+def _json_mode(ctx: click.Context) -> bool:
+    return bool((ctx.find_root().obj or {}).get("json"))
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``30m``, ``12h``, ``7d``, ``2w`` -> seconds."""
+    match = _DURATION_RE.match(text or "")
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a duration; use e.g. 90s, 30m, 12h, 7d")
+    return float(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+def _summarize_output(output: Any) -> str:
+    if isinstance(output, dict):
+        keys = list(output)[:6]
+        parts = []
+        for key in keys:
+            value = output[key]
+            if isinstance(value, (list, tuple)):
+                value = ", ".join(str(v) for v in value[:4]) + (" ..." if len(value) > 4 else "")
+            elif isinstance(value, dict):
+                value = "{" + ", ".join(list(map(str, value))[:4]) + "}"
+            text = str(value)
+            parts.append(f"{key}: {text[:70]}{'...' if len(text) > 70 else ''}")
+        return "\n".join(parts)
+    text = str(output)
+    return text[:300] + ("..." if len(text) > 300 else "")
+
+
+def _metrics_table(snapshot: dict, title: str = "Metrics"):
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for col in ("capability", "endpoint", "calls", "ok", "fallback", "error", "retries", "p50 ms", "p95 ms",
+                "p99 ms", "cache hit", "tokens in/out", "circuit"):
+        table.add_column(col)
+    for row in snapshot.get("series", []):
+        table.add_row(row["capability"], row["endpoint"], str(row["invocations"]), str(row["successes"]),
+                      str(row["fallbacks"]), str(row["errors"]), str(row["retries"]),
+                      _fmt(row["latency_p50_ms"]), _fmt(row["latency_p95_ms"]), _fmt(row["latency_p99_ms"]),
+                      f"{row['cache_hit_rate']:.0%}", f"{row['input_tokens']}/{row['output_tokens']}",
+                      row.get("circuit_state") or "closed")
+    return table
+
+
+def _fmt(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.1f}"

@@ -1,0 +1,78 @@
+"""Lab commands: ``serve`` (the local endpoint) and ``demo`` (the offline end-to-end run)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Optional
+
+import click
+
+from ._base import _console, _emit_json, _json_mode, _metrics_table, _summarize_output, cli
+
+
+# --------------------------------------------------------------------------- serve
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--endpoint", "endpoints", multiple=True, metavar="NAME=DIALECT",
+              help="Serve endpoint NAME in DIALECT (tgi, lmi, messages, jumpstart, custom). Repeatable.")
+@click.option("--default-dialect", default=None, help="Dialect for endpoint names not listed (default: tgi).")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Server config file (endpoints, dialects, faults).")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve(host: str, port: int, endpoints: tuple[str, ...], default_dialect: Optional[str],
+          config_file: Optional[str], log_level: str) -> None:
+    """Run the local SageMaker endpoint / serving container (reference model) until Ctrl-C."""
+    parsed: dict[str, str] = {}
+    for item in endpoints:
+        name, sep, dialect = item.partition("=")
+        if not sep or not name.strip() or not dialect.strip():
+            raise click.BadParameter(f"{item!r}: use NAME=DIALECT, e.g. adeptai-job-parser=tgi", param_hint="--endpoint")
+        parsed[name.strip()] = dialect.strip()
+    from ..lab.server.runner import serve as run_server
+
+    if default_dialect is None and not config_file:
+        default_dialect = "tgi"
+    _console(stderr=True).print(f"serving on http://{host}:{port} (reference model; Ctrl-C to stop)")
+    run_server(host=host, port=port, endpoints=parsed or None, default_dialect=default_dialect,
+               config_file=config_file, log_level=log_level)
+
+
+
+@cli.command()
+@click.option("--endpoint-url", default=None, help="Use this runtime URL instead of starting a local endpoint.")
+@click.option("--no-adapters", is_flag=True, help="Call every capability through Framework.call only.")
+@click.pass_context
+def demo(ctx: click.Context, endpoint_url: Optional[str], no_adapters: bool) -> None:
+    """Run all eight capabilities once against the reference model (offline; no AWS account needed)."""
+    from rich.panel import Panel
+
+    from ..lab.demo import run_demo
+
+    as_json = _json_mode(ctx)
+    console = _console()
+
+    def show(result) -> None:
+        if as_json:
+            return
+        status = "[green]answered by the model[/]" if result.answered_by_model else f"[red]{result.error or result.outcome}[/]"
+        header = (f"via {result.via} -> backend {result.backend or '-'} @ {result.endpoint or '-'}"
+                  f" ({result.model_version or 'model version n/a'}), {result.latency_ms} ms")
+        body = header + "\n" + (_summarize_output(result.output) if result.ok else "")
+        console.print(Panel(body, title=f"{result.capability}: {status}", expand=False))
+
+    report = run_demo(endpoint_url, use_adapters=not no_adapters, on_result=show)
+    if as_json:
+        _emit_json({"endpoint_url": report.endpoint_url, "local": report.local, "ok": report.ok,
+                    "results": [asdict(r) for r in report.results], "metrics": report.metrics})
+    else:
+        console.print(_metrics_table(report.metrics, title="Metrics summary (this demo)"))
+        answered = sum(r.answered_by_model for r in report.results)
+        colour = "green" if report.ok else "red"
+        console.print(f"[{colour}]{answered}/{len(report.results)} capabilities answered by the model at "
+                      f"{report.endpoint_url}{' (local reference endpoint)' if report.local else ''}[/]")
+    if not report.ok:
+        ctx.exit(1)
