@@ -6,6 +6,16 @@ the reference model). Outputs are strict on purpose: scores have ranges, enums
 are closed, lists and strings are bounded, so a model that drifts is caught by
 validation (and re-asked) instead of leaking nonsense into a hiring decision.
 Field names of ``JobParserOutput`` follow ``shared/data/README.md``.
+
+Required means required. Every content field of an output has no default: a
+model must state it, as ``null`` (nullable fields, where the text may not say)
+or ``[]`` (lists) when it has nothing, so ``{}`` or a wrapped ``{"data": {...}}``
+is a validation error (and a re-ask), never an empty "valid" answer. Output
+objects also forbid unknown keys, which catches a misspelt or misplaced field
+inside nested objects (``{"salary_range": {"minimum": 1}}``). ``provenance`` is
+the one optional field: metadata, not content. The JSON Schema these models emit
+(``TaskSpec.schema``) is both the schema shown in prompts and the grammar sent to
+containers that constrain decoding, so the grammar demands the same fields.
 """
 
 from __future__ import annotations
@@ -21,7 +31,8 @@ SCHEMA_VERSION = "1"
 #: a runaway generation cannot blow up memory or downstream storage.
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-TermList = Annotated[list[ShortText], Field(default_factory=list, max_length=60)]
+TermList = Annotated[list[ShortText], Field(max_length=60)]
+"""A required list of short terms (``[]`` when there are none)."""
 
 
 def _finite(value: float) -> float:
@@ -71,7 +82,13 @@ class _InputModel(_Model):
         return _lenient_text(data) if isinstance(data, dict) else data
 
 
-class CapabilityOutput(_Model):
+class _OutputModel(_Model):
+    """Base of every output object: unknown keys are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CapabilityOutput(_OutputModel):
     """Base of every output: says which model produced it."""
 
     provenance: Optional[str] = Field(
@@ -101,11 +118,11 @@ class QueryEnhancerInput(_InputModel):
     context: Optional[str] = Field(default=None, max_length=4000)
 
 
-class QueryEntities(_Model):
+class QueryEntities(_OutputModel):
     skills: TermList
-    location: Optional[ShortText] = None
-    min_years: Optional[int] = Field(default=None, ge=0, le=60)
-    title: Optional[ShortText] = None
+    location: Optional[ShortText]
+    min_years: Optional[int] = Field(ge=0, le=60)
+    title: Optional[ShortText]
 
 
 class QueryEnhancerOutput(CapabilityOutput):
@@ -116,10 +133,10 @@ class QueryEnhancerOutput(CapabilityOutput):
     industry_terms: TermList
     expanded_terms: TermList
     disambiguation: dict[ShortText, ShortText] = Field(
-        default_factory=dict, description="ambiguous term -> the sense chosen, e.g. 'go' -> 'Go (programming language)'"
+        description="ambiguous term -> the sense chosen, e.g. 'go' -> 'Go (programming language)'"
     )
-    entities: QueryEntities = Field(default_factory=QueryEntities)
-    language: Optional[Annotated[str, StringConstraints(max_length=12)]] = None
+    entities: QueryEntities
+    language: Optional[Annotated[str, StringConstraints(max_length=12)]]
 
     @field_validator("synonyms", "related_skills", "job_variations", "industry_terms", "expanded_terms")
     @classmethod
@@ -164,8 +181,8 @@ class BehavioralOutput(CapabilityOutput):
     development_areas: TermList
     behavioral_patterns: TermList
     risk_factors: TermList
-    detected_domain: DomainName = "general"
-    current_level: Optional[ShortText] = None
+    detected_domain: DomainName
+    current_level: Optional[ShortText]
     reasoning: LongText
 
 
@@ -185,32 +202,32 @@ class MarketIntelligenceInput(_InputModel):
     focus_area: Optional[str] = Field(default=None, max_length=200)
 
 
-class TalentAvailability(_Model):
-    active_candidates: Optional[int] = Field(default=None, ge=0)
-    passive_candidates: Optional[int] = Field(default=None, ge=0)
-    geographic_distribution: dict[ShortText, float] = Field(default_factory=dict)
-    mobility_likelihood: Optional[Unit] = None
-    confidence_score: Unit = 0.5
+class TalentAvailability(_OutputModel):
+    active_candidates: Optional[int] = Field(ge=0)
+    passive_candidates: Optional[int] = Field(ge=0)
+    geographic_distribution: dict[ShortText, float]
+    mobility_likelihood: Optional[Unit]
+    confidence_score: Unit
 
 
-class CompensationTrends(_Model):
-    salary_trends: dict[ShortText, Any] = Field(default_factory=dict)
-    overall_inflation: Optional[float] = Field(default=None, ge=-1.0, le=1.0)
-    market_competitiveness: Optional[Unit] = None
-    confidence_score: Unit = 0.5
+class CompensationTrends(_OutputModel):
+    salary_trends: dict[ShortText, Any]
+    overall_inflation: Optional[float] = Field(ge=-1.0, le=1.0)
+    market_competitiveness: Optional[Unit]
+    confidence_score: Unit
 
 
-class SkillEvolution(_Model):
+class SkillEvolution(_OutputModel):
     emerging_skills: TermList
     declining_skills: TermList
-    confidence_score: Unit = 0.5
+    confidence_score: Unit
 
 
-class BehavioralInsights(_Model):
-    job_switch_probability: Optional[Unit] = None
-    salary_expectations: Optional[ShortText] = None
-    remote_preference: Optional[Unit] = None
-    confidence: Unit = 0.5
+class BehavioralInsights(_OutputModel):
+    job_switch_probability: Optional[Unit]
+    salary_expectations: Optional[ShortText]
+    remote_preference: Optional[Unit]
+    confidence: Unit
 
 
 class MarketIntelligenceOutput(CapabilityOutput):
@@ -218,12 +235,12 @@ class MarketIntelligenceOutput(CapabilityOutput):
     summary: LongText
     insights: TermList
     recommendations: TermList
-    talent_availability: Optional[TalentAvailability] = None
-    compensation_trends: Optional[CompensationTrends] = None
-    skill_evolution: Optional[SkillEvolution] = None
-    behavioral_insights: Optional[BehavioralInsights] = None
+    talent_availability: Optional[TalentAvailability]
+    compensation_trends: Optional[CompensationTrends]
+    skill_evolution: Optional[SkillEvolution]
+    behavioral_insights: Optional[BehavioralInsights]
     screening: Optional[dict[ShortText, Any]] = Field(
-        default=None, description="For candidate screening prompts: decision, score (0..1), reasons."
+        description="For candidate screening prompts: decision, score (0..1), reasons."
     )
     confidence: Unit
 
@@ -235,11 +252,11 @@ class JobParserInput(_InputModel):
     job_description: str
 
 
-class SalaryRange(_Model):
-    min: Optional[float] = Field(default=None, ge=0, le=10_000_000)
-    max: Optional[float] = Field(default=None, ge=0, le=10_000_000)
-    currency: Annotated[str, StringConstraints(min_length=3, max_length=3, to_upper=True)] = "USD"
-    period: Literal["year", "hour", "month", "week", "day"] = "year"
+class SalaryRange(_OutputModel):
+    min: Optional[float] = Field(ge=0, le=10_000_000, description="null when the posting states only a maximum")
+    max: Optional[float] = Field(ge=0, le=10_000_000)
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3, to_upper=True)]
+    period: Literal["year", "hour", "month", "week", "day"]
 
     @field_validator("max")
     @classmethod
@@ -251,18 +268,18 @@ class SalaryRange(_Model):
 
 
 class JobParserOutput(CapabilityOutput):
-    title: Optional[ShortText] = None
+    title: Optional[ShortText]
     mandatory_skills: TermList
     preferred_skills: TermList
-    years_experience: Optional[int] = Field(default=None, ge=0, le=60)
-    education_level: Optional[Literal["none", "high_school", "associate", "bachelor", "master", "phd"]] = None
-    location: Optional[ShortText] = None
-    work_mode: Optional[Literal["onsite", "hybrid", "remote"]] = None
-    salary_range: Optional[SalaryRange] = None
+    years_experience: Optional[int] = Field(ge=0, le=60)
+    education_level: Optional[Literal["none", "high_school", "associate", "bachelor", "master", "phd"]]
+    location: Optional[ShortText]
+    work_mode: Optional[Literal["onsite", "hybrid", "remote"]]
+    salary_range: Optional[SalaryRange]
     seniority_level: Optional[
         Literal["intern", "entry", "junior", "mid", "senior", "lead", "principal", "executive"]
-    ] = None
-    employment_type: Optional[Literal["full_time", "part_time", "contract", "internship"]] = None
+    ]
+    employment_type: Optional[Literal["full_time", "part_time", "contract", "internship"]]
 
     @field_validator("mandatory_skills", "preferred_skills")
     @classmethod
@@ -280,7 +297,7 @@ class ExplanationInput(_InputModel):
     ranking_position: int = Field(ge=1)
 
 
-class FeatureContributionModel(_Model):
+class FeatureContributionModel(_OutputModel):
     feature_name: ShortText
     contribution: float = Field(ge=-1.0, le=1.0)
     percentage: float = Field(ge=-100.0, le=100.0)
@@ -294,7 +311,7 @@ class ExplanationOutput(CapabilityOutput):
     reasoning: LongText
     recommendation: Literal["Strongly recommend", "Recommend", "Consider", "Not recommended"]
     confidence_level: Literal["Very High", "High", "Moderate", "Low"]
-    feature_contributions: list[FeatureContributionModel] = Field(default_factory=list, max_length=20)
+    feature_contributions: list[FeatureContributionModel] = Field(max_length=20)
     top_positive_factors: TermList
     top_negative_factors: TermList
     strength_areas: TermList
@@ -310,20 +327,20 @@ class ResumeSummarizerInput(_InputModel):
     max_words: int = Field(default=80, ge=20, le=400)
 
 
-class HighlightedSkill(_Model):
+class HighlightedSkill(_OutputModel):
     skill: ShortText
-    relevance: Literal["high", "medium", "low"] = "medium"
-    evidence: Optional[Annotated[str, StringConstraints(max_length=300)]] = None
+    relevance: Literal["high", "medium", "low"]
+    evidence: Optional[Annotated[str, StringConstraints(max_length=300)]]
 
 
 class ResumeSummarizerOutput(CapabilityOutput):
     summary: LongText
-    headline: Optional[ShortText] = None
-    years_experience: Optional[int] = Field(default=None, ge=0, le=60)
+    headline: Optional[ShortText]
+    years_experience: Optional[int] = Field(ge=0, le=60)
     seniority_level: Optional[
         Literal["intern", "entry", "junior", "mid", "senior", "lead", "principal", "executive"]
-    ] = None
-    highlighted_skills: list[HighlightedSkill] = Field(default_factory=list, max_length=40)
+    ]
+    highlighted_skills: list[HighlightedSkill] = Field(max_length=40)
     matched_skills: TermList
     missing_skills: TermList
 
@@ -342,11 +359,11 @@ class QuestionGeneratorInput(_InputModel):
     num_questions: int = Field(default=8, ge=1, le=30)
 
 
-class InterviewQuestion(_Model):
+class InterviewQuestion(_OutputModel):
     question: LongText
     type: QuestionType
-    rationale: Optional[LongText] = None
-    skill: Optional[ShortText] = None
+    rationale: Optional[LongText]
+    skill: Optional[ShortText]
 
 
 class QuestionGeneratorOutput(CapabilityOutput):

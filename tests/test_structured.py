@@ -9,8 +9,9 @@ from adeptai_sagemaker.schemas import BehavioralOutput, JobParserOutput
 from adeptai_sagemaker.structured import OutputParseError, extract_json_object, parse_output
 
 GOOD_JOB = {"title": "Engineer", "mandatory_skills": ["Python", "python", "AWS"], "preferred_skills": [],
-            "years_experience": 5, "work_mode": "remote",
-            "salary_range": {"min": 100000, "max": 150000, "currency": "usd", "period": "year"}}
+            "years_experience": 5, "education_level": None, "location": None, "work_mode": "remote",
+            "salary_range": {"min": 100000, "max": 150000, "currency": "usd", "period": "year"},
+            "seniority_level": None, "employment_type": None}
 
 
 def test_extracts_from_fences_and_chatter():

@@ -209,11 +209,12 @@ def questions(job_description: str, resume_text: Optional[str], num: int = 8, ty
             variants = (f"What do you expect the first 90 days as {title} to look like?",
                         f"Which part of the {title} responsibilities are you strongest in, and which would stretch you?",
                         f"How would you measure success in the {title} position after a year?")
-            out.append({"question": variants[k % 3], "type": "role", "rationale": "Checks understanding of the role's scope."})
+            out.append({"question": variants[k % 3], "type": "role", "rationale": "Checks understanding of the role's scope.",
+                        "skill": None})
         elif qtype == "behavioral":
             q, why = _BEHAVIORAL[k % len(_BEHAVIORAL)]
-            out.append({"question": q, "type": "behavioral", "rationale": why})
+            out.append({"question": q, "type": "behavioral", "rationale": why, "skill": None})
         else:
             q, why = _CULTURE[k % len(_CULTURE)]
-            out.append({"question": q.format(mode=mode_words), "type": "cultural_fit", "rationale": why})
+            out.append({"question": q.format(mode=mode_words), "type": "cultural_fit", "rationale": why, "skill": None})
     return {"questions": out[:num]}

@@ -84,7 +84,9 @@ def answer(request: str, caller_instructions: str = "", market_data: str = "", f
     embedded = _json_objects(request)
     insights: list[str] = []
     recommendations: list[str] = []
-    out: dict[str, Any] = {"analysis_type": kind}
+    # Every section is stated: null unless the supplied data (or the question's kind) fills it.
+    out: dict[str, Any] = {"analysis_type": kind, "talent_availability": None, "compensation_trends": None,
+                           "skill_evolution": None, "behavioral_insights": None, "screening": None}
 
     ta = data.get("talent_availability") if isinstance(data.get("talent_availability"), dict) else None
     if ta:
