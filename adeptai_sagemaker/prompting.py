@@ -149,8 +149,11 @@ def template_identity(template: str) -> tuple[str, str]:
 
 
 def render(task: str, template: str, variables: Mapping[str, Any], *, input_budget: int = DEFAULT_INPUT_BUDGET,
-           output_schema: Mapping[str, Any] | str | None = None) -> RenderedPrompt:
-    """Render ``template`` for ``task``; user values only ever travel as variables."""
+           output_schema: Mapping[str, Any] | str | None = None, output_outline: str | None = None) -> RenderedPrompt:
+    """Render ``template`` for ``task``; user values only ever travel as variables.
+
+    ``output_outline`` (``schema_outline``'s compact shape) replaces the full JSON Schema in the
+    instructions; the pipeline passes it when the container enforces the schema as a grammar."""
     env = _environment()
     tmpl = env.get_template(template)
     text = tmpl.render(
@@ -159,6 +162,7 @@ def render(task: str, template: str, variables: Mapping[str, Any], *, input_budg
         data=_make_data_fn(input_budget),
         output_schema=output_schema if isinstance(output_schema, str)
         else json.dumps(output_schema or {}, separators=(",", ":"), sort_keys=True),
+        output_outline=output_outline or "",
     )
     system, sep, user = text.partition(USER_SPLIT)
     if not sep:

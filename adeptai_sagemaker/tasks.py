@@ -50,6 +50,14 @@ def output_schema(model: type[BaseModel]) -> tuple[dict, str]:
     return schema, json.dumps(schema, separators=(",", ":"), sort_keys=True)
 
 
+@functools.lru_cache(maxsize=None)
+def output_outline(model: type[BaseModel]) -> str:
+    """The compact shape of an output model (see ``schema_outline``), for grammar-constrained prompts."""
+    from .schema_outline import schema_outline
+
+    return schema_outline(output_schema(model)[0])
+
+
 @dataclass(frozen=True)
 class TaskSpec:
     """Everything the pipeline needs to run one capability against a model."""
@@ -71,6 +79,10 @@ class TaskSpec:
     @property
     def schema_text(self) -> str:
         return output_schema(self.output_model)[1]
+
+    @property
+    def schema_outline(self) -> str:
+        return output_outline(self.output_model)
 
     @property
     def pii(self) -> bool:

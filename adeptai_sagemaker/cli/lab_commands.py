@@ -23,22 +23,30 @@ from ._base import _console, _emit_json, _json_mode, _metrics_table, _summarize_
               help="Server config file (endpoints, dialects, faults).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--model", "model", default=None, envvar="ADEPTAI_LAB_MODEL", show_envvar=True, metavar="MODEL",
+              help="What answers: 'reference' (default, the rule-based stand-in), 'smollm2' (SmolLM2-135M "
+                   "through llama.cpp; extra 'llm'), or the path of a GGUF file.")
 def serve(host: str, port: int, endpoints: tuple[str, ...], default_dialect: Optional[str],
-          config_file: Optional[str], log_level: str) -> None:
-    """Run the local SageMaker endpoint / serving container (reference model) until Ctrl-C."""
+          config_file: Optional[str], log_level: str, model: Optional[str]) -> None:
+    """Run the local SageMaker endpoint / serving container until Ctrl-C."""
     parsed: dict[str, str] = {}
     for item in endpoints:
         name, sep, dialect = item.partition("=")
         if not sep or not name.strip() or not dialect.strip():
             raise click.BadParameter(f"{item!r}: use NAME=DIALECT, e.g. adeptai-job-parser=tgi", param_hint="--endpoint")
         parsed[name.strip()] = dialect.strip()
+    from ..lab.server.model_backends import backend_for
     from ..lab.server.runner import serve as run_server
 
     if default_dialect is None and not config_file:
         default_dialect = "tgi"
-    _console(stderr=True).print(f"serving on http://{host}:{port} (reference model; Ctrl-C to stop)")
+    try:
+        backend = backend_for(model)
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--model") from None
+    _console(stderr=True).print(f"serving on http://{host}:{port} ({backend.version}; Ctrl-C to stop)")
     run_server(host=host, port=port, endpoints=parsed or None, default_dialect=default_dialect,
-               config_file=config_file, log_level=log_level)
+               config_file=config_file, log_level=log_level, backend=backend)
 
 
 

@@ -104,9 +104,14 @@ def _schema_from_grammar(grammar: Any) -> dict[str, Any] | None:
 
 def _chat_prompt(messages: Any, status: int) -> str:
     """System/user/assistant contents joined in order (system first), like ``RenderedPrompt.text``."""
+    return "\n\n".join(m["content"] for m in _chat_messages(messages, status) if m["content"])
+
+
+def _chat_messages(messages: Any, status: int) -> list[dict[str, str]]:
+    """The turns as ``[{"role", "content"}]`` with text contents, for backends that apply a chat template."""
     if not isinstance(messages, list) or not messages:
         raise DialectInputError(status, "messages must be a non-empty list")
-    parts: list[str] = []
+    turns: list[dict[str, str]] = []
     for msg in messages:
         if not isinstance(msg, dict) or msg.get("role") not in {"system", "user", "assistant", "tool", "developer"}:
             raise DialectInputError(status, "each message needs a role of system, user, assistant or tool")
@@ -115,8 +120,8 @@ def _chat_prompt(messages: Any, status: int) -> str:
             content = "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
         if not isinstance(content, str):
             raise DialectInputError(status, "message content must be a string")
-        parts.append(content)
-    return "\n\n".join(p for p in parts if p)
+        turns.append({"role": msg["role"], "content": content})
+    return turns
 
 
 def _tgi_token(piece: str, special: bool = False) -> dict[str, Any]:
@@ -288,7 +293,8 @@ class MessagesDialect(Dialect):
         payload = _load_json(body, 422)
         if not isinstance(payload, dict) or "messages" not in payload:
             raise DialectInputError(422, "Failed to deserialize the JSON body into the target type: missing field `messages`")
-        prompt = _chat_prompt(payload["messages"], 422)
+        messages = _chat_messages(payload["messages"], 422)
+        prompt = "\n\n".join(m["content"] for m in messages if m["content"])
         max_tokens = payload.get("max_completion_tokens", payload.get("max_tokens"))
         stream_options = payload.get("stream_options") or {}
         params = {
@@ -298,6 +304,7 @@ class MessagesDialect(Dialect):
             "stop": _stop_list(payload.get("stop")),
             "seed": payload.get("seed"),
             "json_schema": _schema_from_grammar(payload.get("response_format")),
+            "messages": messages,
         }
         return DialectRequest(prompt, params, bool(payload.get("stream", False)),
                               extra={"model": payload.get("model") or "tgi",
@@ -366,7 +373,7 @@ class JumpStartDialect(Dialect):
         params = {
             "max_new_tokens": _int_or_none(p.get("max_new_tokens"), "max_new_tokens", 400),
             "temperature": p.get("temperature"), "top_p": p.get("top_p"), "stop": [], "seed": None,
-            "json_schema": None,
+            "json_schema": None, "messages": _chat_messages(inputs[0], 400),
         }
         return DialectRequest(_chat_prompt(inputs[0], 400), params, None)
 

@@ -7,8 +7,9 @@ generation (same tokens, same counts, same finish reason).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional, Union
 
+from .model_backends import BackendOutput
 from .tokens import count_tokens, tokenize
 
 
@@ -22,18 +23,24 @@ class Generation:
     prompt_tokens: int
     model_version: str
     extra: dict[str, Any] = field(default_factory=dict)
+    completion_tokens: Optional[int] = None  # the model's own count, when its backend reports one
 
     @property
     def generated_tokens(self) -> int:
-        return len(self.tokens)
+        return self.completion_tokens if self.completion_tokens is not None else len(self.tokens)
 
 
-def finish(raw: str, prompt: str, params: dict[str, Any], model_version: str) -> Generation:
+def finish(raw: Union[str, BackendOutput], prompt: str, params: dict[str, Any], model_version: str) -> Generation:
     """Apply stop sequences and an explicit ``max_new_tokens`` the way TGI/LMI do.
 
     ``max_new_tokens`` only truncates when the client sent it: the containers'
     tiny defaults (20/30 tokens) would make every omitted parameter a bug report.
+    A backend that generated with its own tokenizer (``BackendOutput``: llama.cpp)
+    has already applied both, so its tokens, counts and finish reason are kept.
     """
+    if isinstance(raw, BackendOutput):
+        return Generation(raw.text, list(raw.tokens), raw.finish_reason, raw.prompt_tokens, model_version,
+                          completion_tokens=raw.completion_tokens)
     text, reason = raw, "eos_token"
     stops = [s for s in params.get("stop") or [] if isinstance(s, str) and s]
     if stops:
