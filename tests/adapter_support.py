@@ -27,7 +27,8 @@ CANNED = {
         "intent": "skill_search", "synonyms": ["Python engineer", "Pythonista"], "related_skills": ["Django", "Flask"],
         "job_variations": ["Backend Developer"], "industry_terms": ["software"],
         "expanded_terms": ["python", "django", "flask", "backend developer", "pythonista", "fastapi"],
-        "entities": {"skills": ["Python"]}, "provenance": "scripted-test-model",
+        "disambiguation": {}, "entities": {"skills": ["Python"], "location": None, "min_years": None, "title": None},
+        "language": "en", "provenance": "scripted-test-model",
     },
     "behavioral_analyzer": {
         "overall_score": 0.72, "leadership_score": 0.8, "collaboration_score": 0.7, "innovation_score": 0.6,
@@ -43,11 +44,13 @@ CANNED = {
     "market_intelligence": {
         "analysis_type": "market", "summary": "Demand for Python engineers is rising.",
         "insights": ["remote roles grow"], "recommendations": ["widen the search radius"], "confidence": 0.7,
-        "skill_evolution": {"emerging_skills": ["LLM ops"], "declining_skills": []},
+        "talent_availability": None, "compensation_trends": None, "behavioral_insights": None, "screening": None,
+        "skill_evolution": {"emerging_skills": ["LLM ops"], "declining_skills": [], "confidence_score": 0.6},
     },
     "job_parser": {
         "title": "Senior Python Engineer", "mandatory_skills": ["Python", "AWS"], "preferred_skills": ["Docker"],
         "years_experience": 5, "education_level": "bachelor", "location": "Austin, TX", "work_mode": "hybrid",
+        "salary_range": None, "seniority_level": "senior", "employment_type": "full_time",
     },
     "explanation_generator": {
         "overall_score": 80.0, "decision_summary": "Strong technical match for the role.",

@@ -39,7 +39,8 @@ def answer(capability: str, score: float) -> str:
                   "cultural_alignment", "technical_fit", "cultural_fit", "confidence", "data_completeness"]
         data = {f: unit for f in fields}
         data.update(work_style_preferences=[], strengths=["delivery"], development_areas=[], behavioral_patterns=[],
-                    risk_factors=[], reasoning="test scorer", provenance="test")
+                    risk_factors=[], detected_domain="general", current_level=None, reasoning="test scorer",
+                    provenance="test")
     elif capability == "candidate_matcher":
         data = {"overall_score": score, "skill_match": score, "experience_match": score, "education_match": score,
                 "location_match": score, "matched_skills": [], "missing_skills": [],

@@ -64,8 +64,9 @@ def test_attach_to_existing_matcher_without_running_its_constructor(fw_factory, 
 
 
 def test_posting_without_skills_or_location_does_not_crash_the_matcher(fw_factory, endpoint):
-    endpoint.model.overrides[CAP] = {"mandatory_skills": [], "preferred_skills": [], "location": None,
-                                     "years_experience": None, "work_mode": "remote"}
+    endpoint.model.overrides[CAP] = {"title": None, "mandatory_skills": [], "preferred_skills": [], "location": None,
+                                     "years_experience": None, "education_level": None, "work_mode": "remote",
+                                     "salary_range": None, "seniority_level": None, "employment_type": None}
     em = matcher_module()
     from adeptai_components.semantic_function.matcher.models import CandidateProfile
 

@@ -16,7 +16,9 @@ from adeptai_sagemaker.errors import ConfigurationError, RegionNotAllowedError
 from adeptai_sagemaker.framework import Framework
 from adeptai_sagemaker.settings import PII_CACHE_TTL_CAP_S, load_settings
 
-JOB = json.dumps({"title": "Engineer", "mandatory_skills": ["Python"], "preferred_skills": [], "years_experience": 3})
+JOB = json.dumps({"title": "Engineer", "mandatory_skills": ["Python"], "preferred_skills": [], "years_experience": 3,
+                  "education_level": None, "location": None, "work_mode": None, "salary_range": None,
+                  "seniority_level": None, "employment_type": None})
 MATCH = json.dumps({"overall_score": 70, "skill_match": 70, "experience_match": 70, "education_match": 70,
                     "location_match": 70, "matched_skills": [], "missing_skills": [], "recommendation": "match",
                     "reasoning": "ok"})

@@ -21,7 +21,9 @@ from adeptai_sagemaker.tasks import input_fingerprint
 
 SECRET_JD = "Zyxwvut Quantum Basketweaver needed in Xanaduville; contact Qwertyuiop Asdfghjkl"
 SECRET_RESUME = "Resume of Mxyzptlk Bartholomew-Quux, 42 Nowhere Lane"
-JOB = json.dumps({"title": "Engineer", "mandatory_skills": ["Python"], "preferred_skills": [], "years_experience": 3})
+JOB = json.dumps({"title": "Engineer", "mandatory_skills": ["Python"], "preferred_skills": [], "years_experience": 3,
+                  "education_level": None, "location": None, "work_mode": None, "salary_range": None,
+                  "seniority_level": None, "employment_type": None})
 
 
 class ScriptedBackend:

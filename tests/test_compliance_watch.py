@@ -16,7 +16,8 @@ from adeptai_sagemaker.settings import load_settings
 
 def _match(score: float) -> CandidateMatcherOutput:
     return CandidateMatcherOutput(overall_score=score, skill_match=score, experience_match=score,
-                                  education_match=score, location_match=score, recommendation="match", reasoning="r")
+                                  education_match=score, location_match=score, matched_skills=[], missing_skills=[],
+                                  recommendation="match", reasoning="r")
 
 
 def test_selection_ratio_per_arm_from_observed_answers():

@@ -28,7 +28,8 @@ from adeptai_sagemaker.settings import load_settings  # noqa: E402
 
 KEY = "sk-test-key"
 ANSWER = {"title": "Data Engineer", "mandatory_skills": ["Python", "SQL"], "preferred_skills": ["Airflow"],
-          "years_experience": 4}
+          "years_experience": 4, "education_level": None, "location": None, "work_mode": None, "salary_range": None,
+          "seniority_level": None, "employment_type": None}
 
 
 class Scripted:

@@ -20,7 +20,9 @@ from adeptai_sagemaker.framework import Framework
 from adeptai_sagemaker.hookspecs import hookimpl
 from adeptai_sagemaker.settings import load_settings
 
-JOB = {"title": "Engineer", "mandatory_skills": ["Python"], "preferred_skills": [], "years_experience": 3}
+JOB = {"title": "Engineer", "mandatory_skills": ["Python"], "preferred_skills": [], "years_experience": 3,
+       "education_level": None, "location": None, "work_mode": None, "salary_range": None, "seniority_level": None,
+       "employment_type": None}
 
 
 class ScriptedBackend:
@@ -217,7 +219,9 @@ def test_outside_plugin_via_entry_point_is_loaded_and_used(tmp_path, monkeypatch
         "@hookimpl\n"
         "def job_parser(request, call):\n"
         "    call.backend = 'acme'\n"
-        "    return JobParserOutput(title='ACME', mandatory_skills=['Cobol'], preferred_skills=[])\n"
+        "    return JobParserOutput(title='ACME', mandatory_skills=['Cobol'], preferred_skills=[], years_experience=None,\n"
+        "                           education_level=None, location=None, work_mode=None, salary_range=None,\n"
+        "                           seniority_level=None, employment_type=None)\n"
     )
     dist = pkg / "acme_parser-1.0.dist-info"
     dist.mkdir()
