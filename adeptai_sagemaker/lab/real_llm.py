@@ -1,0 +1,62 @@
+"""A framework wired to a real small LLM behind the local endpoint (SmolLM2 through llama.cpp; extra ``llm``).
+
+One place builds the setup the real-LLM test and the quality measurement share, so both run what the
+README describes: the Messages dialect (the model's own chat template applied to the system/user
+split), the ``messages`` codec, the JSON-schema grammar on or off, and a token budget that leaves
+room for a complete answer but stops a repetition loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from typing import Any, Iterator, Optional
+
+DUMMY_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+ENDPOINT = "smollm2"
+MAX_TOKENS = 256  # a job parse is ~150 tokens, a query expansion ~200
+
+
+@contextlib.contextmanager
+def _env(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+@contextlib.contextmanager
+def local_llm_framework(capabilities: tuple[str, ...], *, grammar: bool, backend: Any = None,
+                        model: Optional[str] = "smollm2", stream: bool = False, max_tokens: int = MAX_TOKENS,
+                        max_reasks: int = 1, plugins: tuple = ()) -> Iterator[Any]:
+    """Yield a ``Framework`` whose ``capabilities`` call a local endpoint served by ``backend``
+    (default: ``backend_for(model)``), with dummy AWS credentials in this process while it runs."""
+    from adeptai_sagemaker.framework import Framework
+    from adeptai_sagemaker.settings import load_settings
+
+    from .server import LocalEndpoint
+    from .server.model_backends import backend_for
+
+    backend = backend if backend is not None else backend_for(model)
+    cap = {"endpoint": ENDPOINT, "mode": "on", "codec": "messages", "grammar": grammar, "stream": stream,
+           "max_tokens": max_tokens, "max_reasks": max_reasks, "max_attempts": 1, "read_timeout": 600,
+           "cache": False}
+    with _env(DUMMY_AWS), tempfile.TemporaryDirectory() as cache_dir, \
+            LocalEndpoint(default_dialect="messages", backend=backend) as ep:
+        settings = load_settings(env_file=None, aws_region="us-east-1", sagemaker_endpoint_url=ep.url,
+                                 sagemaker_llm_fallback=False, adeptai_sagemaker_plugins="",
+                                 adeptai_sagemaker_cache_dir=cache_dir,
+                                 capabilities={c: dict(cap) for c in capabilities})
+        fw = Framework(settings, plugins=list(plugins), load_entrypoints=False, cache=False)
+        fw.local_endpoint = ep
+        try:
+            yield fw
+        finally:
+            fw.close()
