@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from adeptai_sagemaker.codecs import (BUILTIN_CODECS, Codec, CustomCodec, JumpStartCodec, LmiCodec, MessagesCodec,
                                       TgiCodec, get_codec)
-from adeptai_sagemaker.completion import GenerationParams
+from adeptai_sagemaker.completion import TokenUsage, GenerationParams
 from adeptai_sagemaker.errors import ConfigurationError, ModelStreamError, ResponseDecodeError
 from adeptai_sagemaker.prompting import RenderedPrompt
 
@@ -89,8 +89,9 @@ def test_tgi_decode_list_response_b2():
     c = TgiCodec().decode(raw, PROMPT)
     assert c.text == '{"a": 1}'
     assert c.finish_reason == "eos_token"
-    assert c.usage is not None and c.usage.output_tokens == 9 and c.usage.input_tokens is None
-    assert c.usage.source == "container"
+    assert c.usage is not None and c.usage.output_tokens == 9
+    # no prefill and no input_length: the prompt size is estimated, and marked as such
+    assert c.usage.input_tokens == -(-len(PROMPT.text) // 4) and c.usage.source == "estimate"
 
 
 @pytest.mark.parametrize("codec", [TgiCodec(), LmiCodec()], ids=["tgi", "lmi"])
@@ -98,7 +99,8 @@ def test_object_response_keeps_generated_text_b1(codec):
     """B1: an object ``{"generated_text": ...}`` must not come back as ''."""
     c = codec.decode(body({"generated_text": "hello world"}), PROMPT)
     assert c.text == "hello world"
-    assert c.usage is None  # the container reported nothing; no invented counts
+    # the container reported nothing: both sides are estimated, and say so
+    assert c.usage == TokenUsage(input_tokens=-(-len(PROMPT.text) // 4), output_tokens=3, source="estimate")
 
 
 def test_tgi_strips_echoed_prompt_with_return_full_text():
