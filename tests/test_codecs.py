@@ -128,10 +128,10 @@ def test_prompt_template_substitutes_once_and_strips_echo():
 
 
 # ---------------------------------------------------------------- LMI
-def test_lmi_encode_uses_stop_sequences_and_no_grammar_by_default():
+def test_lmi_encode_sends_stops_for_rolling_batch_and_vllm_async_and_no_grammar_by_default():
     schema = {"type": "object"}
     p = enc(LmiCodec(), GenerationParams(stop=("\n\n",), json_schema=schema, temperature=0.2, top_p=0.9))["parameters"]
-    assert p["stop_sequences"] == ["\n\n"] and "stop" not in p
+    assert p["stop_sequences"] == ["\n\n"] == p["stop"]  # rolling batch reads the first, LMI v17+ (vLLM) the second
     assert "grammar" not in p and p["temperature"] == 0.2 and p["top_p"] == 0.9
     p = enc(LmiCodec(json_schema_parameter="guided_json"), GenerationParams(json_schema=schema))["parameters"]
     assert p["guided_json"] == schema

@@ -227,6 +227,11 @@ class LmiCodec(_GenerateCodec):
 
     def parameters(self, params: GenerationParams) -> dict[str, Any]:
         p = super().parameters(params)
+        if params.stop:
+            # LMI >= v17 (vLLM async, the default) maps the TGI schema onto a vLLM completion request,
+            # whose stop list is ``stop``; ``stop_sequences`` would be ignored there. Rolling batch
+            # reads ``stop_sequences`` and drops or ignores the unknown key. Same list in both.
+            p["stop"] = list(params.stop)
         if params.json_schema and self.json_schema_parameter:
             p[self.json_schema_parameter] = params.json_schema
         return p

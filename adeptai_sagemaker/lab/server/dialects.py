@@ -265,13 +265,11 @@ class LMIDialect(Dialect):
         p = payload.get("parameters") or {}
         if not isinstance(p, dict):
             raise DialectInputError(400, "parameters must be an object")
-        if "stop" in p and "stop_sequences" not in p:
-            raise DialectInputError(400, "Unknown parameter 'stop'; LMI uses 'stop_sequences'")
-        params = {
+        params = {  # vLLM rolling batch renames stop_sequences to vLLM's own ``stop``, which it also accepts
             "max_new_tokens": _int_or_none(p.get("max_new_tokens"), "max_new_tokens", 400),
             "temperature": p.get("temperature"),
             "top_p": p.get("top_p"),
-            "stop": _stop_list(p.get("stop_sequences")),
+            "stop": _stop_list(p.get("stop_sequences", p.get("stop"))),
             "seed": p.get("seed"),
             "json_schema": p.get("guided_json") if isinstance(p.get("guided_json"), dict)
             else _schema_from_grammar(p.get("grammar")),
