@@ -191,6 +191,7 @@ class Framework:
     def close(self) -> None:
         if self._shadow is not None:
             self._shadow.shutdown(wait=True)
+        self.sagemaker.close_sessions()  # stateful sessions (SAGEMAKER_<STEM>_SESSION=sticky)
         if self.cache is not None:
             self.cache.close()
         if self.audit_trail is not None:

@@ -102,7 +102,7 @@ def build_framework(url: str, *, plugins: tuple = (), cache_dir: Optional[str] =
     if cache_dir:
         overrides["adeptai_sagemaker_cache_dir"] = cache_dir
     settings = load_settings(env_file=None, **overrides, capabilities={
-        cap: {"endpoint": demo_endpoint_name(cap), "mode": "on", "codec": "tgi"} for cap in capabilities})
+        cap: {"endpoint": demo_endpoint_name(cap), "mode": "on"} for cap in capabilities})  # codec etc.: env or defaults
     return Framework(settings, plugins=plugins, load_entrypoints=False, cache=bool(cache_dir))
 
 

@@ -129,6 +129,9 @@ def _raise_for_fault(fault: FaultSpec, name: str, variant: str) -> None:
         raise E.RuntimeAPIError("InternalDependencyException",
                                 fault.message or "Your request caused an exception with an internal dependency. "
                                 "Contact customer support.")
+    if kind == "no_capacity":
+        raise E.RuntimeAPIError("ValidationError", fault.message or "Inference Component has no capacity to process "
+                                "this request. The endpoint is scaling out from zero; try again in a few minutes.")
     if kind == "model_not_ready":
         raise E.RuntimeAPIError("ModelNotReadyException",
                                 fault.message or "Model is not ready yet. Wait and try your request again.")
@@ -410,6 +413,10 @@ def create_app(config: ServerConfig, backend: ModelBackend | None = None, *, con
         from .container import container_routes
 
         routes += [r for r in container_routes(container_handler) if r.path != "/ping"]
+    from . import openai_route
+
+    routes += openai_route.openai_routes()  # SageMaker's OpenAI-compatible route (bearer token)
     app = Starlette(routes=routes)
     app.state.server = state
+    openai_route.install(app)
     return app
