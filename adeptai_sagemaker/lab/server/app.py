@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from . import affinity
 from . import error_responses as E
 from .auth import check_sigv4
 from .model_backends import BackendInputError, ModelBackend, default_backend
@@ -247,6 +248,10 @@ async def _invoke(request: Request, streaming_route: bool) -> Response:
         check_sigv4(request.headers)
         ctx = _context(state, name, request.headers)
         body = await request.body()
+        session_answer = affinity.observe(request, name, body)  # sessions, prefix-aware ids
+        if session_answer is not None:
+            state.stats.record(name, "session")
+            return session_answer
         draw = state.faults.draw(name, streaming=streaming_route)
         fired = draw.fired
         if draw.delay_s:
@@ -419,4 +424,5 @@ def create_app(config: ServerConfig, backend: ModelBackend | None = None, *, con
     app = Starlette(routes=routes)
     app.state.server = state
     openai_route.install(app)
+    affinity.install(app)
     return app
