@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional, Protocol
 
 from .completion import Completion, GenerationParams, InvokeOptions
-from .errors import ConfigurationError, RegionNotAllowedError
+from .errors import ConfigurationError, InvocationError, RegionNotAllowedError
 from .prompting import RenderedPrompt
 
 
@@ -119,23 +119,30 @@ class SageMakerBackend:
             return completion
         options = self._affinity(runtime, prompt, target, options)
         body = codec.encode(prompt, params, stream=target.stream)
-        if target.stream:
-            decoder = codec.stream_decoder(prompt)
-            first: Optional[float] = None
-            for part in runtime.invoke_stream(target.endpoint, body, content_type=codec.content_type,
-                                              accept=getattr(codec, "stream_accept", codec.accept), options=options):
-                if first is None:
-                    first = time.perf_counter() - started
-                decoder.feed(part)
-            completion = decoder.finish()
-            completion.time_to_first_token_s = first
-        else:
-            result = runtime.invoke(target.endpoint, body, content_type=codec.content_type, accept=codec.accept,
-                                    options=options)
-            completion = codec.decode(result.body, prompt)
-            completion.variant = result.invoked_variant
-            completion.attempts = result.attempts
-            completion.model_version = _model_version(result.custom_attributes)
+        try:
+            if target.stream:
+                decoder = codec.stream_decoder(prompt)
+                first: Optional[float] = None
+                for part in runtime.invoke_stream(target.endpoint, body, content_type=codec.content_type,
+                                                  accept=getattr(codec, "stream_accept", codec.accept),
+                                                  options=options):
+                    if first is None:
+                        first = time.perf_counter() - started
+                    decoder.feed(part)
+                completion = decoder.finish()
+                completion.time_to_first_token_s = first
+            else:
+                result = runtime.invoke(target.endpoint, body, content_type=codec.content_type, accept=codec.accept,
+                                        options=options)
+                completion = codec.decode(result.body, prompt)
+                completion.variant = result.invoked_variant
+                completion.attempts = result.attempts
+                completion.model_version = _model_version(result.custom_attributes)
+        except InvocationError as exc:
+            if options.session_id and not exc.retryable and not getattr(exc, "cold", False):
+                # the endpoint no longer knows the session (expired, instance replaced): open a new one next time
+                self.sessions.forget((target.capability, target.endpoint, options.inference_component))
+            raise
         completion.latency_s = time.perf_counter() - started
         return completion
 
