@@ -155,6 +155,14 @@ def test_route_errors_map_into_the_invoke_endpoint_taxonomy(env, server, tmp_pat
     assert len(received(server)) == requests  # cold: one attempt; transient: up to max_attempts
 
 
+def test_read_timeout_on_the_route_is_typed_and_retried_within_the_bound(env, server, tmp_path):
+    fw, rec = framework(server, tmp_path, read_timeout=0.2, max_attempts=2)
+    server.set_faults("ic-ep", kind="read_timeout", sleep_s=0.6)
+    assert isinstance(call(fw), LegacyAnswer)
+    assert rec.calls[-1].fallback_reason == "read_timeout" and len(received(server)) == 2
+    assert [i.error_code for i in rec.invocations] == ["ReadTimeout", "ReadTimeout"]
+
+
 def test_container_rejection_is_a_model_error_with_the_containers_status(env, server, tmp_path):
     fw, _ = framework(server, tmp_path, max_tokens=1)
     from adeptai_sagemaker.backends import Target

@@ -26,6 +26,7 @@ can assert what a client really sent.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import calendar
@@ -127,8 +128,12 @@ async def chat_completions(request: Request) -> Response:
             raise E.RuntimeAPIError("ValidationError", "Inference Component Name is not allowed for endpoints to "
                                     "which you dont plan to deploy inference components.")
         draw = state.faults.draw(name, streaming=bool(isinstance(payload, dict) and payload.get("stream")))
+        if draw.delay_s:
+            await asyncio.sleep(draw.delay_s)
         if draw.fault is not None:
             _raise_for_fault(draw.fault, name, ep.variant)
+            if draw.fault.kind == "read_timeout":
+                await asyncio.sleep(draw.fault.sleep_s)
     except E.RuntimeAPIError as err:
         state.stats.record(name, _OUTCOME.get(err.code, "error"))
         return E.error_response(err)
