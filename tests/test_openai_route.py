@@ -70,6 +70,7 @@ def received(server):
 
 
 def test_cli_run_sends_a_bearer_chat_completion_with_json_schema_and_prints_validated_output(env, server):
+    env.setenv("SAGEMAKER_JOB_PARSER_ENDPOINT", DEMO_EP)
     env.setenv("SAGEMAKER_JOB_PARSER_CODEC", "openai")
     result = run_cli(server.url)
     assert result.exit_code == 0, result.output
@@ -89,10 +90,7 @@ def test_cli_run_sends_a_bearer_chat_completion_with_json_schema_and_prints_vali
 def test_with_an_inference_component_the_path_names_it(env, server):
     env.setenv("SAGEMAKER_JOB_PARSER_CODEC", "openai")
     env.setenv("SAGEMAKER_JOB_PARSER_INFERENCE_COMPONENT", "ic-jp")
-    env.setenv("SAGEMAKER_JOB_PARSER_ENDPOINT", "ignored-by-run")  # run --endpoint-url uses the demo name
-    from adeptai_sagemaker.lab import demo
-
-    env.setattr(demo, "demo_endpoint_name", lambda cap: "adeptai-ic-demo")
+    env.setenv("SAGEMAKER_JOB_PARSER_ENDPOINT", "adeptai-ic-demo")
     result = run_cli(server.url)
     assert result.exit_code == 0, result.output
     [req] = received(server)
@@ -101,6 +99,7 @@ def test_with_an_inference_component_the_path_names_it(env, server):
 
 
 def test_grammar_can_be_turned_off_for_the_openai_codec(env, server):
+    env.setenv("SAGEMAKER_JOB_PARSER_ENDPOINT", DEMO_EP)
     env.setenv("SAGEMAKER_JOB_PARSER_CODEC", "openai")
     env.setenv("SAGEMAKER_JOB_PARSER_GRAMMAR", "false")
     assert run_cli(server.url).exit_code == 0

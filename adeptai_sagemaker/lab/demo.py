@@ -103,7 +103,7 @@ def build_framework(url: str, *, plugins: tuple = (), cache_dir: Optional[str] =
         overrides["adeptai_sagemaker_cache_dir"] = cache_dir
     overrides.update(settings_overrides or {})
     settings = load_settings(env_file=None, **overrides, capabilities={
-        cap: {"endpoint": demo_endpoint_name(cap), "mode": "on"} for cap in capabilities})  # codec etc.: env or defaults
+        cap: {"endpoint": demo_endpoint_name(cap), "mode": "on", "codec": "tgi"} for cap in capabilities})
     return Framework(settings, plugins=plugins, load_entrypoints=False, cache=bool(cache_dir))
 
 
