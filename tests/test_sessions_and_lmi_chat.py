@@ -64,6 +64,14 @@ def test_sticky_session_opens_once_reuses_the_id_and_closes(endpoint, tmp_path):
     assert sent(endpoint, name)[-1]["session_id"] == sid and sid not in endpoint.app.state.sessions
 
 
+def test_a_streaming_capability_opens_its_session_with_invoke_endpoint_then_streams_in_it(endpoint, tmp_path):
+    fw, rec, name = make(endpoint, tmp_path, session="sticky", stream=True)
+    assert not isinstance(call(fw), LegacyAnswer)
+    first, second = sent(endpoint, name)
+    assert first["session_id"] == "NEW_SESSION" and second["session_id"] not in (None, "NEW_SESSION")
+    assert rec.calls[-1].outcome == "success"
+
+
 def test_a_session_the_endpoint_forgot_fails_typed_and_is_not_reused_forever(endpoint, tmp_path):
     fw, rec, name = make(endpoint, tmp_path, session="sticky")
     call(fw)
