@@ -217,6 +217,17 @@ def test_jumpstart_decode_shapes(shape):
     assert JumpStartCodec().decode(body(shape), PROMPT).text == ' {"a": 1}'
 
 
+def test_jumpstart_usage_legacy_estimated_tgi_backed_reported():
+    """Legacy Llama-2 bodies carry no counts (estimated, marked); TGI-backed JumpStart bodies carry their own."""
+    legacy = JumpStartCodec().decode(body([{"generation": {"role": "assistant", "content": "abcdefgh"}}]), PROMPT)
+    assert legacy.usage == TokenUsage(-(-len(PROMPT.text) // 4), 2, "estimate")
+    tgi = JumpStartCodec().decode(body([{"generated_text": "x", "details": {
+        "finish_reason": "eos_token", "generated_tokens": 2, "seed": None, "prefill": [{"id": 1, "text": "<s>",
+                                                                                      "logprob": None}] * 7,
+        "tokens": []}}]), PROMPT)
+    assert tgi.usage == TokenUsage(7, 2, "container") and tgi.finish_reason == "eos_token"
+
+
 # ---------------------------------------------------------------- custom
 def test_custom_codec_roundtrip():
     p = enc(CustomCodec(), GenerationParams(max_new_tokens=50, temperature=0.3))
