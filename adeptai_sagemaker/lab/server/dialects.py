@@ -1,13 +1,15 @@
 """Container wire formats ("dialects"): how a request body becomes a prompt, and a
 generation becomes a response body or a stream.
 
-One dialect per family of real SageMaker containers, reproducing the quirks a
-client codec must handle (see reference/anchors.md §3): TGI answers a list and
-streams SSE, LMI answers an object and streams JSON lines, the Messages API
-answers OpenAI chat completions, legacy JumpStart Llama-2 needs
-``accept_eula=true``, and the integration guide's custom container answers
-``{"response"}``. Validation failures raise :class:`DialectInputError` with the
-status the real container would send (SageMaker turns it into a 424 ModelError).
+One dialect per family of real SageMaker containers, each following that
+container's own source (docs/wire-formats.md names files and versions): TGI
+``generate`` and TGI's Messages API, LMI rolling batch, LMI v17+ on vLLM (its
+TGI-style schema and its chat completions), vLLM's OpenAI chat completions,
+legacy JumpStart Llama-2 (``accept_eula=true``) and the integration guide's
+custom container (``{"response"}``). ``tests/test_dialects_match_containers.py``
+holds each to container-shaped fixtures. Validation failures raise
+:class:`DialectInputError` with the status the real container would send
+(SageMaker turns it into a 424 ModelError).
 """
 
 from __future__ import annotations
