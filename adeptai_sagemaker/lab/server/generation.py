@@ -41,18 +41,18 @@ def finish(raw: Union[str, BackendOutput], prompt: str, params: dict[str, Any], 
     if isinstance(raw, BackendOutput):
         return Generation(raw.text, list(raw.tokens), raw.finish_reason, raw.prompt_tokens, model_version,
                           completion_tokens=raw.completion_tokens)
-    text, reason = raw, "eos_token"
+    text, reason, extra = raw, "eos_token", {}
     stops = [s for s in params.get("stop") or [] if isinstance(s, str) and s]
-    if stops:
-        cut = min((text.find(s) for s in stops if s in text), default=-1)
-        if cut >= 0:
-            text, reason = text[:cut], "stop_sequence"
+    found = sorted((text.find(s), s) for s in stops if s in text)
+    if found:
+        cut, extra["stop_string"] = found[0]  # vLLM reports the matched string as stop_reason
+        text, reason = text[:cut], "stop_sequence"
     tokens = tokenize(text)
     limit = params.get("max_new_tokens")
     if isinstance(limit, int) and limit >= 0 and len(tokens) > limit:
         tokens, reason = tokens[:limit], "length"
         text = "".join(tokens)
-    return Generation(text, tokens, reason, count_tokens(prompt), model_version)
+    return Generation(text, tokens, reason, count_tokens(prompt), model_version, extra)
 
 
 def truncate_generation(gen: Generation, fraction: float) -> Generation:
