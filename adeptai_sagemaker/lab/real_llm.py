@@ -60,3 +60,33 @@ def local_llm_framework(capabilities: tuple[str, ...], *, grammar: bool, backend
             yield fw
         finally:
             fw.close()
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """``python -m adeptai_sagemaker.lab.real_llm CAPABILITY [--set dev|test] [--no-grammar] [--limit N]``:
+    the golden-set metrics (``lab.evaluation.evaluate``) of SmolLM2 behind the local endpoint, as JSON."""
+    import argparse
+    import json
+
+    from . import evaluation
+
+    parser = argparse.ArgumentParser(prog="python -m adeptai_sagemaker.lab.real_llm")
+    parser.add_argument("capability")
+    parser.add_argument("--set", dest="split", default="dev")
+    parser.add_argument("--no-grammar", dest="grammar", action="store_false")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--model", default="smollm2", help="'smollm2' or the path of a GGUF file")
+    args = parser.parse_args(argv)
+    evaluate = getattr(evaluation, "evaluate", None)
+    if evaluate is None:
+        parser.error("this checkout has no golden-set evaluation (lab.evaluation.evaluate)")
+    with local_llm_framework((args.capability,), grammar=args.grammar, model=args.model) as fw:
+        result = evaluate(fw, args.capability, backend="sagemaker", split=args.split, limit=args.limit)
+    metrics = result.metrics()
+    metrics.update(model=args.model, grammar=args.grammar)
+    print(json.dumps(metrics, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
