@@ -151,13 +151,16 @@ class LlamaCppBackend:
         reason = out["choices"][0].get("finish_reason")
         return BackendOutput(text=text, tokens=pieces, prompt_tokens=int(usage.get("prompt_tokens") or 0),
                              completion_tokens=int(usage.get("completion_tokens") or len(pieces)),
+                             # llama.cpp says "stop" for EOS and for a stop string alike
                              finish_reason="length" if reason == "length" else "eos_token")
 
     def _pieces(self, text: str) -> list[str]:
         """``text`` cut at the model's own token boundaries (what a real container streams).
 
-        Byte-level tokens can split a UTF-8 character; an incremental decoder holds those
-        bytes until the character is complete, so the pieces always join back to ``text``.
+        The text is re-tokenized with the model's tokenizer (generation is one call, so the
+        generated ids are not kept; the counts in ``usage`` are llama.cpp's own). Byte-level
+        tokens can split a UTF-8 character; an incremental decoder holds those bytes until
+        the character is complete, so the pieces always join back to ``text``.
         """
         ids = self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
