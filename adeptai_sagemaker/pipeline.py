@@ -119,8 +119,9 @@ class CapabilityPipeline:
 
         # With a grammar the container enforces the schema, so the prompt shows only its compact outline
         # (small models copy constants out of a full JSON Schema); without one, the schema itself.
+        outline = spec.schema_outline if _grammar_on(cap) else None
         prompt = render(spec.name, spec.template, spec.variables(request), input_budget=cap.input_budget,
-                        output_schema=spec.schema_text, output_outline=spec.schema_outline if _grammar_on(cap) else None)
+                        output_schema=spec.schema_text, output_outline=outline)
         breaker = self.breakers.get(f"{backend.name}:{target.endpoint}")
         if not breaker.allow():
             raise CircuitOpenError(str(target.endpoint))

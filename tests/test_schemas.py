@@ -70,7 +70,8 @@ def test_nested_objects_reject_misplaced_keys():
 
 
 def test_null_is_a_stated_answer_where_the_text_may_not_say():
-    job = {**_valid_answer("job_parser"), "title": None, "location": None, "salary_range": None, "years_experience": None}
+    job = {**_valid_answer("job_parser"), "title": None, "location": None, "salary_range": None,
+           "years_experience": None}
     assert SPECS["job_parser"].output_model.model_validate(job).title is None
 
 
