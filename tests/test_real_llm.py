@@ -54,6 +54,11 @@ def chatml(system: str, user: str) -> str:
             "<|im_start|>assistant\n")
 
 
+def tgi_count(seen: dict) -> int:
+    """The completion tokens TGI's Messages API reports: llama.cpp's count plus the closing EOS token."""
+    return seen["usage"]["completion_tokens"] + (seen["finish_reason"] == "stop")
+
+
 class Recorder:
     def __init__(self):
         self.records = []
@@ -78,6 +83,7 @@ def llm():
         ids = prompt if isinstance(prompt, list) else backend._llama.tokenize(prompt.encode("utf-8"), special=True)
         text = backend._llama.detokenize(ids, special=True).decode("utf-8")
         backend.seen.append({"prompt": text, "ids": list(ids), "usage": out["usage"],
+                             "finish_reason": out["choices"][0]["finish_reason"],
                              "grammar": kwargs.get("grammar") is not None})
         return out
 
@@ -118,7 +124,7 @@ def test_with_the_grammar_every_answer_is_schema_valid_through_the_chat_template
         # Usage is the model's own count, carried through the container and the client unchanged.
         assert record.input_tokens == sum(len(s["ids"]) for s in seen)
         assert record.input_tokens == sum(s["usage"]["prompt_tokens"] for s in seen)
-        assert record.output_tokens == sum(s["usage"]["completion_tokens"] for s in seen) > 0
+        assert record.output_tokens == sum(tgi_count(s) for s in seen) > len(seen)
 
 
 def test_without_the_grammar_no_answer_is_schema_valid_and_each_is_reasked(framework, llm):
@@ -147,7 +153,7 @@ def test_streaming_carries_the_models_own_tokens_and_usage(framework, llm):
     assert isinstance(out, JobParserOutput)
     record = rec.records[-1]
     assert record.outcome == "success"
-    assert record.output_tokens == sum(s["usage"]["completion_tokens"] for s in llm.seen)
+    assert record.output_tokens == sum(tgi_count(s) for s in llm.seen)
 
     # The same request on the wire: each streamed chunk is one of the model's token pieces.
     codec = fw.backend("sagemaker").codec("messages")
@@ -167,5 +173,5 @@ def test_streaming_carries_the_models_own_tokens_and_usage(framework, llm):
     assert JobParserOutput.model_validate_json(text)
     ids = llm._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
     assert pieces == [llm._llama.detokenize([i]).decode("utf-8") for i in ids]  # ASCII JSON: one piece per token
-    assert usage["completion_tokens"] == llm.seen[-1]["usage"]["completion_tokens"]
+    assert usage["completion_tokens"] == tgi_count(llm.seen[-1])
     assert usage["prompt_tokens"] == len(llm.seen[-1]["ids"])

@@ -180,6 +180,12 @@ def _tgi_tokens(gen: Generation) -> list[dict[str, Any]]:
     return tokens
 
 
+def _tgi_count(gen: Generation) -> int:
+    """TGI's ``generated_tokens``: the generation's own count (a real model's, when its backend reports
+    one) plus the closing EOS token, as :func:`_tgi_tokens` lists it."""
+    return gen.generated_tokens + (1 if gen.finish_reason == "eos_token" or not gen.tokens else 0)
+
+
 class TGIDialect(Dialect):
     """Hugging Face TGI ``generate``: list response, SSE stream whose last event carries text and details.
 
@@ -224,7 +230,7 @@ class TGIDialect(Dialect):
         item: dict[str, Any] = {"generated_text": self._text(req, gen)}
         if req.details:
             tokens = _tgi_tokens(gen)
-            item["details"] = {"finish_reason": gen.finish_reason, "generated_tokens": len(tokens),
+            item["details"] = {"finish_reason": gen.finish_reason, "generated_tokens": _tgi_count(gen),
                                "seed": req.params.get("seed"), "prefill": [], "tokens": tokens}
         return [item]
 
@@ -237,7 +243,7 @@ class TGIDialect(Dialect):
         events = [{"index": i, "token": t, "generated_text": None, "details": None} for i, t in enumerate(tokens, 1)]
         events[-1]["generated_text"] = self._text(req, gen)
         if req.details:
-            events[-1]["details"] = {"finish_reason": gen.finish_reason, "generated_tokens": len(tokens),
+            events[-1]["details"] = {"finish_reason": gen.finish_reason, "generated_tokens": _tgi_count(gen),
                                      "seed": req.params.get("seed"), "input_length": gen.prompt_tokens}
         return [_sse(e) for e in events]
 
@@ -470,7 +476,7 @@ class MessagesDialect(Dialect):
         return {**self._base(req, gen, "chat.completion"),
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": gen.text},
                              "logprobs": None, "finish_reason": self._finish(gen)}],
-                "usage": _usage(gen.prompt_tokens, len(_tgi_tokens(gen)))}
+                "usage": _usage(gen.prompt_tokens, _tgi_count(gen))}
 
     def stream_events(self, req: DialectRequest, gen: Generation, error: str | None = None) -> list[bytes]:
         base = self._base(req, gen, "chat.completion.chunk")
@@ -487,7 +493,7 @@ class MessagesDialect(Dialect):
         tokens = _tgi_tokens(gen)
         events = [chunk(t, None) for t in tokens[:-1]] + [chunk(tokens[-1], self._finish(gen))]
         if req.extra.get("include_usage"):
-            events.append({**base, "choices": [], "usage": _usage(gen.prompt_tokens, len(tokens))})
+            events.append({**base, "choices": [], "usage": _usage(gen.prompt_tokens, _tgi_count(gen))})
         return [_sse(e) for e in events] + [_sse("[DONE]")]
 
 
