@@ -375,7 +375,8 @@ def _wire_behavioural(inst: Installation, packages: List[Any], pipelines: List[A
             original = pm.__dict__.get(attr)
             if original is not None:
                 inst._set(pm, attr, value, pm.__name__)
-                inst._swap(original, value)
+                if legacy_cls is not None:  # a substitute's names are ours: nothing to give back
+                    inst._swap(original, value)
         inst._pipelines[pm.__name__] = bound
         done.append(pm.__name__)
     for pk in packages:
@@ -402,7 +403,7 @@ def _wire_behavioural(inst: Installation, packages: List[Any], pipelines: List[A
             if value is not None and pk.__dict__.get(attr) is not value:
                 original = pk.__dict__.get(attr)
                 inst._set(pk, attr, value, pk.__name__)
-                if original is not None:
+                if original is not None and id(value) not in inst._originals:
                     inst._swap(original, value)
         done.append(pk.__name__)
     return done
@@ -624,6 +625,16 @@ def _on_loaded(inst: Installation, module: Any) -> None:
                 _wire_capability(inst, capability, roles)
         if _is_caller(module.__name__):
             _rebind(inst, [module])
+        _adopt_imported_names(inst, module, ROLES[role][1] if role is not None else None)
+
+
+def _adopt_imported_names(inst: Installation, module: Any, capability: Optional[str]) -> None:
+    """A module imported after ``install()`` bound some adapters by name (``from .llm_service import
+    LLMService``). Nothing to replace, but ``uninstall()`` must give it the originals back: record them."""
+    for name, value in list(vars(module).items()):
+        original = inst._originals.get(id(value))
+        if original is not None and not any(p.target is module and p.attr == name for p in inst._patches):
+            inst._patches.append(_Patch(module, name, original, module.__name__, capability, capability is None))
 
 
 # --------------------------------------------------------------------------- public API
