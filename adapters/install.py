@@ -9,8 +9,9 @@ capability (module)           what is replaced
 ============================  =====================================================================
 query_enhancer                ``llm_query_enhancer``: ``LLMQueryEnhancer``, ``get_llm_query_enhancer``;
                               an existing ``_llm_query_enhancer`` singleton is wrapped (kept as legacy)
-behavioral_analyzer           ``behavioural_analysis``: ``get_pipeline``; ``…pipeline``:
-                              ``EnhancedBehavioralPipeline``, ``BehavioralPipeline``, ``create_enhanced_pipeline``
+behavioral_analyzer           ``behavioural_analysis``: ``get_pipeline`` and the names it re-exports from
+                              ``…pipeline``: ``EnhancedBehavioralPipeline``, ``BehavioralPipeline``,
+                              ``create_enhanced_pipeline`` (a substitute when it cannot import)
 market_intelligence           ``…hybrid_llm_service``: ``market_intelligence_llm.llm_service`` (the instance
                               the consumers use), ``hybrid_llm_service``, ``HybridLLMService``;
                               ``…fast_llm``: ``FastLLMService``, ``fast_llm_service``;
@@ -27,10 +28,29 @@ with a known caller suffix (``optimized_search_system``, ``search_system``,
 constructed *before* ``install()`` (an ``OptimizedSearchSystem`` holding a
 pipeline) keep their old references: install early, at app start.
 
+Import order: ``install()`` may run before the monolith's imports (what
+MIGRATION.md asks). Unless ``modules=`` is given, it also puts an import
+watcher first on ``sys.meta_path`` (``_import_hook``) that wires each
+matching module right after its own code has run, before anyone binds a
+name from it; ``uninstall()`` removes it. The installation is a live view:
+``patched``/``skipped`` say what is patched at the moment they are read.
+
+A behavioural pipeline that cannot import (the real ``pipeline.py`` needs
+textstat and the ML stack, so on a host without them the package falls back
+to a stub with no ``analyze_comprehensive_profile`` and the search system
+gets no ``MultiSourceProfile``): while behavioural analysis is wired, the
+failed module becomes a substitute serving the names callers import from it
+(``behavioral.fill_substitute_pipeline``), the package's names are taken from
+it, and a search system imported earlier gets them and its
+``BEHAVIOURAL_ANALYSIS_AVAILABLE`` flag. Modules that imported the
+substitute's names while it was installed keep them after ``uninstall()``:
+there is no original to give back.
+
 A module whose capability mode is ``off`` is left untouched, and so is one
 disabled by the monolith's own ``enable_*`` flag when its pydantic
 ``Settings`` is passed. ``uninstall()`` restores every replaced attribute
-(or removes it, if it did not exist) in reverse order.
+(or removes it, if it did not exist) in reverse order, also in modules
+imported after ``install()``.
 
 One documented switch: ``ADEPTAI_SAGEMAKER_INSTALL=true`` makes
 ``install_from_env()`` install once (idempotent); unset, it does nothing.
