@@ -42,6 +42,8 @@ PROFILE_READ = ("overall_score", "leadership_score", "collaboration_score", "inn
 #: what optimized_search_system.py:2119-2136 reads from the DecisionExplanation
 EXPLANATION_READ = ("decision_summary", "overall_score", "confidence_level", "recommendation", "top_positive_factors",
                     "top_negative_factors", "strength_areas", "risk_factors", "feature_contributions")
+STATS_KEYS = {"total_requests", "total_tokens", "total_cost", "tier1_requests", "tier2_requests", "cache_hit_rate",
+              "avg_cost_per_request", "cost_breakdown"}
 RESUME = ("Senior Python engineer, 8 years. Led a team of five building AWS data services in Boston, MA. "
           "Mentored juniors, owned on-call, migrated a monolith to microservices.")
 
@@ -168,6 +170,8 @@ def use_market(hybrid, router):
     assert isinstance(insights["volume_analysis"], dict) and isinstance(insights["critical_analysis"], dict)
     report = mil.get_cost_optimization_report()
     assert report["usage_stats"]["total_requests"] == 5 and set(report) >= {"cost_optimization", "recommendations"}
+    api = importlib.import_module(hybrid.__name__.rpartition(".")[0] + ".api")  # /llm-usage-stats, api.py:1122
+    assert api.market_intelligence_llm is mil and set(api.hybrid_llm_service.get_usage_stats()) >= STATS_KEYS
     fast = run_in_new_loop(router.smart_router.route_request(
         prompt="Analyze behavior patterns for 5 candidates", system_prompt="You are an expert recruitment AI.",
         max_tokens=1000, cache_key="behavior_analysis_5"))  # fast_api.py:135
