@@ -1,4 +1,4 @@
-"""Drop-in for ``behavioural_analysis`` (fact sheet §2): ``EnhancedBehavioralPipeline`` and its factories.
+"""Drop-in for ``behavioural_analysis`` (docs/monolith-interfaces.md §2): ``EnhancedBehavioralPipeline`` and its factories.
 
 ``analyze_comprehensive_profile(source_data, target_role, job_description)``
 returns the monolith's 5-key dict with a real ``BehavioralProfile`` (the
@@ -260,7 +260,7 @@ def create_multi_source_profile(resume_text: str, types_module: Any = None, **kw
 
 # --------------------------------------------------------------------------- substitute ``…behavioural_analysis.pipeline``
 
-#: What the monolith's callers import from ``behavioural_analysis.pipeline`` (fact sheet §2, §7).
+#: What the monolith's callers import from ``behavioural_analysis.pipeline`` (docs/monolith-interfaces.md §2, §7).
 SUBSTITUTE_NAMES = ("EnhancedBehavioralPipeline", "BehavioralPipeline", "create_enhanced_pipeline",
                     "create_multi_source_profile", "MultiSourceProfile", "BehavioralProfile", "CareerTrajectory",
                     "ProfileDataSource")

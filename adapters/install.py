@@ -93,7 +93,7 @@ ROLES: Dict[str, Tuple[Tuple[str, ...], str]] = {
     "explainable": (("explainable_ai",), "explanation_generator"),
     "explainable_models": (("explainable_ai.models.recruitment_ai",), "explanation_generator"),
 }
-#: Modules that import the replaced names at import time (fact sheet §7).
+#: Modules that import the replaced names at import time (docs/monolith-interfaces.md §7).
 CALLER_SUFFIXES: Tuple[str, ...] = (
     "optimized_search_system", "search_system", "app.services", "main_integrated", "market_intelligence",
     "market_intelligence.api", "market_intelligence.fast_api", "market_intelligence.integration_pipeline",
@@ -236,7 +236,7 @@ def _resolve(settings: Any, framework: Any) -> Tuple[Any, Dict[str, bool]]:
     own = None
     if settings is None or isinstance(settings, OwnSettings):
         own = settings
-    else:  # the monolith's Settings (duck-typed: fact sheet §6)
+    else:  # the monolith's Settings (duck-typed: docs/monolith-interfaces.md §6)
         for capability, flag in MONOLITH_FLAGS.items():
             value = getattr(settings, flag, None)
             if value is not None:

@@ -1,4 +1,4 @@
-"""Drop-in for ``market_intelligence.hybrid_llm_service`` and the fast router path (fact sheet §3).
+"""Drop-in for ``market_intelligence.hybrid_llm_service`` and the fast router path (docs/monolith-interfaces.md §3).
 
 ``HybridLLMService`` keeps the monolith's zero-argument constructor,
 ``async generate_response(LLMRequest) -> LLMResponse``, ``batch_process``,

@@ -1,4 +1,4 @@
-"""Stand-in for C/optimized_search_system.py: the call expressions of fact sheet §7, verbatim in effect."""
+"""Stand-in for C/optimized_search_system.py: the call expressions of docs/monolith-interfaces.md §7, verbatim in effect."""
 try:  # :187-201
     from .behavioural_analysis import get_pipeline
     from .behavioural_analysis.pipeline import MultiSourceProfile, create_multi_source_profile
