@@ -66,6 +66,12 @@ def no_ml(fresh):
     sys.meta_path.remove(finder)
 
 
+def standin_patched(inst):
+    """``inst.patched`` restricted to the stand-ins (another test may have left other monolith-like modules)."""
+    out = {c: [n for n in names if n.startswith(STANDIN + ".")] for c, names in inst.patched.items()}
+    return {c: names for c, names in out.items() if names}
+
+
 def watchers():
     return [f for f in sys.meta_path if isinstance(f, ModuleWatcher)]
 
@@ -78,10 +84,9 @@ def test_install_from_env_before_the_imports_patches_each_module_as_it_loads(fre
                                                                             monkeypatch):
     monkeypatch.setenv(install_module.INSTALL_ENV, "true")
     inst = adapters.install_from_env(framework=fw_factory("on"))
-    assert inst.patched == {} and inst.skipped == {c: "monolith module not loaded" for c in CAPS}
-    assert len(watchers()) == 1
+    assert standin_patched(inst) == {} and len(watchers()) == 1
     mods = import_monolith()
-    assert set(inst.patched) == set(CAPS) and inst.skipped == {}  # a live view
+    assert set(standin_patched(inst)) == set(CAPS) and inst.skipped == {}  # a live view
     oss = mods["optimized_search_system"].OptimizedSearchSystem(provider="openai", model="gpt-4", device="cpu")
     assert oss.llm_enabled and oss.behavioral_label == "pipeline lightweight"
     assert oss.expand("Python developer")[:3] == ["python", "django", "flask"]
