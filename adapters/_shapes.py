@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-# --------------------------------------------------------------------------- behavioural (docs/monolith-interfaces.md §2)
+# -------------------- behavioural (docs/monolith-interfaces.md §2)
 
 
 class ProfileDataSource(Enum):
@@ -114,7 +114,7 @@ class CareerTrajectory:
     market_alignment: float
 
 
-# --------------------------------------------------------------------------- market intelligence (docs/monolith-interfaces.md §3)
+# -------------------- market intelligence (docs/monolith-interfaces.md §3)
 
 
 class ModelTier(Enum):
@@ -171,7 +171,7 @@ class FastLLMResponse:
     cached: bool = False
 
 
-# --------------------------------------------------------------------------- explainable AI (docs/monolith-interfaces.md §5)
+# -------------------- explainable AI (docs/monolith-interfaces.md §5)
 
 
 @dataclass

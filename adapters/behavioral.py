@@ -1,4 +1,5 @@
-"""Drop-in for ``behavioural_analysis`` (docs/monolith-interfaces.md §2): ``EnhancedBehavioralPipeline`` and its factories.
+"""Drop-in for ``behavioural_analysis`` (docs/monolith-interfaces.md §2): ``EnhancedBehavioralPipeline``,
+its factories, and a substitute ``pipeline`` module for hosts where the real one cannot import.
 
 ``analyze_comprehensive_profile(source_data, target_role, job_description)``
 returns the monolith's 5-key dict with a real ``BehavioralProfile`` (the
@@ -258,7 +259,7 @@ def create_multi_source_profile(resume_text: str, types_module: Any = None, **kw
     return cls(resume_text=resume_text, **{k: v for k, v in kwargs.items() if k in fields})
 
 
-# --------------------------------------------------------------------------- substitute ``…behavioural_analysis.pipeline``
+# -------------------------------------------------------------- substitute ``…behavioural_analysis.pipeline``
 
 #: What the monolith's callers import from ``behavioural_analysis.pipeline`` (docs/monolith-interfaces.md §2, §7).
 SUBSTITUTE_NAMES = ("EnhancedBehavioralPipeline", "BehavioralPipeline", "create_enhanced_pipeline",

@@ -432,7 +432,9 @@ def _wire_behavioural(inst: Installation, packages: List[Any], pipelines: List[A
 def _substitute_pipeline(inst: Installation, module: Any, error: ImportError) -> bool:
     """The watcher's ``substitute``: only ``…behavioural_analysis.pipeline``, only while behavioural
     analysis is wired, only for a missing dependency (``ImportError``)."""
-    if not inst.active or "behavioral_analyzer" not in inst._allowed or _classify(module.__name__) != "behavioural_pipeline":
+    if not inst.active or "behavioral_analyzer" not in inst._allowed:
+        return False
+    if _classify(module.__name__) != "behavioural_pipeline":
         return False
     missing = getattr(error, "name", None) or type(error).__name__
     log.warning("%s cannot import here (missing %s); serving its callers from the SageMaker adapter",

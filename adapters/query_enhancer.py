@@ -1,4 +1,5 @@
-"""Drop-in for ``llm_query_enhancer`` (docs/monolith-interfaces.md §1): ``LLMQueryEnhancer`` and ``get_llm_query_enhancer``.
+"""Drop-in for ``llm_query_enhancer`` (docs/monolith-interfaces.md §1): ``LLMQueryEnhancer`` and
+``get_llm_query_enhancer``.
 
 Same constructor and getter keywords (``device`` optional, so the older MA
 call without it works), ``enhance_query`` always returns the 11 keys with
