@@ -51,6 +51,7 @@ class CallContext:
     error_code: Optional[str] = None
     input_tokens: Optional[int] = None
     output_tokens: Optional[int] = None
+    finish_reason: Optional[str] = None  # the container's stop reason ("stop", "length", ...), for tracing
     error: Optional[BaseException] = None
     shadow_future: Optional[Future] = None
     legacy_result: "Future[Any]" = field(default_factory=Future)
@@ -84,6 +85,7 @@ class CallRecord:
     input_tokens: Optional[int] = None
     output_tokens: Optional[int] = None
     bucket: Optional[int] = None
+    finish_reason: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -105,10 +107,14 @@ class ShadowComparison:
 
     capability: str
     call_id: str
-    agreement: Optional[float]  # 0..1, None when the shadow call failed
+    agreement: Optional[float]  # 0..1 field-weighted score, None when the shadow call failed
     sagemaker_ok: bool
     latency_s: float
     reason: Optional[str] = None
+    mode: str = "shadow"
+    agree: Optional[bool] = None  # the overall score is at or above agreement.OVERALL_AGREE_AT
+    fields: Optional[dict] = None  # field name -> agreement.FieldResult (numbers only)
+    not_comparable: tuple = ()  # fields the legacy answer lacks
 
 
 @dataclass(frozen=True)
