@@ -120,6 +120,7 @@ class SageMakerPlugin:
                     call.capability, call.call_id, None, True, elapsed, f"compare_failed:{type(exc).__name__}",
                     mode=call.mode))
                 return
+            call.finished.wait(timeout=5.0)  # observers hear about the call before its comparison
             fw.notify("on_shadow_result", comparison=ShadowComparison(
                 call.capability, call.call_id, result.score, True, elapsed, None, mode=call.mode,
                 agree=result.agree, fields=result.fields, not_comparable=result.not_comparable))

@@ -6,6 +6,7 @@ input text, the prompt or the completion (privacy by construction).
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from concurrent.futures import Future
@@ -55,6 +56,7 @@ class CallContext:
     error: Optional[BaseException] = None
     shadow_future: Optional[Future] = None
     legacy_result: "Future[Any]" = field(default_factory=Future)
+    finished: threading.Event = field(default_factory=threading.Event)  # set after on_call_finished was told
     call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: float = field(default_factory=time.perf_counter)
     started_wall: float = field(default_factory=time.time)

@@ -202,6 +202,7 @@ class Framework:
             finish_reason=call.finish_reason,
         )
         self.notify("on_call_finished", record=record)
+        call.finished.set()
 
     def notify(self, hook_name: str, **kwargs: Any) -> None:
         """Call a broadcast observer hook; an observer's failure never reaches the caller."""

@@ -70,7 +70,7 @@ def _chart_agreement(summary: dict, path: Path) -> bool:
     colours = ["#2e7d32" if fields[n]["agreement_lower"] >= threshold else "#c62828" for n in names]
     ax.barh(names, obs, xerr=[low, high], color=colours, capsize=3)
     ax.axvline(threshold, color="black", linestyle="--", linewidth=1, label=f"threshold {threshold:.2f}")
-    ax.set_xlim(0, 1.0)
+    ax.set_xlim(0, 1.05)
     ax.set_xlabel("share of comparisons that agree (bars: Wilson interval)")
     ax.set_title(f"{summary['capability']}: field agreement at {summary['decision']['from_mode']}")
     ax.invert_yaxis()
