@@ -155,3 +155,25 @@ def test_promote_to_rejects_a_bad_mode(tmp_path, bad):
     proc = run_cli(["promote", "job_parser", "--to", bad], cli_env(tmp_path / "state"), tmp_path)
     assert proc.returncode == 2 and "not a rollout mode" in proc.stderr
     assert not (tmp_path / "state" / "evidence.sqlite3").exists()
+
+
+def test_status_shows_live_modes_and_every_workers_evidence(tmp_path):
+    import json
+
+    from adeptai_sagemaker.evidence import EvidenceStore
+
+    state = tmp_path / "state"
+    env = cli_env(state)
+    store = EvidenceStore(state)
+    store.add(calls=[{"ts": time.time() - 10, "capability": "job_parser", "mode": "canary:10", "route": "sagemaker",
+                      "backend": "sagemaker", "outcome": o, "latency_ms": 900.0} for o in ("success", "fallback")])
+    store.close()
+    assert promote_json(["job_parser", "--to", "canary:10"], env, tmp_path)["applied"]
+    out = run_cli(["--json", "status"], env, tmp_path)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    row = next(r for r in data["capabilities"] if r["capability"] == "job_parser")
+    assert (row["mode"], row["mode_source"], row["invocations"], row["fallbacks"]) == ("canary:10", "state", 2, 1)
+    assert data["metrics_source"] == "evidence store (24 h)"
+    killed = json.loads(run_cli(["--json", "status"], {**env, "SAGEMAKER_LLM_ENABLED": "false"}, tmp_path).stdout)
+    assert next(r for r in killed["capabilities"] if r["capability"] == "job_parser")["mode"] == "off"
