@@ -19,6 +19,12 @@ than ``retention_s``; pruning runs after every write batch.
 ``on_shadow_result``). It never writes on the caller's thread: records go to a
 bounded queue (dropped and counted when full) and one daemon thread writes
 them in batches, so a slow disk can never slow a monolith request.
+
+Pooling a fleet's evidence: with ``ADEPTAI_SAGEMAKER_EVIDENCE_EMF=true`` each
+written batch is also printed as CloudWatch EMF lines (``metrics.emf_documents``)
+with *counts* that sum across hosts: ``ShadowComparisons``/``ShadowAgreements``
+per capability and ``FieldComparisons``/``FieldAgreements`` per
+(capability, field), so agreement can be recomputed over the whole fleet.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from .hookspecs import hookimpl
+from .metrics import DEFAULT_NAMESPACE, emf_documents, write_emf
 
 log = logging.getLogger("adeptai_sagemaker.evidence")
 
@@ -248,12 +255,37 @@ def comparison_row(comparison: Any, ts: float) -> dict:
             "not_comparable": json.dumps(list(getattr(comparison, "not_comparable", ()) or ())) or None}
 
 
+def emf_rows(comparisons: list[dict]) -> list[tuple[dict[str, str], str, float, str]]:
+    """Summable counts of a batch of comparison rows, as (dimensions, name, value, unit) rows."""
+    per_cap: dict[str, list[int]] = {}
+    per_field: dict[tuple[str, str], list[int]] = {}
+    for row in comparisons:
+        if row.get("agree") is None:
+            continue
+        c = per_cap.setdefault(row["capability"], [0, 0])
+        c[0] += 1
+        c[1] += int(row["agree"])
+        for name, (_, agree) in json.loads(row["fields"] or "{}").items():
+            f = per_field.setdefault((row["capability"], name), [0, 0])
+            f[0] += 1
+            f[1] += int(agree)
+    rows = []
+    for cap, (n, agree) in sorted(per_cap.items()):
+        rows += [({"Capability": cap}, "ShadowComparisons", float(n), "Count"),
+                 ({"Capability": cap}, "ShadowAgreements", float(agree), "Count")]
+    for (cap, name), (n, agree) in sorted(per_field.items()):
+        rows += [({"Capability": cap, "Field": name}, "FieldComparisons", float(n), "Count"),
+                 ({"Capability": cap, "Field": name}, "FieldAgreements", float(agree), "Count")]
+    return rows
+
+
 class EvidenceRecorder:
     """Observer plugin: queues call and shadow records and writes them to an ``EvidenceStore`` in batches."""
 
     def __init__(self, store: EvidenceStore, *, max_queue: int = 10_000, batch: int = 500,
-                 interval_s: float = 0.5, clock: Callable[[], float] = time.time):
+                 interval_s: float = 0.5, clock: Callable[[], float] = time.time, emf_stream: Any = None):
         self.store = store
+        self.emf_stream = emf_stream
         self.batch = batch
         self.interval_s = interval_s
         self.clock = clock
@@ -308,6 +340,12 @@ class EvidenceRecorder:
         except Exception as exc:  # a full disk must not stop the service; the loss is counted and logged
             self.write_failures += len(items)
             log.warning("evidence write failed (%s); %d records lost", type(exc).__name__, len(items))
+        if self.emf_stream is not None:
+            try:
+                write_emf(self.emf_stream, emf_documents(emf_rows([r for k, r in items if k == "comparison"]),
+                                                         DEFAULT_NAMESPACE, int(self.clock() * 1000)))
+            except Exception as exc:  # a closed stream must not stop the writer thread
+                log.warning("evidence EMF export failed (%s)", type(exc).__name__)
 
     @hookimpl
     def on_call_finished(self, record) -> None:

@@ -9,6 +9,7 @@ pipeline directly against a named backend (CLI ``run``, benchmarks).
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from typing import Any, Callable, Iterable, Optional
 
@@ -47,7 +48,8 @@ class Framework:
                                            ttl_s=self.settings.adeptai_sagemaker_mode_refresh_s)
         self.evidence: Optional[EvidenceRecorder] = None
         if self.settings.adeptai_sagemaker_evidence:
-            self.evidence = EvidenceRecorder(self.state_store)
+            self.evidence = EvidenceRecorder(
+                self.state_store, emf_stream=sys.stdout if self.settings.adeptai_sagemaker_evidence_emf else None)
             plugins.append(self.evidence)
         if self.settings.adeptai_sagemaker_otel:
             from .otel import OTelObserver

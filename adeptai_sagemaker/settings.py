@@ -131,6 +131,7 @@ class Settings(BaseSettings):
     # migration confidence (evidence store, live modes, promotion gate, OpenTelemetry); defaults in MIGRATION.md
     adeptai_sagemaker_state_dir: Optional[Path] = None
     adeptai_sagemaker_evidence: bool = True
+    adeptai_sagemaker_evidence_emf: bool = False  # also print summable evidence counts as CloudWatch EMF (stdout)
     adeptai_sagemaker_evidence_max_rows: int = Field(default=200_000, ge=1_000, le=100_000_000)
     adeptai_sagemaker_evidence_retention_days: float = Field(default=30.0, gt=0, le=3650)
     adeptai_sagemaker_mode_refresh_s: float = Field(default=2.0, ge=0, le=300)

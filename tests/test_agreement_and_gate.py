@@ -171,3 +171,31 @@ def test_report_writes_markdown_and_charts_from_recorded_evidence(tmp_path, monk
     assert "`throttled` 1" in text and "Cost per 1,000 calls" in text and "900 in / 300 out" in text
     for png in ("latency.png", "agreement_job_parser.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evidence_emf_export_has_summable_counts_per_field(tmp_path):
+    import io
+
+    from adeptai_sagemaker.agreement import FieldResult
+    from adeptai_sagemaker.calls import ShadowComparison
+
+    stream = io.StringIO()
+    recorder = EvidenceRecorder(EvidenceStore(tmp_path), emf_stream=stream)
+    for agree in (True, True, False):
+        recorder.on_shadow_result(ShadowComparison(
+            "job_parser", "c", 0.9 if agree else 0.3, True, 0.5, agree=agree,
+            fields={"mandatory_skills": FieldResult(1.0 if agree else 0.0, agree), "location": FieldResult(1.0, True)}))
+    recorder.flush()
+    recorder.close()
+    docs = [json.loads(line) for line in stream.getvalue().splitlines()]
+    totals: dict = {}  # counts sum across batches (and hosts)
+    for d in docs:
+        for m in d["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+            key = (d["Capability"], d.get("Field"), m["Name"])
+            totals[key] = totals.get(key, 0) + d[m["Name"]]
+    assert totals[("job_parser", None, "ShadowComparisons")] == 3 and totals[("job_parser", None, "ShadowAgreements")] == 2
+    assert totals[("job_parser", "mandatory_skills", "FieldComparisons")] == 3
+    assert totals[("job_parser", "mandatory_skills", "FieldAgreements")] == 2
+    skills = next(d for d in docs if d.get("Field") == "mandatory_skills")
+    assert skills["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "AdeptAI/SageMakerLLM"
+    assert skills["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Capability", "Field"]]
