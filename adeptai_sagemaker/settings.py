@@ -143,6 +143,9 @@ class Settings(BaseSettings):
     adeptai_sagemaker_gate_error_rate: float = Field(default=0.01, ge=0, le=1)
     adeptai_sagemaker_gate_fallback_rate: float = Field(default=0.02, ge=0, le=1)
     adeptai_sagemaker_gate_confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    sagemaker_async_s3_prefix: Optional[str] = None
+    sagemaker_async_timeout_s: float = Field(default=900.0, gt=0, le=3600)
+    sagemaker_async_poll_s: float = Field(default=1.0, gt=0, le=60)
 
     capabilities: dict[str, CapabilitySettings] = Field(default_factory=dict)
 
