@@ -32,10 +32,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import sqlite3
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
@@ -96,6 +96,8 @@ class EvidenceStore:
         self.clock = clock
         self._lock = threading.Lock()
         self._conn: Optional[sqlite3.Connection] = None
+        self._pruned_at: Optional[float] = None
+        self._since_prune = 0
 
     # ------------------------------------------------------------------ connection
 
@@ -163,7 +165,12 @@ class EvidenceStore:
                 conn.executemany(
                     f"INSERT INTO comparisons ({','.join(_CMP_COLS)}) VALUES ({','.join('?' * len(_CMP_COLS))})",
                     cmp_rows)
-            self._prune(conn)
+            self._since_prune += len(call_rows) + len(cmp_rows)
+            now = self.clock()
+            # prune once a minute, or sooner when a tenth of the cap was written since (it scans the tables)
+            if self._pruned_at is None or now - self._pruned_at >= 60 or self._since_prune >= self.max_rows // 10:
+                self._prune(conn)
+                self._pruned_at, self._since_prune = now, 0
 
         self._write(run)
 
@@ -280,18 +287,26 @@ def emf_rows(comparisons: list[dict]) -> list[tuple[dict[str, str], str, float, 
 
 
 class EvidenceRecorder:
-    """Observer plugin: queues call and shadow records and writes them to an ``EvidenceStore`` in batches."""
+    """Observer plugin: buffers call and shadow records and writes them to an ``EvidenceStore`` in batches.
 
-    def __init__(self, store: EvidenceStore, *, max_queue: int = 10_000, batch: int = 500,
-                 interval_s: float = 0.5, clock: Callable[[], float] = time.time, emf_stream: Any = None):
+    The caller's thread only appends to a deque (no lock, no thread wake-up);
+    a daemon thread drains it every ``interval_s``. ``flush()`` drains in the
+    calling thread, after any batch being written, so tests and the CLI see
+    every record.
+    """
+
+    def __init__(self, store: EvidenceStore, *, max_queue: int = 10_000, interval_s: float = 0.5,
+                 clock: Callable[[], float] = time.time, emf_stream: Any = None):
         self.store = store
         self.emf_stream = emf_stream
-        self.batch = batch
+        self.max_queue = max_queue
         self.interval_s = interval_s
         self.clock = clock
         self.dropped = 0
         self.write_failures = 0
-        self._queue: "queue.Queue[tuple[str, dict]]" = queue.Queue(maxsize=max_queue)
+        self._buffer: "deque[tuple[str, dict]]" = deque()
+        self._write_lock = threading.Lock()
+        self._wake = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._start_lock = threading.Lock()
         self._closed = False
@@ -299,39 +314,31 @@ class EvidenceRecorder:
     def _put(self, kind: str, row: dict) -> None:
         if self._closed:
             return
-        self._ensure_thread()
-        try:
-            self._queue.put_nowait((kind, row))
-        except queue.Full:
-            self.dropped += 1
-
-    def _ensure_thread(self) -> None:
         if self._thread is None:
-            with self._start_lock:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, name="adeptai-evidence", daemon=True)
-                    self._thread.start()
+            self._start()
+        if len(self._buffer) >= self.max_queue:  # bounded: drop and count rather than grow
+            self.dropped += 1
+            return
+        self._buffer.append((kind, row))
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="adeptai-evidence", daemon=True)
+                self._thread.start()
 
     def _run(self) -> None:
-        while True:
-            try:
-                first = self._queue.get(timeout=self.interval_s)
-            except queue.Empty:
-                if self._closed:
-                    return
-                continue
-            items = [first]
-            while len(items) < self.batch:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            stop = any(kind == "stop" for kind, _ in items)
-            self._write([i for i in items if i[0] != "stop"])
-            for _ in items:
-                self._queue.task_done()
-            if stop:
-                return
+        while not self._closed:
+            self._wake.wait(self.interval_s)
+            self._drain()
+
+    def _drain(self) -> None:
+        with self._write_lock:
+            items = []
+            while self._buffer:
+                items.append(self._buffer.popleft())
+            if items:
+                self._write(items)
 
     def _write(self, items: list[tuple[str, dict]]) -> None:
         try:
@@ -356,15 +363,15 @@ class EvidenceRecorder:
         self._put("comparison", comparison_row(comparison, self.clock()))
 
     def flush(self) -> None:
-        """Block until every queued record is written (tests, CLI, shutdown)."""
-        if self._thread is not None:
-            self._queue.join()
+        """Write every buffered record now (tests, CLI, shutdown)."""
+        self._drain()
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        if self._thread is not None and self._thread.is_alive():
-            self._queue.put(("stop", {}))
+        self._wake.set()
+        if self._thread is not None:
             self._thread.join(timeout=10)
+        self._drain()
         self.store.close()

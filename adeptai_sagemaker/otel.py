@@ -39,6 +39,7 @@ the opt-in content attributes (``gen_ai.input.messages``,
 
 from __future__ import annotations
 
+import time
 from importlib import metadata
 from typing import Any, Optional
 
@@ -49,6 +50,7 @@ PROVIDERS = {"sagemaker": "aws.sagemaker", "openai": "openai", "anthropic": "ant
 DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
 TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]
 FLAG_PROVIDER = "adeptai-sagemaker"
+RECHECK_S = 5.0
 
 
 def _version() -> str:
@@ -68,6 +70,27 @@ class OTelObserver:
         self._tracer_provider = tracer_provider
         self._meter_provider = meter_provider
         self._instruments: Optional[tuple] = None
+        self._checked_at: Optional[float] = None
+        self._is_active = False
+
+    def _active(self) -> bool:
+        """False while no SDK is configured (the API's proxy providers would drop everything): skip the work.
+
+        Re-checked at most every ``RECHECK_S`` seconds, so an SDK configured after start is picked up.
+        """
+        if self._tracer_provider is not None or self._meter_provider is not None:
+            return True
+        now = time.monotonic()
+        if self._checked_at is not None and now - self._checked_at < RECHECK_S:
+            return self._is_active
+        from opentelemetry import metrics, trace
+
+        proxies = (trace.ProxyTracerProvider, trace.NoOpTracerProvider, metrics.NoOpMeterProvider)
+        meter_provider = metrics.get_meter_provider()
+        self._is_active = not (isinstance(trace.get_tracer_provider(), proxies) and (
+            isinstance(meter_provider, proxies) or type(meter_provider).__name__ == "_ProxyMeterProvider"))
+        self._checked_at = now
+        return self._is_active
 
     def _get(self) -> tuple:
         if self._instruments is None:
@@ -108,6 +131,8 @@ class OTelObserver:
 
     @hookimpl
     def on_call_finished(self, record) -> None:
+        if not self._active():
+            return
         tracer, duration, tokens, client_kind, status_cls, status_code = self._get()
         attrs = self.attributes(record)
         span_attrs = dict(attrs)
