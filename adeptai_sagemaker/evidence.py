@@ -296,9 +296,11 @@ class EvidenceRecorder:
     """
 
     def __init__(self, store: EvidenceStore, *, max_queue: int = 10_000, interval_s: float = 0.5,
-                 clock: Callable[[], float] = time.time, emf_stream: Any = None):
+                 clock: Callable[[], float] = time.time, emf_stream: Any = None,
+                 after_write: Optional[Callable[[], Any]] = None):
         self.store = store
         self.emf_stream = emf_stream
+        self.after_write = after_write  # e.g. gate.AutoDemotion.check, run on the writer thread
         self.max_queue = max_queue
         self.interval_s = interval_s
         self.clock = clock
@@ -331,6 +333,11 @@ class EvidenceRecorder:
         while not self._closed:
             self._wake.wait(self.interval_s)
             self._drain()
+            if self.after_write is not None and not self._closed:
+                try:
+                    self.after_write()
+                except Exception as exc:  # a failed check must not stop the evidence writer
+                    log.warning("after-write check failed (%s)", type(exc).__name__)
 
     def _drain(self) -> None:
         with self._write_lock:

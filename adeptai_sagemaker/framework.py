@@ -49,8 +49,14 @@ class Framework:
                                            ttl_s=self.settings.adeptai_sagemaker_mode_refresh_s)
         self.evidence: Optional[EvidenceRecorder] = None
         if self.settings.adeptai_sagemaker_evidence:
+            demotion = None
+            if self.settings.adeptai_sagemaker_auto_demote:
+                from .gate import AutoDemotion
+
+                demotion = AutoDemotion(self.state_store, self.settings, self.mode_source).check
             self.evidence = EvidenceRecorder(
-                self.state_store, emf_stream=sys.stdout if self.settings.adeptai_sagemaker_evidence_emf else None)
+                self.state_store, emf_stream=sys.stdout if self.settings.adeptai_sagemaker_evidence_emf else None,
+                after_write=demotion)
             plugins.append(self.evidence)
         if self.settings.adeptai_sagemaker_otel:
             from .otel import OTelObserver

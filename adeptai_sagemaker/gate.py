@@ -284,3 +284,45 @@ def evaluate(store: Any, settings: Any, capability: str, mode: Optional[str] = N
     evidence = summarize(store.calls(capability, since=since, mode=mode),
                          store.comparisons(capability, since=since, mode=mode), mode, t.confidence)
     return decide(capability, mode, evidence, t)
+
+
+class AutoDemotion:
+    """Optional automatic rollback (``ADEPTAI_SAGEMAKER_AUTO_DEMOTE=true``).
+
+    At most every ``every_s`` seconds (run by the evidence writer thread, never
+    on a caller's thread), every module whose live mode is canary or on is
+    gated; when a budget is broken it is stored back at ``shadow`` with the
+    gate's reasons and the verdict ``auto-rollback`` (shown by ``report`` and
+    ``mode_history``). It only ever steps back; advancing stays a person's
+    ``promote``.
+    """
+
+    def __init__(self, store: Any, settings: Any, mode_source: Any, *, every_s: float = 60.0,
+                 clock: Any = None):
+        import time
+
+        self.store = store
+        self.settings = settings
+        self.mode_source = mode_source
+        self.every_s = every_s
+        self.clock = clock or time.monotonic
+        self._last: Optional[float] = None
+
+    def check(self) -> list[Decision]:
+        now = self.clock()
+        if self._last is not None and now - self._last < self.every_s:
+            return []
+        self._last = now
+        demoted = []
+        for capability in self.settings.capabilities or {}:
+            mode = self.mode_source.mode(capability)
+            if mode.kind not in ("canary", "on"):
+                continue
+            decision = evaluate(self.store, self.settings, capability, mode=str(mode))
+            if decision.verdict == "rollback":
+                self.store.set_mode(capability, decision.to_mode, from_mode=decision.from_mode,
+                                    verdict="auto-rollback", reason="; ".join(decision.reasons)[:500])
+                demoted.append(decision)
+        if demoted and hasattr(self.mode_source, "refresh"):
+            self.mode_source.refresh()
+        return demoted

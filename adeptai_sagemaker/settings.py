@@ -136,6 +136,7 @@ class Settings(BaseSettings):
     adeptai_sagemaker_evidence_retention_days: float = Field(default=30.0, gt=0, le=3650)
     adeptai_sagemaker_mode_refresh_s: float = Field(default=2.0, ge=0, le=300)
     adeptai_sagemaker_otel: bool = True
+    adeptai_sagemaker_auto_demote: bool = False  # a module on canary/on that breaks a budget goes back to shadow
     adeptai_sagemaker_gate_min_comparisons: int = Field(default=200, ge=1, le=10_000_000)
     adeptai_sagemaker_gate_min_calls: int = Field(default=200, ge=1, le=10_000_000)
     adeptai_sagemaker_gate_agreement: float = Field(default=0.85, ge=0, le=1)

@@ -199,3 +199,28 @@ def test_evidence_emf_export_has_summable_counts_per_field(tmp_path):
     skills = next(d for d in docs if d.get("Field") == "mandatory_skills")
     assert skills["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "AdeptAI/SageMakerLLM"
     assert skills["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Capability", "Field"]]
+
+
+def test_auto_demotion_steps_a_failing_canary_back_to_shadow_with_the_reason(tmp_path):
+    from adeptai_sagemaker.gate import AutoDemotion
+    from adeptai_sagemaker.live_mode import EnvModeSource, StateModeSource
+
+    settings = load_settings(env_file=None, adeptai_sagemaker_state_dir=str(tmp_path))
+    store = EvidenceStore(tmp_path)
+    store.set_mode("job_parser", "canary:10", from_mode="shadow", verdict="advance")
+    now = time.time()
+    store.add(calls=[{"ts": now, "capability": "job_parser", "mode": "canary:10", "route": "sagemaker",
+                      "backend": "legacy", "outcome": "fallback", "fallback_reason": "throttled", "latency_ms": 50.0}
+                     for _ in range(40)])
+    clock = [0.0]
+    source = StateModeSource(EnvModeSource(settings), store, clock=lambda: clock[0])
+    demotion = AutoDemotion(store, settings, source, every_s=60, clock=lambda: clock[0])
+    [decision] = demotion.check()
+    assert (decision.from_mode, decision.to_mode) == ("canary:10", "shadow")
+    assert str(source.mode("job_parser")) == "shadow"
+    last = store.mode_history("job_parser")[-1]
+    assert last["verdict"] == "auto-rollback" and "fallback_rate" in last["reason"] and "throttled" in last["reason"]
+    assert demotion.check() == []  # at most once per every_s
+    clock[0] += 61
+    assert demotion.check() == []  # shadow is not demoted further automatically
+    store.close()
