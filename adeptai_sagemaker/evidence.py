@@ -35,6 +35,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,12 @@ class EvidenceStore:
         self._conn: Optional[sqlite3.Connection] = None
         self._pruned_at: Optional[float] = None
         self._since_prune = 0
+        _after_fork_in_child(self, EvidenceStore._forget_connection)
+
+    def _forget_connection(self) -> None:
+        """In a forked worker: never use the parent's SQLite connection (SQLite forbids it); open a new one."""
+        self._lock = threading.Lock()
+        self._conn = None
 
     # ------------------------------------------------------------------ connection
 
@@ -238,6 +245,19 @@ class EvidenceStore:
         return [dict(zip(cols, tuple(r))) for r in self._read(sql, (capability,) if capability else ())]
 
 
+def _after_fork_in_child(obj: Any, method: Callable[[Any], None]) -> None:
+    """Run ``method(obj)`` in a forked child (gunicorn/celery prefork) while ``obj`` is alive; no reference kept."""
+    ref = weakref.ref(obj)
+
+    def hook() -> None:
+        alive = ref()
+        if alive is not None:
+            method(alive)
+
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=hook)
+
+
 # --------------------------------------------------------------------------- the observer
 
 
@@ -312,6 +332,15 @@ class EvidenceRecorder:
         self._thread: Optional[threading.Thread] = None
         self._start_lock = threading.Lock()
         self._closed = False
+        _after_fork_in_child(self, EvidenceRecorder._reset_after_fork)
+
+    def _reset_after_fork(self) -> None:
+        """A forked worker has no writer thread and must not write the parent's buffered records twice."""
+        self._buffer = deque()
+        self._write_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._start_lock = threading.Lock()
+        self._thread = None
 
     def _put(self, kind: str, row: dict) -> None:
         if self._closed:

@@ -114,15 +114,12 @@ def percentile(values: list[float], p: float) -> Optional[float]:
 
 
 def next_mode(mode: str) -> Optional[str]:
-    step = _ladder_index(mode)
-    return LADDER[step + 1] if step + 1 < len(LADDER) else None
-
-
-def _ladder_index(mode: str) -> int:
+    """The next rung; a canary:N set by hand moves to the next listed rung above N."""
     parsed = Mode.parse(mode)
-    if parsed.kind == "canary":  # any canary:N sits between the listed ones
-        return 2 if parsed.percent <= 10 else 3
-    return LADDER.index(str(parsed))
+    if parsed.kind == "canary":
+        return next((m for m in LADDER[2:4] if Mode.parse(m).percent > parsed.percent), "on")
+    step = LADDER.index(str(parsed))
+    return LADDER[step + 1] if step + 1 < len(LADDER) else None
 
 
 # --------------------------------------------------------------------------- evidence

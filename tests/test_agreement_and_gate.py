@@ -79,8 +79,9 @@ def test_wilson_interval_matches_hand_computed_values():
 
 
 def test_ladder():
-    assert [next_mode(m) for m in ("off", "shadow", "canary:10", "canary:25", "canary:50", "on")] == \
-        ["shadow", "canary:10", "canary:50", "on", "on", None]
+    assert [next_mode(m) for m in ("off", "shadow", "canary:0", "canary:5", "canary:10", "canary:25", "canary:50",
+                                   "canary:80", "on")] == \
+        ["shadow", "canary:10", "canary:10", "canary:10", "canary:50", "canary:50", "on", "on", None]
 
 
 def _calls(n, *, route="sagemaker", outcome="success", latency=800.0, reason=None):
@@ -224,3 +225,26 @@ def test_auto_demotion_steps_a_failing_canary_back_to_shadow_with_the_reason(tmp
     clock[0] += 61
     assert demotion.check() == []  # shadow is not demoted further automatically
     store.close()
+
+
+def test_a_forked_worker_writes_through_its_own_connection(tmp_path):
+    import os
+
+    store = EvidenceStore(tmp_path)
+    recorder = EvidenceRecorder(store)
+    recorder.on_call_finished(_record(1, timestamp=time.time()))
+    recorder.flush()  # the parent has an open connection now
+    pid = os.fork()
+    if pid == 0:  # the child: record and flush, then leave without running the parent's cleanup
+        code = 1
+        try:
+            fresh = store._conn is None and recorder._thread is None and not recorder._buffer  # the fork hooks ran
+            recorder.on_call_finished(_record(2, timestamp=time.time()))
+            recorder.flush()
+            code = 0 if fresh else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    assert sorted(r["latency_ms"] for r in store.calls("job_parser")) == [10.0, 10.0]  # parent's and child's
+    recorder.close()
