@@ -392,6 +392,8 @@ class EvidenceRecorder:
 
     @hookimpl
     def on_call_finished(self, record) -> None:
+        if record.mode == "direct":  # Framework.invoke (CLI run, benchmarks): no rollout step to gate
+            return
         self._put("call", call_row(record))
 
     @hookimpl

@@ -198,7 +198,8 @@ class Framework:
     def invoke(self, capability: str, request: Any, *, backend: str = "sagemaker") -> BaseModel:
         """Run the pipeline directly on ``backend`` (no rollout, no fallback); typed errors propagate."""
         request = self.coerce(capability, request)
-        call = CallContext(capability=capability, input_hash=input_fingerprint(request), bucket_key="", route="sagemaker")
+        call = CallContext(capability=capability, input_hash=input_fingerprint(request), bucket_key="", route="sagemaker",
+                           mode="direct")  # not a rollout decision: kept out of the migration evidence
         try:
             result = self.run_pipeline(capability, request, call, backend)
         except BaseException as exc:

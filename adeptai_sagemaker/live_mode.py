@@ -85,3 +85,16 @@ class StateModeSource:
     def refresh(self) -> None:
         """Forget the cached overrides (the next call reads the store)."""
         self._read_at = None
+
+
+def configured_mode(settings: Any, store: Any, capability: str) -> tuple[str, str]:
+    """(mode, source) before the kill switch: the live override from the store, else the env settings.
+
+    What ``promote`` gates and ``report`` shows: the step the module is on,
+    even while the kill switch holds every module at ``off``.
+    """
+    override = store.modes().get(capability)
+    if override is not None:
+        return override.mode, "state"
+    explicit = settings.capability(capability).mode
+    return (explicit or ("on" if settings.master_on else "off")), "env"

@@ -18,14 +18,7 @@ from typing import Any, Optional
 
 from .cost import PLANNING_TOKENS, CostModel, load_prices
 from .gate import evaluate
-
-
-def _mode_and_source(settings: Any, store: Any, capability: str) -> tuple[str, str]:
-    override = store.modes().get(capability)
-    if override is not None:
-        return override.mode, "state"
-    explicit = settings.capability(capability).mode
-    return explicit or ("on" if settings.master_on else "off"), "env"
+from .live_mode import configured_mode
 
 
 def _tokens(calls: list[dict], capability: str) -> tuple[float, float, str]:
@@ -40,7 +33,7 @@ def _tokens(calls: list[dict], capability: str) -> tuple[float, float, str]:
 def module_summary(store: Any, settings: Any, capability: str, *, instance_type: str = "ml.g5.xlarge",
                    throughput_rps: float = 1.0, api_model: str = "gpt-4o-mini",
                    prices: Optional[dict] = None) -> dict[str, Any]:
-    mode, source = _mode_and_source(settings, store, capability)
+    mode, source = configured_mode(settings, store, capability)
     decision = evaluate(store, settings, capability, mode=mode)
     tin, tout, token_source = _tokens(store.calls(capability), capability)
     model = CostModel(instance_type, throughput_rps, tin, tout, api_model=api_model, capability=capability)

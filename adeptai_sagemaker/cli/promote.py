@@ -25,15 +25,6 @@ from ..tasks import CAPABILITIES
 from ._base import _console, _emit_json, _json_mode, cli
 
 
-def configured_mode(settings, store, capability: str) -> tuple[str, str]:
-    """(mode, source) before the kill switch: a live override from the store, else the env settings."""
-    override = store.modes().get(capability)
-    if override is not None:
-        return override.mode, "state"
-    explicit = settings.capability(capability).mode
-    return (explicit or ("on" if settings.master_on else "off")), "env"
-
-
 @cli.command()
 @click.argument("module", type=click.Choice(CAPABILITIES))
 @click.option("--dry-run", is_flag=True, help="Decide and print; change nothing.")
@@ -48,6 +39,7 @@ def promote(ctx: click.Context, module: str, dry_run: bool, to_mode: Optional[st
     """Gate MODULE's next rollout step on its recorded evidence, and apply it (see MIGRATION.md)."""
     from ..evidence import store_for
     from ..gate import evaluate
+    from ..live_mode import configured_mode
     from ..settings import Mode, load_settings
 
     settings = load_settings()
