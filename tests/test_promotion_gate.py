@@ -74,7 +74,9 @@ def test_failing_endpoint_rolls_back_and_names_the_budget(local_endpoint, tmp_pa
     assert (out["verdict"], out["from_mode"], out["to_mode"]) == ("rollback", "shadow", "off")
     assert out["faults"] == ["fallback_rate"]
     assert "fallback_rate" in out["reasons"][0] and "model_error" in out["reasons"][0]
-    assert 0.15 < out["evidence"]["fallback_rate"] < 0.45
+    # 30 % injected model errors; the circuit breaker may open on a run of them and add circuit_open
+    assert out["evidence"]["fallback_rate"] > 0.15
+    assert set(out["evidence"]["fallback_reasons"]) <= {"model_error_5xx", "circuit_open"}
     assert out["applied"] is True
     stored = sqlite3.connect(state / "evidence.sqlite3").execute("SELECT mode FROM modes").fetchall()
     assert stored == [("off",)]
