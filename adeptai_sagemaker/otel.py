@@ -1,9 +1,10 @@
 """OpenTelemetry: one span per capability call and the GenAI client metrics, via ``opentelemetry-api``.
 
 A no-op unless the application configures an SDK (``opentelemetry-sdk``, an
-exporter): the API's default providers drop everything. The API is imported
-on the first call, not at import time, to keep ``import adeptai_sagemaker``
-fast.
+exporter): the API's default providers drop everything, so while the API's
+providers are still the default proxies (or ``opentelemetry`` was never
+imported by the application) the observer does nothing at all. The API is
+imported only then, never at ``import adeptai_sagemaker`` time.
 
 Names follow the OpenTelemetry GenAI semantic conventions (status
 "Development"; the names as of their move to their own repository; this
@@ -39,6 +40,7 @@ the opt-in content attributes (``gen_ai.input.messages``,
 
 from __future__ import annotations
 
+import sys
 import time
 from importlib import metadata
 from typing import Any, Optional
@@ -80,6 +82,8 @@ class OTelObserver:
         """
         if self._tracer_provider is not None or self._meter_provider is not None:
             return True
+        if "opentelemetry.trace" not in sys.modules:  # nobody imported the API, so nobody configured an SDK
+            return False
         now = time.monotonic()
         if self._checked_at is not None and now - self._checked_at < RECHECK_S:
             return self._is_active

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from adeptai_sagemaker.adapters.matcher import requirements_from_output
 from adeptai_sagemaker.framework import Framework
@@ -96,8 +96,3 @@ def promote_json(args: list[str], env: dict[str, str], cwd: Path) -> dict:
     proc = run_cli(["promote", *args, "--json"], env, cwd)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
-
-
-def maybe(value: Optional[float]) -> float:
-    assert value is not None
-    return value
