@@ -71,6 +71,12 @@ _CMP_COLS = ("ts", "capability", "mode", "sagemaker_ok", "latency_ms", "score", 
              "not_comparable")
 
 
+def store_error(store: "EvidenceStore", exc: BaseException) -> str:
+    """One line for the CLI when the state store cannot be used (no data in it, only the path and the cause)."""
+    return (f"cannot use the state store {store.path}: {type(exc).__name__}: {exc} -- fix: point "
+            "ADEPTAI_SAGEMAKER_STATE_DIR at a writable local directory (move a damaged evidence.sqlite3 away)")
+
+
 def store_for(settings: Any) -> "EvidenceStore":
     """The store under ``settings.state_dir()`` with the configured bounds."""
     return EvidenceStore(settings.state_dir(), max_rows=settings.adeptai_sagemaker_evidence_max_rows,

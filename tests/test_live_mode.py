@@ -177,3 +177,12 @@ def test_status_shows_live_modes_and_every_workers_evidence(tmp_path):
     assert data["metrics_source"] == "evidence store (24 h)"
     killed = json.loads(run_cli(["--json", "status"], {**env, "SAGEMAKER_LLM_ENABLED": "false"}, tmp_path).stdout)
     assert next(r for r in killed["capabilities"] if r["capability"] == "job_parser")["mode"] == "off"
+
+
+def test_a_damaged_state_store_is_one_error_line(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "evidence.sqlite3").write_bytes(b"this is not a database" * 100)
+    proc = run_cli(["promote", "job_parser", "--dry-run"], cli_env(state), tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "cannot use the state store" in proc.stderr and "ADEPTAI_SAGEMAKER_STATE_DIR" in proc.stderr

@@ -128,3 +128,20 @@ def test_without_an_sdk_the_observer_is_a_quiet_no_op(tmp_path):
         assert any(isinstance(p, OTelObserver) for p in fw.pm.get_plugins())
     finally:
         fw.close()
+
+
+def test_calls_never_import_opentelemetry_when_the_application_did_not(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from adeptai_sagemaker.framework import Framework\n"
+            "from adeptai_sagemaker.settings import load_settings\n"
+            f"fw = Framework(load_settings(env_file=None, adeptai_sagemaker_state_dir={str(tmp_path)!r}),"
+            " load_entrypoints=False, cache=False)\n"
+            "fw.call('job_parser', {'job_description': 'x'}, legacy=lambda: {'ok': 1})\n"
+            "fw.close()\n"
+            "print(sorted(m for m in sys.modules if m.startswith('opentelemetry')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

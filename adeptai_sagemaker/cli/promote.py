@@ -17,6 +17,7 @@ usage or configuration error, 1 for anything else.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Optional
 
 import click
@@ -37,7 +38,7 @@ from ._base import _console, _emit_json, _json_mode, cli
 def promote(ctx: click.Context, module: str, dry_run: bool, to_mode: Optional[str], as_json: bool,
             reason: Optional[str]) -> None:
     """Gate MODULE's next rollout step on its recorded evidence, and apply it (see MIGRATION.md)."""
-    from ..evidence import store_for
+    from ..evidence import store_error, store_for
     from ..gate import evaluate
     from ..live_mode import configured_mode
     from ..settings import Mode, load_settings
@@ -66,6 +67,8 @@ def promote(ctx: click.Context, module: str, dry_run: bool, to_mode: Optional[st
             store.set_mode(module, None if decision.to_mode == "default" else decision.to_mode,
                            from_mode=decision.from_mode, verdict=decision.verdict, reason=note)
             applied = True
+    except sqlite3.Error as exc:
+        raise click.ClickException(store_error(store, exc)) from None
     finally:
         store.close()
     out = {**decision.as_dict(), "applied": applied, "dry_run": dry_run, "mode_source": source,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import click
 
 from ..tasks import CAPABILITIES
@@ -24,7 +26,7 @@ def report(ctx: click.Context, out_dir: str, capabilities, instance_type: str, t
         import matplotlib  # noqa: F401
     except ImportError:
         raise click.ClickException("report draws charts with matplotlib: pip install 'adeptai-sagemaker[report]'") from None
-    from ..evidence import store_for
+    from ..evidence import store_error, store_for
     from ..migration_report import write_report
     from ..settings import load_settings
 
@@ -35,6 +37,8 @@ def report(ctx: click.Context, out_dir: str, capabilities, instance_type: str, t
     try:
         result = write_report(store, settings, out_dir, capabilities=list(capabilities) or None,
                               instance_type=instance_type, throughput_rps=throughput)
+    except sqlite3.Error as exc:
+        raise click.ClickException(store_error(store, exc)) from None
     finally:
         store.close()
     if as_json or _json_mode(ctx):
