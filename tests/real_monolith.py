@@ -5,10 +5,9 @@ Nothing of the monolith is committed here. A snapshot of the public monolith
 
 - ``ADEPTAI_MONOLITH_SRC``: a directory, either a checkout of the monolith (``app/search/adeptai_components``
   inside it) or the ``adeptai_components`` folder itself;
-- ``ADEPTAI_MONOLITH_GIT``: a git directory of the monolith (bare or ``.git``);
-- the mirror a session's ``fetch`` leaves at ``/work/.mirror/AdeptAIPro+kempian-backend-/repo``.
+- ``ADEPTAI_MONOLITH_GIT``: a git directory of the monolith (bare or ``.git``).
 
-With none of them (CI), every test using these fixtures is skipped with that reason. The snapshot's
+Only a path you name is read: the tests never look outside the checkout on their own. With neither (CI), every test using these fixtures is skipped with that reason. The snapshot's
 ``app/search/adeptai_components`` is extracted once per session (``git archive``) into a temporary
 folder as the package ``adeptai_real.adeptai_components`` (a name no other test uses: the stand-ins are
 ``adeptai_components``) and imported from there, with relative imports exactly as the monolith runs them.
@@ -48,7 +47,6 @@ import pytest
 
 SRC_ENV = "ADEPTAI_MONOLITH_SRC"
 GIT_ENV = "ADEPTAI_MONOLITH_GIT"
-DEFAULT_GIT_DIRS = ("/work/.mirror/AdeptAIPro+kempian-backend-/repo",)
 COMPONENTS = "app/search/adeptai_components"
 PACKAGE = "adeptai_real"
 ROOT_NAME = f"{PACKAGE}.adeptai_components"
@@ -78,7 +76,7 @@ def find_snapshot() -> tuple[Optional[str], str]:
             if (candidate / "llm_query_enhancer.py").is_file():
                 return f"dir:{candidate}", f"{SRC_ENV}={src}"
         return None, f"{SRC_ENV}={src} holds no adeptai_components"
-    git_dirs = [os.environ[GIT_ENV]] if os.environ.get(GIT_ENV) else list(DEFAULT_GIT_DIRS)
+    git_dirs = [os.environ[GIT_ENV]] if os.environ.get(GIT_ENV) else []
     for git_dir in git_dirs:
         path = Path(git_dir)
         if not path.is_dir() or shutil.which("git") is None:
