@@ -20,8 +20,9 @@ from adeptai_sagemaker.schemas import JobParserOutput
 from adeptai_sagemaker.settings import load_settings
 
 JOB = JobParserOutput(title="Data Engineer", mandatory_skills=["Python", "SQL", "Spark"], preferred_skills=["Airflow"],
-                      years_experience=5, location="Austin, TX", education_level="bachelor",
-                      salary_range={"min": 100000, "max": 140000})
+                      years_experience=5, location="Austin, TX", education_level="bachelor", work_mode=None,
+                      salary_range={"min": 100000, "max": 140000, "currency": "USD", "period": "year"},
+                      seniority_level=None, employment_type=None)
 
 
 # --------------------------------------------------------------------------- agreement
