@@ -476,7 +476,7 @@ def install(settings: Any = None, *, framework: Any = None, modules: Any = None)
                 if flags.get(capability) is False:
                     inst.skipped[capability] = f"disabled by the monolith's {MONOLITH_FLAGS[capability]}"
                     continue
-                kind = fw.settings.mode(capability).kind
+                kind = fw.mode(capability).kind
                 if kind == "off":
                     inst.skipped[capability] = "mode off"
                     continue

@@ -170,7 +170,7 @@ class LLMQueryEnhancer:
     def _active(self) -> bool:
         """SageMaker answers at least some calls: mode ``on`` or a canary above 0%."""
         try:
-            mode = self._get_fw().settings.mode(CAPABILITY)
+            mode = self._get_fw().mode(CAPABILITY)
         except Exception:
             return False
         return mode.kind == "on" or (mode.kind == "canary" and mode.percent > 0)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional, Protocol
 
 from .completion import Completion, GenerationParams, InvokeOptions
-from .errors import ConfigurationError, RegionNotAllowedError
+from .errors import ConfigurationError
 from .prompting import RenderedPrompt
 
 
@@ -61,9 +61,7 @@ class SageMakerBackend:
         codec = self._codec_instances.get(name)
         if codec is None:
             if name not in self._codecs:
-                from .settings import codec_error
-
-                raise codec_error("?", name, list(self._codecs))
+                raise ConfigurationError(f"unknown codec {name!r}; registered: {', '.join(sorted(self._codecs))}")
             codec = self._codec_instances.setdefault(name, self._codecs[name]())
         return codec
 
@@ -76,10 +74,7 @@ class SageMakerBackend:
                 if runtime is None:
                     from .runtime import RuntimeConfig, SageMakerRuntime
 
-                    region = self._settings.region()
-                    allowed = self._settings.allowed_regions()
-                    if allowed is not None and region not in allowed:
-                        raise RegionNotAllowedError(region, sorted(allowed))
+                    region = self._settings.checked_region()
                     config = RuntimeConfig(
                         region=region,
                         endpoint_url=self._settings.sagemaker_endpoint_url,

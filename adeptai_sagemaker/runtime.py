@@ -29,7 +29,8 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 from .completion import InvokeOptions
 from .errors import (AdeptSageMakerError, ConfigurationError, EndpointTimeoutError, InputTooLargeError,
-                     InvocationError, ModelStreamError, RegionNotAllowedError, from_botocore)
+                     InvocationError, ModelStreamError, from_botocore)
+from .settings import ensure_region_allowed
 
 __all__ = ["RuntimeConfig", "SageMakerRuntime", "InvokeResult", "AsyncInvocation", "OnAttempt",
            "REALTIME_PAYLOAD_LIMIT", "ASYNC_PAYLOAD_LIMIT", "allowed_options"]
@@ -80,8 +81,7 @@ class RuntimeConfig:
     def validate(self) -> None:
         if not self.region:
             raise ConfigurationError("no AWS region configured: set AWS_REGION (or pass RuntimeConfig(region=...))")
-        if self.allowed_regions is not None and self.region not in self.allowed_regions:
-            raise RegionNotAllowedError(self.region, self.allowed_regions)
+        ensure_region_allowed(self.region, self.allowed_regions)
         for name in ("connect_timeout", "read_timeout", "backoff_base", "backoff_max"):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"RuntimeConfig.{name} must be > 0")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 
 def _as_plain(value: Any) -> Any:
@@ -51,6 +51,20 @@ def _similarity(a: Any, b: Any) -> float | None:
 def agreement(legacy_value: Any, shadow_value: Any) -> float | None:
     """0..1 agreement of two answers in the caller's shape (mean over comparable fields)."""
     return _similarity(_as_plain(legacy_value), _as_plain(shadow_value))
+
+
+def compare(legacy_value: Any, output: Any, to_legacy: Optional[Callable[[Any], Any]]) -> tuple[Optional[float], Optional[str]]:
+    """Compare a shadow output with the legacy answer the user got: (agreement 0..1 or None, reason or None).
+
+    ``output`` is the validated output model; ``to_legacy`` maps it to the
+    legacy (caller's) shape first when given. The framework's shadow job calls
+    only this function, so the comparison policy lives here.
+    """
+    try:
+        mapped = to_legacy(output) if to_legacy is not None else output
+        return agreement(legacy_value, mapped), None
+    except Exception as exc:  # mapping failed: nothing to compare
+        return None, f"compare_failed:{type(exc).__name__}"
 
 
 class ShadowRunner:

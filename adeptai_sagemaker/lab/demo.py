@@ -243,7 +243,6 @@ def _jsonable(value: Any) -> Any:
 
 
 def run_capability(fw, capability: str, sample: dict, last: LastCall, *, use_adapters: bool = True) -> DemoResult:
-    from adeptai_sagemaker.calls import LegacyAnswer
 
     started = time.perf_counter()
     via, thunk = "Framework.call", None
@@ -254,9 +253,7 @@ def run_capability(fw, capability: str, sample: dict, last: LastCall, *, use_ada
         if thunk is not None:
             output = thunk()
         else:
-            output = fw.call(capability, sample)
-            if isinstance(output, LegacyAnswer):
-                output = output.value
+            output = fw.call(capability, sample).value
         ok, error = True, None
     except Exception as exc:  # shown in the table; the demo goes on with the next capability
         output, ok, error = None, False, f"{type(exc).__name__}: {exc}"

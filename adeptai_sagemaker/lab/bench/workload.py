@@ -154,7 +154,7 @@ def encoded_body(fw, capability: str, request: dict) -> bytes:
     cap = fw.settings.capability(capability)
     prompt = render(spec.name, spec.template, spec.variables(model), input_budget=cap.input_budget,
                     output_schema=spec.output_model.model_json_schema())
-    return fw.sagemaker.codec(cap.codec).encode(prompt, fw.pipeline.params(spec), stream=False)
+    return fw.sagemaker.codec(cap.codec).encode(prompt, fw.route(capability).params, stream=False)
 
 
 QUERY_WORDS = ("python", "java", "react", "nurse", "data", "devops", "sales", "finance", "rust", "golang")
@@ -240,7 +240,7 @@ def framework_phases(url: str, calls: int = 200) -> dict[str, float]:
             prompt = render(spec.name, spec.template, spec.variables(model), input_budget=cap.input_budget,
                             output_schema=schema); d = t()
             fw.cache.get(f"k{i}"); e = t()
-            codec.encode(prompt, fw.pipeline.params(spec)); f = t()
+            codec.encode(prompt, fw.route("query_enhancer").params); f = t()
             parse_output(text, spec.output_model); g = t()
             fw.cache.put(f"k{i}", json.loads(text), ttl=60, capability="query_enhancer"); h = t()
             for key, (s0, s1) in zip(names, ((a, b), (b, c), (c, d), (d, e), (e, f), (f, g), (g, h))):
@@ -417,7 +417,7 @@ def batch_behavioral(ep, candidates: int, *, workers: int = 32,
                                       f"on AWS; mentored juniors; {i % 7 + 1} years experience.",
                        "job_description": "Senior Python engineer, AWS, leadership.", "target_role": "Senior Engineer"}
             try:
-                out = fw.call("behavioral_analyzer", request)
+                out = fw.call("behavioral_analyzer", request).value
                 rec = {"ok": True, "overall_score": getattr(out, "overall_score", None)}
             except Exception as exc:  # the explicit error record
                 rec = {"ok": False, "error_code": getattr(exc, "code", type(exc).__name__),
@@ -596,8 +596,8 @@ def side_by_side(url: str, *, repeats: int = 1, limit: Optional[int] = None, tim
     try:
         runs.append(run_backend(fw, "sagemaker", jobs, queries, repeats=repeats, sm_profile=sm_profile))
         with FakeAPIServer(time_scale=scale, api_key=FAKE_KEY) as fake:
-            fw.backends["openai"] = OpenAIBackend(FAKE_KEY, base_url=fake.openai_base_url)
-            fw.backends["anthropic"] = AnthropicBackend(FAKE_KEY, base_url=fake.anthropic_base_url)
+            fw.use_backend("openai", OpenAIBackend(FAKE_KEY, base_url=fake.openai_base_url))
+            fw.use_backend("anthropic", AnthropicBackend(FAKE_KEY, base_url=fake.anthropic_base_url))
             for name in ("openai", "anthropic"):
                 runs.append(run_backend(fw, name, jobs, queries, repeats=repeats, fake=fake))
         if include_real:
@@ -605,7 +605,9 @@ def side_by_side(url: str, *, repeats: int = 1, limit: Optional[int] = None, tim
                 if not os.environ.get(env):
                     results["skipped"][f"{name}-real"] = f"{env} is not set: real {name} service not measured"
                     continue
-                fw.backends.pop(name, None)  # rebuilt from env by the registered factory
+                from adeptai_sagemaker import external
+
+                fw.use_backend(name, getattr(external, f"{name}_from_env")())  # the real service, from env
                 real = run_backend(fw, name, jobs, queries, repeats=1)
                 real.name = f"{name}-real"
                 runs.append(real)
