@@ -8,10 +8,10 @@ transport differs.
 
 Design choices:
 
-- **One retry loop.** The SDKs are built with ``max_retries=0``; this module's
-  loop retries only errors whose ``retryable`` is true, up to
-  ``Target.max_attempts`` attempts, with full-jitter backoff (honouring a
-  short ``Retry-After``). The same rule the SageMaker runtime follows.
+- **One retry loop.** The SDKs are built with ``max_retries=0``; the shared
+  policy of ``retry.py`` (the one the SageMaker runtime uses) retries only
+  errors whose ``retryable`` is true, up to ``Target.max_attempts`` attempts,
+  with full-jitter backoff (honouring a short ``Retry-After``).
 - **Typed errors.** SDK exceptions become ``errors.*`` classes (429 ->
   ``ThrottlingError``, 503/529 -> ``ServiceUnavailableError``, other 5xx ->
   ``InternalFailureError``, timeouts -> ``EndpointTimeoutError``, 401/403 ->
@@ -33,7 +33,6 @@ Environment read by the plugin's factories: ``OPENAI_API_KEY``,
 from __future__ import annotations
 
 import os
-import random
 import time
 from typing import Any, Callable, Optional
 
@@ -53,15 +52,14 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .prompting import RenderedPrompt
+from .retry import RetryPolicy
 
 __all__ = ["OpenAIBackend", "AnthropicBackend", "ExternalBackends", "map_sdk_error",
            "DEFAULT_OPENAI_MODEL", "DEFAULT_ANTHROPIC_MODEL"]
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-20250514"
-_BACKOFF_BASE_S = 0.1
-_BACKOFF_MAX_S = 2.0
-_RETRY_AFTER_CAP_S = 5.0  # a longer Retry-After is better answered by the fallback than by waiting
+DEFAULT_RETRY = RetryPolicy()
 
 
 # --------------------------------------------------------------------------- errors
@@ -174,29 +172,25 @@ def _accepts(method: Any, name: str) -> bool:
 
 
 def _with_retries(fn: Callable[[], Completion], provider: str, model: str, max_attempts: int,
-                  sleep: Callable[[float], None] = time.sleep) -> Completion:
-    """Run ``fn`` up to ``max_attempts`` times, retrying only retryable typed errors."""
-    attempts = max(1, int(max_attempts))
-    last: Optional[AdeptSageMakerError] = None
-    for attempt in range(1, attempts + 1):
+                  policy: Optional[RetryPolicy] = None) -> Completion:
+    """Run ``fn`` under the shared retry policy (``retry.py``), mapping SDK errors to typed ones first."""
+    def attempt_once(attempt_no: int) -> Completion:
         try:
-            completion = fn()
+            return fn()
         except Exception as exc:
             if not _is_transport_error(exc):
                 raise  # a bug (TypeError, ...) must surface, not be dressed up as an endpoint failure
-            last = map_sdk_error(exc, provider, model)
-            last.attempts = attempt
-            if not last.retryable or attempt == attempts:
-                raise last from None
-            hint = getattr(last, "retry_after_s", None)
-            delay = random.uniform(0, min(_BACKOFF_MAX_S, _BACKOFF_BASE_S * 2 ** (attempt - 1)))
-            if hint is not None:
-                delay = min(max(delay, float(hint)), _RETRY_AFTER_CAP_S)
-            sleep(delay)
-            continue
-        completion.attempts = attempt
-        return completion
-    raise last  # pragma: no cover - the loop always returns or raises
+            error = map_sdk_error(exc, provider, model)
+            error.attempts = attempt_no
+        raise error from None
+
+    for attempt in (policy or DEFAULT_RETRY).retrying(max_attempts):
+        with attempt:
+            number = attempt.retry_state.attempt_number
+            completion = attempt_once(number)
+            completion.attempts = number
+            return completion
+    raise AssertionError("unreachable")  # pragma: no cover - reraise=True always raises
 
 
 def _timeout(sdk: Any, target: Target) -> Any:
