@@ -20,8 +20,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from tenacity import Retrying, retry_if_exception
-
 from .errors import AdeptSageMakerError
 
 
@@ -50,11 +48,16 @@ class RetryPolicy:
         remaining = self.max_retry_time - state.seconds_since_start
         return max(0.0, min(delay, remaining))
 
-    def retrying(self, max_attempts: int | None = None) -> Retrying:
-        """The tenacity loop for ``max_attempts`` (default: the policy's), built once and reused."""
+    def retrying(self, max_attempts: int | None = None) -> Any:
+        """The tenacity ``Retrying`` for ``max_attempts`` (default: the policy's), built once and reused.
+
+        tenacity (and the asyncio it pulls in) is imported on the first call, not at import time.
+        """
         limit = max(1, int(max_attempts or self.max_attempts))
         found = self._built.get(limit)
         if found is None:
+            from tenacity import Retrying, retry_if_exception
+
             def stop(state: Any) -> bool:
                 return state.attempt_number >= limit or state.seconds_since_start >= self.max_retry_time
 
