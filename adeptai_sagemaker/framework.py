@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterable, Optional, Protocol
 from pydantic import BaseModel, ValidationError
 
 from . import pipeline
+from .async_backend import ASYNC_BACKEND, SageMakerAsyncBackend
 from .backends import Backend, SageMakerBackend
 from .breaker import BreakerBoard, BreakerConfig
 from .builtin_plugins import Registrations
@@ -157,12 +158,22 @@ class Framework:
     def backend(self, name: str = "sagemaker") -> Backend:
         """The backend registered as ``name`` (built from its factory on first use)."""
         found = self._backends.get(name)
+        if found is None and name == ASYNC_BACKEND:
+            found = self._backends.setdefault(name, SageMakerAsyncBackend(self.settings, self.sagemaker))
         if found is None:
             if name not in self._backend_factories:
                 raise ConfigurationError(f"unknown backend {name!r}; registered: sagemaker, "
                                          + ", ".join(sorted(self._backend_factories)))
             found = self._backends.setdefault(name, self._backend_factories[name](self.settings))
         return found
+
+    def has_backend(self, name: str) -> bool:
+        """Whether ``backend(name)`` would succeed (registered and configured)."""
+        try:
+            self.backend(name)
+        except ConfigurationError:
+            return False
+        return True
 
     def use_backend(self, name: str, backend: Backend) -> None:
         """Serve ``name`` with ``backend`` from now on (tests, the lab's fake APIs); routes on it are rebuilt."""
@@ -410,6 +421,9 @@ class Framework:
     def close(self) -> None:
         if self._shadow is not None:
             self._shadow.shutdown(wait=True)
+        close_sessions = getattr(self.sagemaker, "close_sessions", None)  # tests may swap the backend
+        if close_sessions is not None:
+            close_sessions()  # stateful sessions (SAGEMAKER_<STEM>_SESSION=sticky)
         if self.cache is not None:
             self.cache.close()
         if self.audit_trail is not None:
