@@ -1,6 +1,6 @@
 """What every adapter shares: the guarded framework call, input cleaning, clamping, stable ids.
 
-The one rule all five adapters follow (fact sheet §10): the monolith's caller
+The one rule all five adapters follow: the monolith's caller
 never sees a SageMaker-side problem while ``SAGEMAKER_LLM_FALLBACK`` is on.
 ``Framework.call`` enforces it, alone: routing, fallback (building the request
 and mapping the answer included, since both run inside the call) and the rule

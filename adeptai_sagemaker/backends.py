@@ -1,7 +1,6 @@
 """Backends turn a rendered prompt into a ``Completion``. SageMaker is the built-in one.
 
-A backend is deliberately small (one ``complete`` method, like simonw/llm's
-``Model.execute``): the pipeline around it does templates, caching,
+A backend is deliberately small (one ``complete`` method): the pipeline around it does templates, caching,
 validation and re-asks the same way for every backend, so the external-API
 backends in ``external.py`` and the SageMaker path are compared like for like.
 """

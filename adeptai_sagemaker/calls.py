@@ -128,7 +128,3 @@ class CircuitEvent:
     endpoint: str
     state: Literal["closed", "open", "half_open"]
     reason: Optional[str] = None
-
-
-def now() -> float:
-    return time.perf_counter()

@@ -204,25 +204,52 @@ def _timeout(sdk: Any, target: Target) -> Any:
 # --------------------------------------------------------------------------- OpenAI
 
 
-class OpenAIBackend:
+class _SDKBackend:
+    """What both vendor backends share: the lazily imported SDK, its client (SDK retries off) and
+    ``complete`` = one ``_once`` per attempt under the shared retry policy."""
+
+    name = ""
+
+    def __init__(self, api_key: Optional[str], *, model: str, base_url: Optional[str], timeout: float,
+                 client: Any) -> None:
+        self.model = model
+        self._sdk: Any = None
+        if client is None:
+            import importlib
+
+            try:
+                self._sdk = importlib.import_module(self.name)
+            except ImportError as exc:
+                raise ConfigurationError(f"the {self.name} backend needs the '{self.name}' extra: "
+                                         f"pip install 'adeptai-sagemaker[{self.name}]'") from exc
+            client = self._client_class()(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+        self.client = client
+
+    def _client_class(self) -> Any:
+        raise NotImplementedError
+
+    def _once(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
+        raise NotImplementedError
+
+    def complete(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
+        started = time.perf_counter()
+        completion = _with_retries(lambda: self._once(prompt, params, target), self.name, self.model,
+                                   target.max_attempts)
+        completion.latency_s = time.perf_counter() - started
+        return completion
+
+
+class OpenAIBackend(_SDKBackend):
     """OpenAI chat completions in JSON mode (``response_format={"type": "json_object"}``)."""
 
     name = "openai"
 
     def __init__(self, api_key: Optional[str] = None, *, model: str = DEFAULT_OPENAI_MODEL,
                  base_url: Optional[str] = None, timeout: float = 70.0, client: Any = None) -> None:
-        self.model = model
-        if client is None:
-            try:
-                import openai
-            except ImportError as exc:
-                raise ConfigurationError("the openai backend needs the 'openai' extra: "
-                                         "pip install 'adeptai-sagemaker[openai]'") from exc
-            client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
-            self._sdk: Any = openai
-        else:
-            self._sdk = None
-        self.client = client
+        super().__init__(api_key, model=model, base_url=base_url, timeout=timeout, client=client)
+
+    def _client_class(self) -> Any:
+        return self._sdk.OpenAI
 
     def _once(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
         messages = []
@@ -253,13 +280,6 @@ class OpenAIBackend:
         return Completion(text=text, usage=token_usage, finish_reason=finish,
                           model_version=getattr(response, "model", None) or self.model, latency_s=elapsed)
 
-    def complete(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
-        started = time.perf_counter()
-        completion = _with_retries(lambda: self._once(prompt, params, target), "openai", self.model,
-                                   target.max_attempts)
-        completion.latency_s = time.perf_counter() - started
-        return completion
-
 
 # --------------------------------------------------------------------------- Anthropic
 
@@ -267,25 +287,17 @@ class OpenAIBackend:
 _ANTHROPIC_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
 
 
-class AnthropicBackend:
+class AnthropicBackend(_SDKBackend):
     """Anthropic Messages API (``messages.create`` with a system prompt)."""
 
     name = "anthropic"
 
     def __init__(self, api_key: Optional[str] = None, *, model: str = DEFAULT_ANTHROPIC_MODEL,
                  base_url: Optional[str] = None, timeout: float = 70.0, client: Any = None) -> None:
-        self.model = model
-        if client is None:
-            try:
-                import anthropic
-            except ImportError as exc:
-                raise ConfigurationError("the anthropic backend needs the 'anthropic' extra: "
-                                         "pip install 'adeptai-sagemaker[anthropic]'") from exc
-            client = anthropic.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
-            self._sdk: Any = anthropic
-        else:
-            self._sdk = None
-        self.client = client
+        super().__init__(api_key, model=model, base_url=base_url, timeout=timeout, client=client)
+
+    def _client_class(self) -> Any:
+        return self._sdk.Anthropic
 
     def _once(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
         kwargs: dict[str, Any] = dict(model=self.model, max_tokens=params.max_new_tokens,
@@ -316,13 +328,6 @@ class AnthropicBackend:
         stop = getattr(response, "stop_reason", None)
         return Completion(text=text, usage=token_usage, finish_reason=_ANTHROPIC_FINISH.get(stop, stop),
                           model_version=getattr(response, "model", None) or self.model, latency_s=elapsed)
-
-    def complete(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
-        started = time.perf_counter()
-        completion = _with_retries(lambda: self._once(prompt, params, target), "anthropic", self.model,
-                                   target.max_attempts)
-        completion.latency_s = time.perf_counter() - started
-        return completion
 
 
 # --------------------------------------------------------------------------- plugin
