@@ -338,6 +338,7 @@ class Framework:
         except BaseException as exc:
             if started is not None:
                 started.set_exception(exc)
+            ctx.error_code = _code(exc)  # the error the caller sees; fallback_reason keeps the model side's
             self._finish(ctx, "error", error=exc)
             raise
         if started is not None:

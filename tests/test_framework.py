@@ -1,9 +1,7 @@
 """Framework.call: routing (kill switch > mode > canary), fallback, shadow, cache, re-ask, breaker, plugins."""
 
 import json
-import sys
 import threading
-import time
 
 import pytest
 
@@ -27,11 +25,11 @@ class ScriptedBackend:
 
     name = "sagemaker"
 
-    def __init__(self, *replies, delay=0.0):
+    def __init__(self, *replies, gate=None):
         self.replies = list(replies)
         self.calls = 0
         self.prompts = []
-        self.delay = delay
+        self.gate = gate  # a threading.Event the call waits for (no sleeping)
         self.lock = threading.Lock()
 
     def complete(self, prompt, params, target):
@@ -39,8 +37,8 @@ class ScriptedBackend:
             self.calls += 1
             self.prompts.append(prompt)
             reply = self.replies[min(self.calls - 1, len(self.replies) - 1)]
-        if self.delay:
-            time.sleep(self.delay)
+        if self.gate is not None:
+            assert self.gate.wait(timeout=30), "the test never released the backend"
         if isinstance(reply, BaseException):
             raise reply
         return Completion(text=reply, usage=TokenUsage(10, 5), variant="AllTraffic", model_version="m/1")
@@ -176,16 +174,66 @@ def test_errors_and_fallbacks_are_never_cached(tmp_path):
 
 
 def test_shadow_returns_legacy_immediately_and_records_agreement(tmp_path):
-    backend = ScriptedBackend(json.dumps(JOB), delay=0.3)
+    release = threading.Event()
+    backend = ScriptedBackend(json.dumps(JOB), gate=release)  # the shadow call blocks until released
     fw, rec = make(tmp_path, backend, mode="shadow")
-    started = time.perf_counter()
     out = fw.call("job_parser", {"job_description": "x"}, legacy=legacy_parse,
                   to_legacy=lambda o: {"mandatory_skills": o.mandatory_skills, "location": o.location or ""})
-    assert time.perf_counter() - started < 0.2
-    assert out.from_legacy
+    assert out.from_legacy and out.value["mandatory_skills"] == ["Legacy"]  # answered while the shadow still waits
+    assert rec.shadows == []
+    release.set()
     fw.shadow_runner().shutdown(wait=True)
-    assert len(rec.shadows) == 1 and rec.shadows[0].sagemaker_ok
+    assert len(rec.shadows) == 1 and rec.shadows[0].sagemaker_ok and backend.calls == 1
     assert rec.shadows[0].agreement is not None and 0 <= rec.shadows[0].agreement < 1
+
+
+def test_legacy_exception_propagates_unchanged_and_legacy_runs_once(tmp_path):
+    class MonolithError(Exception):
+        pass
+
+    runs = []
+
+    def failing_legacy():
+        runs.append(1)
+        raise MonolithError("the monolith's own failure")
+
+    for mode, backend in (("off", ScriptedBackend(json.dumps(JOB))),
+                          ("on", ScriptedBackend(ServiceUnavailableError(endpoint="jp", status=503)))):
+        runs.clear()
+        fw, rec = make(tmp_path, backend, mode=mode)
+        with pytest.raises(MonolithError, match="own failure"):
+            fw.call("job_parser", {"job_description": "x"}, legacy=failing_legacy)
+        assert runs == [1] and rec.calls[-1].outcome == "error" and rec.calls[-1].error_code == "MonolithError"
+
+
+def test_mapping_failure_falls_back_once_in_the_framework(tmp_path):
+    runs = []
+    fw, rec = make(tmp_path, ScriptedBackend(json.dumps(JOB)))
+
+    def legacy():
+        runs.append(1)
+        return legacy_parse()
+
+    out = fw.call("job_parser", {"job_description": "x"}, legacy=legacy, to_legacy=lambda o: 1 / 0)
+    assert out.from_legacy and out.answer == legacy_parse() and runs == [1]
+    assert rec.calls[-1].outcome == "fallback" and rec.calls[-1].error_code == "ZeroDivisionError"
+
+
+def test_mode_source_decides_and_the_kill_switch_still_wins(tmp_path):
+    from adeptai_sagemaker.settings import Mode
+
+    class Live:
+        def mode(self, capability):
+            return Mode("on")
+
+    backend = ScriptedBackend(json.dumps(JOB))
+    fw, _ = make(tmp_path, backend, mode="off")
+    fw.mode_source = Live()
+    assert fw.mode("job_parser") == Mode("on")
+    assert fw.call("job_parser", {"job_description": "x"}, legacy=legacy_parse).served_by == "sagemaker"
+    fw.settings.sagemaker_llm_enabled = False
+    assert fw.mode("job_parser") == Mode("off")
+    assert fw.call("job_parser", {"job_description": "x"}, legacy=legacy_parse).from_legacy and backend.calls == 1
 
 
 def test_canary_routes_by_key(tmp_path):
