@@ -37,7 +37,9 @@ Percent = Annotated[float, Field(ge=0.0, le=100.0), AfterValidator(_finite)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    # defer_build: each model's validator is built on its first use, not at import, so importing the
+    # product and building the framework stays cheap (the monolith imports it at start-up)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
 
 
 def _lenient_text(value: Any) -> Any:
