@@ -42,6 +42,7 @@ class CallContext:
     error_code: Optional[str] = None
     input_tokens: Optional[int] = None
     output_tokens: Optional[int] = None
+    finish_reason: Optional[str] = None  # the container's stop reason ("stop", "length", ...), for tracing
     call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: float = field(default_factory=time.perf_counter)
     started_wall: float = field(default_factory=time.time)
@@ -72,6 +73,7 @@ class CallRecord:
     input_tokens: Optional[int] = None
     output_tokens: Optional[int] = None
     bucket: Optional[int] = None
+    finish_reason: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -117,10 +119,14 @@ class ShadowComparison:
 
     capability: str
     call_id: str
-    agreement: Optional[float]  # 0..1, None when the shadow call failed
+    agreement: Optional[float]  # 0..1 field-weighted score, None when the shadow call failed
     sagemaker_ok: bool
     latency_s: float
     reason: Optional[str] = None
+    mode: str = "shadow"
+    agree: Optional[bool] = None  # the overall score is at or above agreement.OVERALL_AGREE_AT
+    fields: Optional[dict] = None  # field name -> agreement.FieldResult (numbers only)
+    not_comparable: tuple = ()  # fields the legacy answer lacks
 
 
 @dataclass(frozen=True)

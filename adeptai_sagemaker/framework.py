@@ -4,7 +4,8 @@
 it decides, before any plugin is asked:
 
 1. the mode: ``Framework.mode(capability)`` asks ``mode_source`` (by default
-   the env settings, parsed once) and then applies the kill switch
+   live overrides set by ``promote`` over the env settings, parsed once; see
+   ``live_mode.py``) and then applies the kill switch
    (``SAGEMAKER_LLM_ENABLED=false``) last, so nothing can bypass it;
 2. the route: ``off`` -> legacy; ``shadow`` -> legacy answers, the model side
    runs in the background for comparison; ``on`` -> model side; ``canary:N`` ->
@@ -28,6 +29,7 @@ the call is recorded with ``outcome="error"``.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -46,7 +48,8 @@ from .errors import AdeptSageMakerError, ConfigurationError, InputValidationErro
 from .manager import build_plugin_manager
 from .rollout import route_for
 from .settings import Mode, Settings, codec_error, load_settings
-from .shadow import ShadowRunner, compare
+from .shadow import ShadowRunner
+from .agreement import compare_answers
 from .tasks import TaskSpec, input_fingerprint
 
 log = logging.getLogger("adeptai_sagemaker")
@@ -57,18 +60,6 @@ class ModeSource(Protocol):
     """Where ``Framework.mode`` reads a capability's rollout mode (before the kill switch)."""
 
     def mode(self, capability: str) -> Mode: ...
-
-
-class SettingsModes:
-    """The default mode source: ``SAGEMAKER_<STEM>_MODE`` / master switch, parsed once."""
-
-    def __init__(self, settings: Settings, capabilities: Iterable[str]):
-        self._settings = settings
-        self._modes = {name: settings.configured_mode(name) for name in capabilities}
-
-    def mode(self, capability: str) -> Mode:
-        found = self._modes.get(capability)
-        return found if found is not None else self._settings.configured_mode(capability)
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -96,6 +87,10 @@ class Framework:
 
         self.metrics = MetricsRecorder()  # in-process snapshot for the CLI; exporters read it
         plugins.insert(0, self.metrics)
+        from .evidence import store_for
+
+        self.state_store = store_for(self.settings)  # live modes set by `promote`, and the migration evidence
+        self.evidence = None
         self.audit_trail = None
         if self.settings.adeptai_sagemaker_audit_log:
             from .compliance.audit_trail import AuditTrail
@@ -117,7 +112,14 @@ class Framework:
             codec = self.settings.capability(name).codec
             if codec not in self.codecs:
                 raise codec_error(spec.env_stem, codec, list(self.codecs))
-        self.mode_source: ModeSource = mode_source or SettingsModes(self.settings, self.tasks)
+        if mode_source is None:
+            from .live_mode import EnvModeSource, StateModeSource
+
+            # live rollout modes set by `promote`, layered on the env settings (the kill switch is applied in mode())
+            mode_source = StateModeSource(EnvModeSource(self.settings), self.state_store,
+                                          ttl_s=self.settings.adeptai_sagemaker_mode_refresh_s)
+        self.mode_source: ModeSource = mode_source
+        self._add_migration_observers()
         self.breakers = BreakerBoard(
             BreakerConfig(
                 consecutive_failures=self.settings.adeptai_sagemaker_breaker_failures,
@@ -141,6 +143,25 @@ class Framework:
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ plumbing
+
+    def _add_migration_observers(self) -> None:
+        """The evidence recorder (and optional auto-demotion) and the OpenTelemetry observer, per settings."""
+        if self.settings.adeptai_sagemaker_evidence:
+            from .evidence import EvidenceRecorder
+
+            demotion = None
+            if self.settings.adeptai_sagemaker_auto_demote:
+                from .gate import AutoDemotion
+
+                demotion = AutoDemotion(self.state_store, self.settings, self.mode_source).check
+            self.evidence = EvidenceRecorder(
+                self.state_store, emf_stream=sys.stdout if self.settings.adeptai_sagemaker_evidence_emf else None,
+                after_write=demotion)
+            self.pm.register(self.evidence)
+        if self.settings.adeptai_sagemaker_otel:
+            from .otel import OTelObserver
+
+            self.pm.register(OTelObserver(self.settings, mode_source=self.mode_source))
 
     def _on_attempt(self, capability: str, endpoint: str, attempt: int, error: Optional[BaseException],
                     latency_s: float) -> None:
@@ -299,7 +320,8 @@ class Framework:
         """Run the pipeline directly on ``backend`` (no routing, no fallback); typed errors propagate."""
         model = self.coerce(capability, request)
         route = self.route(capability, backend)
-        ctx = CallContext(capability=capability, input_hash=input_fingerprint(model), bucket_key="", route="sagemaker")
+        ctx = CallContext(capability=capability, input_hash=input_fingerprint(model), bucket_key="", route="sagemaker",
+                          mode="direct")  # not a rollout decision: kept out of the migration evidence
         try:
             result = pipeline.run(route, model, ctx, self.cache)
         except BaseException as exc:
@@ -336,14 +358,15 @@ class Framework:
         try:
             value = legacy()
         except BaseException as exc:
-            if started is not None:
-                started.set_exception(exc)
             ctx.error_code = _code(exc)  # the error the caller sees; fallback_reason keeps the model side's
             self._finish(ctx, "error", error=exc)
+            if started is not None:  # after on_call_finished: a shadow comparison never precedes its call
+                started.set_exception(exc)
             raise
+        record = self._finish(ctx, outcome)
         if started is not None:
             started.set_result(value)
-        return CallResult(value, "legacy", self._finish(ctx, outcome), value)
+        return CallResult(value, "legacy", record, value)
 
     def _shadow_call(self, ctx: CallContext, route: pipeline.CapabilityRoute, model: Optional[BaseModel],
                      input_error: Optional[Exception], legacy: Optional[Callable[[], Any]],
@@ -370,18 +393,19 @@ class Framework:
             self._shadow_result(ctx, None, False, time.perf_counter() - started, failure_reason(exc))
             return
         elapsed = time.perf_counter() - started
-        try:
-            legacy_answer = legacy_value.result(timeout=60)
-        except Exception as exc:  # legacy failed: nothing to compare with
-            score, reason = None, f"compare_failed:{type(exc).__name__}"
-        else:
-            score, reason = compare(legacy_answer, output, to_legacy)
-        self._shadow_result(ctx, score, True, elapsed, reason)
+        try:  # the legacy value is set after on_call_finished, so observers hear of the call first
+            result = compare_answers(ctx.capability, legacy_value.result(timeout=60), output, to_legacy=to_legacy,
+                                     output_model=route.spec.output_model)
+        except Exception as exc:  # legacy or the mapping failed: nothing to compare with
+            self._shadow_result(ctx, None, True, elapsed, f"compare_failed:{type(exc).__name__}")
+            return
+        self._shadow_result(ctx, result.score, True, elapsed, None, agree=result.agree, fields=result.fields,
+                            not_comparable=result.not_comparable)
 
     def _shadow_result(self, ctx: CallContext, score: Optional[float], ok: bool, latency_s: float,
-                       reason: Optional[str]) -> None:
+                       reason: Optional[str], **details: Any) -> None:
         self.notify("on_shadow_result", comparison=ShadowComparison(ctx.capability, ctx.call_id, score, ok,
-                                                                    latency_s, reason))
+                                                                    latency_s, reason, mode=ctx.mode, **details))
 
     # ------------------------------------------------------------------ observers
 
@@ -396,6 +420,7 @@ class Framework:
             template_version=ctx.template_version, cache_hit=ctx.cache_hit, attempts=ctx.attempts,
             reasks=ctx.reasks, fallback_reason=ctx.fallback_reason, error_code=ctx.error_code,
             input_tokens=ctx.input_tokens, output_tokens=ctx.output_tokens, bucket=ctx.bucket,
+            finish_reason=ctx.finish_reason,
         )
         self.notify("on_call_finished", record=record)
         return record
@@ -429,6 +454,9 @@ class Framework:
             self.cache.close()
         if self.audit_trail is not None:
             self.audit_trail.close()
+        if self.evidence is not None:
+            self.evidence.close()
+        self.state_store.close()
 
 
 _default: Optional[Framework] = None
