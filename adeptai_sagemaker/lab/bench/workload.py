@@ -129,7 +129,9 @@ def make_framework(url: str, endpoints: dict[str, str], *, cache_dir: Optional[s
     set_dummy_aws_env()
     caps = {cap: {"endpoint": name, "mode": "on", "codec": "tgi", **cap_overrides} for cap, name in endpoints.items()}
     overrides: dict[str, Any] = dict(aws_region=REGION, sagemaker_endpoint_url=url, sagemaker_llm_fallback=fallback,
-                                     capabilities=caps)
+                                     capabilities=caps,
+                                     adeptai_sagemaker_state_dir=os.environ.get("ADEPTAI_SAGEMAKER_STATE_DIR")
+                                     or _bench_state_dir())
     if cache_dir:
         overrides["adeptai_sagemaker_cache_dir"] = cache_dir
     settings = load_settings(env_file=None, **overrides)
@@ -175,6 +177,21 @@ def _unique_dir(prefix: str) -> str:
 def _remove(path: Optional[str]) -> None:
     if path:
         shutil.rmtree(path, ignore_errors=True)
+
+
+_STATE_DIR: Optional[str] = None
+
+
+def _bench_state_dir() -> str:
+    """One scratch state folder (evidence store, live modes) per benchmark process, removed at exit,
+    so a benchmark never writes into the user's ``~/.local/state``."""
+    global _STATE_DIR
+    if _STATE_DIR is None:
+        import atexit
+
+        _STATE_DIR = _unique_dir("state")
+        atexit.register(_remove, _STATE_DIR)
+    return _STATE_DIR
 
 
 # --------------------------------------------------------------------------- a. overhead
@@ -315,7 +332,8 @@ def first_use_cost(runs: int) -> dict[str, Any]:
     """Import plus ``Framework()`` construction in a fresh interpreter, against a bare interpreter."""
     scratch = _unique_dir("first-use")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONPROFILE")}
-    env.update(AWS_REGION=REGION, ADEPTAI_SAGEMAKER_CACHE_DIR=os.path.join(scratch, "cache"))
+    env.update(AWS_REGION=REGION, ADEPTAI_SAGEMAKER_CACHE_DIR=os.path.join(scratch, "cache"),
+               ADEPTAI_SAGEMAKER_STATE_DIR=os.path.join(scratch, "state"))
     code = "from adeptai_sagemaker.framework import Framework; Framework()"
 
     def run(args: list[str]) -> float:
