@@ -82,9 +82,21 @@ def request_for(capability: str, row: dict) -> dict:
 # --------------------------------------------------------------------------- field comparisons
 
 
+_CREDENTIAL_WORDS = re.compile(r"\b(?:certification|certificate|certified|cert|credential)\b")
+
+
 def _skill_key(name: str) -> str:
-    """Case-, space- and hyphen-insensitive key for skill names ("Six-Sigma" == "six sigma")."""
-    return re.sub(r"[\s\-_]+", " ", str(name).strip().lower().rstrip(".")).strip()
+    """Matching key of a skill name, neutral to how any backend spells it.
+
+    Case, spaces, hyphens and underscores are ignored ("Six-Sigma" == "six sigma"), and so are the words
+    certification/certificate/certified ("BLS certification" == "BLS") and a plural "s" on the last word
+    ("RF scanners" == "RF scanner").
+    """
+    key = _CREDENTIAL_WORDS.sub(" ", str(name).strip().lower().rstrip("."))
+    key = re.sub(r"[\s\-_]+", " ", key).strip()
+    if len(key) > 3 and key.endswith("s") and not key.endswith("ss"):
+        key = key[:-1]
+    return key or str(name).strip().lower()
 
 
 def skill_f1(gold: Iterable[str], predicted: Iterable[str]) -> float:

@@ -917,3 +917,18 @@ AMBIGUOUS: dict[str, dict] = {
     "lead": {"senses": [("Lead (seniority)", None, ""), ("lead (metal)", None, "paint|abatement|metal|poisoning")], "forbid": "lead abatement|lead paint"},
     "london": {"senses": [("London, UK", None, ""), ("London, Ontario", None, "ontario|canada|on")], "forbid_by_sense": {"London, UK": "london ontario|london, on|london, canada"}},
 }
+
+# --------------------------------------------------------------------------- industries beyond software
+# Rows for health care, logistics, finance, retail, manufacturing, education, hospitality, the public
+# sector and sales live in their own table; a row whose canonical name already exists above is skipped,
+# and an alias already claimed above keeps its first owner (taxonomy.py uses setdefault).
+from .taxonomy_industries import INDUSTRY_CATEGORY_DOMAIN, INDUSTRY_FIELDS, INDUSTRY_SKILLS  # noqa: E402
+
+CATEGORY_DOMAIN.update(INDUSTRY_CATEGORY_DOMAIN)
+_KNOWN_SKILLS = {row[0] for row in SKILLS}
+SKILLS = SKILLS + tuple(row for row in INDUSTRY_SKILLS if row[0] not in _KNOWN_SKILLS)
+_KNOWN_FIELDS = {row[0] for row in FIELDS} | {row[0] for row in SKILLS}
+FIELDS = FIELDS + tuple(row for row in INDUSTRY_FIELDS if row[0] not in _KNOWN_FIELDS)
+CASE_SENSITIVE.update({"Canvas LMS": "Canvas", "Opera PMS": "Opera", "Delphi": "Delphi"})
+NEEDS_CONTEXT.update({"Canvas LMS": frozenset({"general", "tech"}), "Opera PMS": frozenset({"operations", "sales"}),
+                      "Delphi": frozenset({"operations", "sales"})})
