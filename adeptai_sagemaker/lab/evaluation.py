@@ -136,6 +136,18 @@ def _text_equal(gold: Any, pred: Any) -> bool:
     return norm(pred) in {norm(v) for v in str(gold).split("|")}
 
 
+_COUNTRY_NAMES = {"uk": "united kingdom", "u.k.": "united kingdom", "uae": "united arab emirates",
+                  "usa": "united states", "us": "united states", "u.s.": "united states"}
+
+
+def _place(value: Any) -> Any:
+    """"Leeds, UK" == "Leeds, United Kingdom": country abbreviations spelled out before comparing."""
+    if not isinstance(value, str) or "," not in value:
+        return value
+    head, _, country = value.rpartition(",")
+    return f"{head}, {_COUNTRY_NAMES.get(country.strip().lower(), country.strip())}"
+
+
 def _get(d: Optional[dict], *path: str) -> Any:
     for key in path:
         if not isinstance(d, dict):
@@ -176,7 +188,7 @@ FIELD_SCORERS: dict[str, dict[str, Callable[[dict, dict], float]]] = {
         "preferred_f1": lambda g, p: skill_f1(g.get("preferred_skills") or [], p.get("preferred_skills") or []),
         "years": lambda g, p: g.get("years_experience") == p.get("years_experience"),
         "education": lambda g, p: g.get("education_level") == p.get("education_level"),
-        "location": lambda g, p: _text_equal(g.get("location"), p.get("location")),
+        "location": lambda g, p: _text_equal(_place(g.get("location")), _place(p.get("location"))),
         "work_mode": lambda g, p: g.get("work_mode") == p.get("work_mode"),
         "salary_min": lambda g, p: _num_equal(_get(g, "salary_range", "min"), _get(p, "salary_range", "min")),
         "salary_max": lambda g, p: _num_equal(_get(g, "salary_range", "max"), _get(p, "salary_range", "max")),

@@ -118,12 +118,27 @@ def classify_heading(label: str) -> Optional[str]:
     return None
 
 
+#: The first sentence of a line; "Sr." / "Jr." / "Dr." / "St." and initials do not end it.
+_FIRST_SENTENCE_RE = re.compile(r"^\s*(.+?(?<!\bSr)(?<!\bJr)(?<!\bDr)(?<!\bSt)(?<!\s[A-Z]))[.!|](?:\s+|$)")
+_PROSE_START_RE = re.compile(r"^\s*(?:we|our|the|as|at|join|are|you|this|in|about)\b", re.I)
+_TITLE_WORD = r"(?:[A-Z][\w&/.+'’-]*|II|III|IV|of|and|&|in|for)"
+#: "X is hiring a <Title> for ...", "We're looking for a <Title> to ...", "As <Title> at X, you'll ...".
+_PROSE_TITLE_RE = re.compile(
+    r"(?:\b(?:is|are|we'?re|we\s+are|now)\s+(?:hiring|seeking|recruiting|looking\s+for)|\bseeks|\bhiring)\s+(?:an?\s+)?"
+    r"(?P<title>[A-Z][\w&/.+'’-]*(?:\s+" + _TITLE_WORD + r"){0,6}?)(?=\s+(?:to|for|at|in|who|with|on|join|covering)\b|[.,;]|\s*$)"
+    r"|^\s*As\s+(?:an?\s+|the\s+)?(?P<title2>[A-Z][\w&/.+'’-]*(?:\s+" + _TITLE_WORD + r"){0,6}?)(?=\s+(?:at|with|for|on|in)\b|,)",
+    re.M,
+)
+_TRAILING_SCHEDULE_RE = re.compile(r"\s+(?:PT|FT|F/T|P/T)$")
+
+
 def clean_title(line: str) -> str:
     """'Frontend Engineer – React/TypeScript (m/w/d)' -> 'Frontend Engineer'."""
     text = re.sub(r"^\s*(?:job\s+title|position|role|title|we'?re\s+hiring|hiring|now\s+hiring|urgent)\s*[:!\-–]\s*", "", line, flags=re.I)
     text = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text)
     text = re.split(r"\s+[–—|]\s+|\s+-\s+|,\s+|\s+@\s+|\s+at\s+(?=[A-Z])", text)[0]
-    text = re.sub(r"\s+", " ", text).strip(" -–—:*#")
+    text = re.sub(r"\s+", " ", text).strip(" -–—:*#.")
+    text = _TRAILING_SCHEDULE_RE.sub("", text)  # "Bartender PT" -> "Bartender"
     return text[:200]
 
 
@@ -196,8 +211,12 @@ def split_mixed(text: str, default: str) -> list[tuple[str, int, str]]:
     return sorted(out, key=lambda x: x[1])
 
 
-def segment(body: str) -> list[Unit]:
-    """Cut a posting body (title removed) into classified units."""
+def segment(body: str, single_paragraph: bool = False) -> list[Unit]:
+    """Cut a posting body (title removed) into classified units.
+
+    ``single_paragraph``: the whole posting is one paragraph (terse postings), so its first
+    sentences are requirements, not a company blurb.
+    """
     units: list[Unit] = []
     section: Optional[str] = None
     paragraph_section: Optional[str] = None  # inline heading scope: until the paragraph ends
@@ -278,7 +297,8 @@ def segment(body: str) -> list[Unit]:
                     continue
                 cls = "preferred" if _PREF_CUE.search(text) and not strong else "required"
             else:
-                cls = _sentence_class(text, first_paragraph=(paragraph == first_prose_paragraph and not bullet))
+                cls = _sentence_class(text, first_paragraph=(paragraph == first_prose_paragraph and not bullet
+                                                             and not single_paragraph))
             units.append(Unit(text, offset, active, cls, paragraph))
     return units
 
@@ -366,13 +386,25 @@ def parse(text: str) -> dict:
             body_start = sum(len(l) + 1 for l in lines[: i + 1])
             break
     if len(title_line) > 120 or title_line.endswith(".") and len(title_line.split()) > 8:
-        title_line, body_start = "", 0  # no title line: the posting starts with prose
+        # no title line: a terse one-liner starts with a short title sentence ("Maint Tech II. PLC req'd. ..."),
+        # prose names the role in its first sentences ("We're hiring a Quality Engineer at ...")
+        first = _FIRST_SENTENCE_RE.match(title_line)
+        if first and 0 < len(clean_title(first.group(1)).split()) <= 6 and not _PROSE_START_RE.match(title_line):
+            body_start = text.index(title_line) + first.end()
+            title_line = first.group(1)
+        else:
+            title_line, body_start = "", 0
     body = text[body_start:]
     title = clean_title(title_line) if title_line else None
     if not title:
+        m = _PROSE_TITLE_RE.search(text[:600])
+        if m:
+            title = re.sub(r"\s+", " ", m.group("title") or m.group("title2")).strip()
+            title_line = title
+    if not title:
         hits = taxonomy.find_titles(text[:600])
         title = hits[0][0] if hits else None
-    units = segment(body)
+    units = segment(body, single_paragraph=not re.search(r"\n\s*\n", body.strip()))
 
     all_mentions = taxonomy.apply_context(taxonomy.find(text))
     allowed = {m.name for m in all_mentions}
