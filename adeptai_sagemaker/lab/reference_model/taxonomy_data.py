@@ -922,7 +922,7 @@ AMBIGUOUS: dict[str, dict] = {
 # Rows for health care, logistics, finance, retail, manufacturing, education, hospitality, the public
 # sector and sales live in their own table; a row whose canonical name already exists above is skipped,
 # and an alias already claimed above keeps its first owner (taxonomy.py uses setdefault).
-from .taxonomy_industries import INDUSTRY_CATEGORY_DOMAIN, INDUSTRY_FIELDS, INDUSTRY_SKILLS  # noqa: E402
+from .taxonomy_industries import INDUSTRY_CATEGORY_DOMAIN, INDUSTRY_FIELDS, INDUSTRY_SKILLS, INDUSTRY_TITLES  # noqa: E402
 
 CATEGORY_DOMAIN.update(INDUSTRY_CATEGORY_DOMAIN)
 _KNOWN_SKILLS = {row[0] for row in SKILLS}
@@ -932,3 +932,17 @@ FIELDS = FIELDS + tuple(row for row in INDUSTRY_FIELDS if row[0] not in _KNOWN_F
 CASE_SENSITIVE.update({"Canvas LMS": "Canvas", "Opera PMS": "Opera", "Delphi": "Delphi"})
 NEEDS_CONTEXT.update({"Canvas LMS": frozenset({"general", "tech"}), "Opera PMS": frozenset({"operations", "sales"}),
                       "Delphi": frozenset({"operations", "sales"})})
+_KNOWN_TITLES = {row[0] for row in TITLES}
+TITLES = TITLES + tuple(row for row in INDUSTRY_TITLES if row[0] not in _KNOWN_TITLES)
+#: More US metros (name -> display city, state, nearby areas), for terse searches like "welders in cleveland";
+#: names that are also ordinary words or surnames (Buffalo, Madison, Boulder...) are left out.
+CITIES.update({name: (name.title(), st, "") for name, st in (
+    ("cleveland", "OH"), ("cincinnati", "OH"), ("toledo", "OH"), ("dayton", "OH"), ("milwaukee", "WI"), ("omaha", "NE"),
+    ("sacramento", "CA"), ("fresno", "CA"), ("oakland", "CA"), ("el paso", "TX"), ("fort worth", "TX"), ("laredo", "TX"),
+    ("albuquerque", "NM"), ("tucson", "AZ"), ("boise", "ID"), ("spokane", "WA"), ("tacoma", "WA"), 
+    ("albany", "NY"), ("rochester", "NY"), ("hartford", "CT"), ("norfolk", "VA"),
+    ("louisville", "KY"), ("new orleans", "LA"), ("oklahoma city", "OK"),
+    ("tulsa", "OK"), ("little rock", "AR"), ("des moines", "IA"), ("grand rapids", "MI"), 
+    ("honolulu", "HI"), ("jacksonville", "FL"), ("greenville", "SC"), ("knoxville", "TN"),
+    ("asheville", "NC"), 
+) if name not in CITIES})
