@@ -129,6 +129,7 @@ _PROSE_TITLE_RE = re.compile(
     r"|^\s*As\s+(?:an?\s+|the\s+)?(?P<title2>[A-Z][\w&/.+'’-]*(?:\s+" + _TITLE_WORD + r"){0,6}?)(?=\s+(?:at|with|for|on|in)\b|,)",
     re.M,
 )
+_TITLE_COLON_RE = re.compile(r"^\s*([A-Z][^:.;,]{1,60}?)\s*:\s+")
 _TRAILING_SCHEDULE_RE = re.compile(r"\s+(?:PT|FT|F/T|P/T)$")
 
 
@@ -389,7 +390,11 @@ def parse(text: str) -> dict:
         # no title line: a terse one-liner starts with a short title sentence ("Maint Tech II. PLC req'd. ..."),
         # prose names the role in its first sentences ("We're hiring a Quality Engineer at ...")
         first = _FIRST_SENTENCE_RE.match(title_line)
-        if first and 0 < len(clean_title(first.group(1)).split()) <= 6 and not _PROSE_START_RE.match(title_line):
+        head = _TITLE_COLON_RE.match(title_line)
+        if head and classify_heading(head.group(1)) is None:  # "CNC Machinist: CNC mills, GD&T, Fanuc. 3 years."
+            body_start = text.index(title_line) + head.end()
+            title_line = head.group(1)
+        elif first and 0 < len(clean_title(first.group(1)).split()) <= 6 and not _PROSE_START_RE.match(title_line):
             body_start = text.index(title_line) + first.end()
             title_line = first.group(1)
         else:

@@ -394,7 +394,7 @@ SKILLS: tuple[tuple[str, str, str, str], ...] = (
     ("CargoWise", "ops", "cargowise|cargowise one|cw1", "Customs brokerage|Freight forwarding"),
     ("Incoterms", "ops", "incoterms|incoterms 2020", "International trade|Freight forwarding"),
     ("Customs brokerage", "ops", "customs brokerage|licensed customs broker|customs clearance|customs compliance", "Incoterms|HTS classification"),
-    ("Forklift certification", "ops", "forklift certification|forklift certified|forklift license|forklift operator certification|powered industrial truck certification|pit certification|forklift / powered industrial truck certification|forklift/powered industrial truck certification", "Warehouse operations|OSHA|RF scanners"),
+    ("Forklift certification", "ops", "forklift certification|forklift certified|forklift license|forklift operator certification|powered industrial truck certification|pit certification|forklift / powered industrial truck certification|forklift/powered industrial truck certification|certified forklift operator|forklift operator", "Warehouse operations|OSHA|RF scanners"),
     ("CDL", "ops", "cdl|cdl class a|class a cdl|commercial driver's license|commercial drivers license|cdl-a", "DOT regulations|Logistics"),
     ("Hazmat endorsement", "ops", "hazmat endorsement|hazmat|hazardous materials endorsement", "CDL|DOT regulations"),
     ("DOT medical card", "ops", "dot medical card|dot medical certificate|dot physical|dot medical", "CDL"),
