@@ -294,7 +294,7 @@ class EvalResult:
 
     def metrics(self) -> dict[str, Any]:
         n = len(self.rows)
-        ok = [r for r in self.rows if r.error is None]
+        ok = [r for r in self.rows if r.error is None and r.prediction is not None]
         lat = [r.latency_s * 1000 for r in self.rows]
         tok_in = [r.input_tokens for r in ok if r.input_tokens is not None]
         tok_out = [r.output_tokens for r in ok if r.output_tokens is not None]
@@ -361,7 +361,7 @@ def _cost(backend: str, result: EvalResult) -> tuple[Optional[float], str]:
     """Cost per 1,000 requests: API list prices for external APIs, amortized instance price for SageMaker."""
     from adeptai_sagemaker import cost
 
-    ok = [r for r in result.rows if r.error is None]
+    ok = [r for r in result.rows if r.error is None and r.prediction is not None]
     mean_in = statistics.fmean([r.input_tokens for r in ok if r.input_tokens is not None] or [0])
     mean_out = statistics.fmean([r.output_tokens for r in ok if r.output_tokens is not None] or [0])
     if backend in cost.BACKEND_API_MODELS:
@@ -448,11 +448,11 @@ def same_model_note(provenance_by_backend: dict[str, list[str]]) -> Optional[str
     for backend, provs in provenance_by_backend.items():
         if len(provs) == 1:
             groups.setdefault(provs[0], []).append(backend)
-    shared = {p: names for p, names in groups.items() if len(names) > 1}
-    if not shared:
+    common = {p: names for p, names in groups.items() if len(names) > 1}
+    if not common:
         return None
     return " ".join(f"{', '.join(names)} are the same model ({p}), so their quality numbers cannot differ "
-                    "by model." for p, names in shared.items())
+                    "by model." for p, names in common.items())
 
 
 # --------------------------------------------------------------------------- the reference model, directly
