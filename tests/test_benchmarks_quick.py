@@ -66,12 +66,14 @@ def test_side_by_side_covers_all_backends_with_cost_and_quality(quick_results):
     # API cost follows the list prices: Sonnet 4 costs more per request than gpt-4o-mini for the same tokens
     assert sbs["backends"]["anthropic"]["cost"]["cost_per_1k_usd"] > sbs["backends"]["openai"]["cost"]["cost_per_1k_usd"]
     assert set(sbs["break_even"]) == {"openai", "anthropic"}
+    # offline every backend is the reference model behind a different transport: the report says so plainly
+    assert "same model" in sbs["same_model"] and all(e["provenance"] for e in sbs["backends"].values())
 
 
 def test_report_files_are_written(quick_results):
     results, paths = quick_results
     text = paths["report"].read_text()
-    assert "## Targets" in text and "## Quality on the labelled dev set" in text
+    assert "## Targets" in text and "## Quality on the golden dev set" in text and "**Same model:**" in text
     assert "adeptai-sagemaker bench --quick" in text
     for key in ("latency_chart", "cost_chart"):
         assert paths[key].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
