@@ -42,7 +42,8 @@ def test_schema_invalid_prediction_is_counted():
 def test_query_scores_use_whole_words():
     label = {"intent": "role_search", "must_expand_any": ["sre"], "must_not_expand": ["lead", "junior"]}
     hit = {"intent": "role_search", "expanded_terms": ["Senior SRE"], "synonyms": [], "related_skills": ["leadership"],
-           "job_variations": [], "industry_terms": ["junior"], "disambiguation": {}, "entities": {"skills": []}}
+           "job_variations": [], "industry_terms": ["junior"], "disambiguation": {}, "language": None,
+           "entities": {"skills": [], "location": None, "min_years": None, "title": None}}
     miss = dict(hit, intent="skill_search", expanded_terms=["sres team", "Tech Lead"])
     out = ev.score_queries([(label, hit), (label, miss), (label, None)])
     assert out["intent_accuracy"] == pytest.approx(1 / 3, abs=1e-3)

@@ -171,10 +171,13 @@ def _clauses(text: str) -> list[tuple[str, int, bool]]:
     return out
 
 
+_LIST_MARK_RE = re.compile(r"[;,]|\bbut\b", re.I)
+
+
 def _mixed(text: str, section: Optional[str]) -> bool:
     """A sentence that asks for some skills and only prefers others ("Excel required, SQL nice")."""
-    if _SOFT_NEGATION.search(text) or not _PREF_CUE.search(text) or not re.search(r"[;,]|\bbut\b", text, re.I):
-        return False
+    if not _LIST_MARK_RE.search(text) or not _PREF_CUE.search(text) or _SOFT_NEGATION.search(text):
+        return False  # cheapest test first: most sentences are not lists
     return bool(_STRONG_REQ.search(text)) or section == "required"
 
 
