@@ -38,6 +38,14 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
                 if hasattr(plugin, "snapshot") and hasattr(plugin, "on_call_finished"):
                     snapshot = plugin.snapshot()
                     break
+    from ..evidence import store_for
+    from ..live_mode import EnvModeSource, StateModeSource
+
+    store = store_for(settings)  # live modes set by `promote`, and the evidence every worker records
+    modes = StateModeSource(EnvModeSource(settings), store)
+    evidence = None if snapshot.get("series") else _evidence_snapshot(store)
+    if evidence:
+        snapshot = {**snapshot, "series": evidence}
     by_cap: dict[str, dict] = {}
     for row in snapshot.get("series", []):
         agg = by_cap.setdefault(row["capability"], {"invocations": 0, "errors": 0, "fallbacks": 0, "p95": None})
@@ -53,7 +61,8 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
         circuit = next((st for name, st in circuits.items() if endpoint and name.split(":", 1)[-1] == endpoint),
                        "closed" if endpoint else "-")
         m = by_cap.get(cap, {})
-        rows.append({"capability": cap, "mode": str(settings.mode(cap)), "endpoint": endpoint,
+        mode = str(modes.mode(cap)) if settings.sagemaker_llm_enabled else "off"  # the kill switch wins
+        rows.append({"capability": cap, "mode": mode, "mode_source": modes.source(cap), "endpoint": endpoint,
                      "codec": settings.capability(cap).codec, "circuit": circuit,
                      "cache": settings.cache_enabled(cap), "invocations": m.get("invocations", 0),
                      "errors": m.get("errors", 0), "fallbacks": m.get("fallbacks", 0), "p95_ms": m.get("p95")})
@@ -63,7 +72,9 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
         region = None
     header = {"kill_switch_enabled": settings.sagemaker_llm_enabled, "fallback": settings.sagemaker_llm_fallback,
               "region": region, "endpoint_url": settings.sagemaker_endpoint_url,
-              "metrics_source": metrics_file or ("process" if snapshot.get("series") else None)}
+              "metrics_source": metrics_file or ("evidence store (24 h)" if evidence else
+                                                 "process" if snapshot.get("series") else None)}
+    store.close()
     if _json_mode(ctx):
         _emit_json({**header, "capabilities": rows})
         return
@@ -84,3 +95,24 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
     if not header["metrics_source"]:
         console.print("[dim]no live metrics in this process; pass --metrics SNAPSHOT.json "
                       "(MetricsRecorder.write_snapshot) to show a running service's numbers[/]")
+
+
+def _evidence_snapshot(store, window_s: float = 86400.0) -> list[dict]:
+    """Per-capability counts and p95 of the last ``window_s`` from the evidence store (every worker's calls)."""
+    import time
+
+    from ..gate import percentile
+
+    if not store.exists():
+        return []
+    series = []
+    for cap in store.capabilities():
+        calls = store.calls(cap, since=time.time() - window_s)
+        if not calls:
+            continue
+        latencies = [c["latency_ms"] for c in calls if c["latency_ms"] is not None]
+        series.append({"capability": cap, "invocations": len(calls),
+                       "errors": sum(c["outcome"] == "error" for c in calls),
+                       "fallbacks": sum(c["outcome"] == "fallback" for c in calls),
+                       "latency_p95_ms": percentile(latencies, 95)})
+    return series
