@@ -223,7 +223,7 @@ def markdown(results: dict, charts: dict[str, Optional[Path]], command: str) -> 
         parts += ["## SageMaker vs external APIs", "", f"Not measured: {sbs['not_measured']}.", ""]
     elif sbs:
         parts += ["## SageMaker vs external APIs", "",
-                  f"{sbs['jobs']} job postings + {sbs['queries']} queries from the labelled dev set, "
+                  f"{sbs['jobs']} job postings + {sbs['queries']} queries from the golden dev set, "
                   f"{sbs['repeats']} pass(es). External APIs offline: loopback fake servers driven by the official "
                   f"SDKs, answering with the reference model, sleeping {sbs['time_scale']} × the published latency "
                   "profile; 'projected' = measured − slept + modelled at full scale. SageMaker projected = measured "
@@ -255,13 +255,18 @@ def markdown(results: dict, charts: dict[str, Optional[Path]], command: str) -> 
         rows = []
         for name, e in sbs["backends"].items():
             j, q = e.get("jobs", {}), e.get("queries", {})
-            rows.append([name, _fmt(e["schema_valid_first_try"]), _fmt(e["schema_valid_after_reask"]),
+            rows.append([name, ", ".join(e.get("provenance") or []) or "unnamed", _fmt(e["schema_valid_first_try"]),
+                         _fmt(e["schema_valid_after_reask"]),
                          _fmt(e["retries_per_success"]), _fmt(j.get("mandatory_f1")), _fmt(j.get("preferred_f1")),
                          _fmt(j.get("years")), _fmt(j.get("seniority")), _fmt(j.get("work_mode")),
                          _fmt(q.get("intent_accuracy")), _fmt(q.get("expansion_hit_rate")),
                          _fmt(q.get("forbidden_expansions"))])
-        parts += ["## Quality on the labelled dev set", "",
-                  _table(["backend", "valid 1st try", "valid after re-ask", "retries/success", "mandatory F1",
+        parts += ["## Quality on the golden dev set", "",
+                  "Scored by `adeptai_sagemaker/lab/evaluation.py` on `lab/golden` (dev part), the numbers "
+                  "`adeptai-sagemaker eval CAPABILITY --backend NAME` prints.", ""]
+        if sbs.get("same_model"):
+            parts += [f"**Same model:** {sbs['same_model']}", ""]
+        parts += [_table(["backend", "model", "valid 1st try", "valid after re-ask", "retries/success", "mandatory F1",
                           "preferred F1", "years acc", "seniority acc", "work mode acc", "intent acc",
                           "expansion hit", "forbidden exp."], rows), ""]
         parts += ["## Latency profiles", ""]

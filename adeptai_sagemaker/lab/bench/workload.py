@@ -580,31 +580,23 @@ def batch_behavioral(ep, candidates: int, *, workers: int = 32,
 
 
 def eval_data() -> tuple[list[dict], list[dict]]:
-    """(job descriptions, queries) from the labelled dev set."""
-    from ..evaluation import find_eval_data
+    """(job postings, queries) from the dev part of the in-repo golden sets (``lab/golden``)."""
+    from ..evaluation import load_golden
 
-    root = find_eval_data()
-
-    def load(name: str) -> list[dict]:
-        path = root / name if root is not None else None
-        if path is None or not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-    return load("job_descriptions.jsonl"), load("queries.jsonl")
+    return load_golden("job_parser", "dev"), load_golden("query_enhancer", "dev")
 
 
 def _score(kind: str, pairs: list[tuple[Any, dict]]) -> dict[str, Any]:
-    from .. import evaluation
+    """Field metrics from ``lab.evaluation`` (the same scorer ``adeptai-sagemaker eval`` prints)."""
+    from ..evaluation import score
 
-    result = (evaluation.score_job_parsing if kind == "jobs" else evaluation.score_queries)(pairs)
-    if hasattr(result, "model_dump"):
-        result = result.model_dump()
-    elif hasattr(result, "__dataclass_fields__"):
-        from dataclasses import asdict
+    return score("job_parser" if kind == "jobs" else "query_enhancer", pairs)
 
-        result = asdict(result)
-    return dict(result) if isinstance(result, dict) else {"score": result}
+
+def _provenances(run: "BackendRun") -> list[str]:
+    """Distinct model self-descriptions in a run's answers (the reference model names itself)."""
+    return sorted({str(pred["provenance"]) for _, pred in run.jobs_pairs + run.query_pairs
+                   if isinstance(pred, dict) and pred.get("provenance")})
 
 
 @dataclass
@@ -714,7 +706,7 @@ def side_by_side(url: str, *, repeats: int = 1, limit: Optional[int] = None, tim
     if limit is not None:
         jobs, queries = jobs[:limit], queries[:limit]
     if not jobs and not queries:
-        return {"not_measured": "no labelled evaluation data found (adeptai_sagemaker/lab/golden or $ADEPTAI_EVAL_DATA)",
+        return {"not_measured": "no labelled evaluation data to score (adeptai_sagemaker/lab/golden is empty or the limit is 0)",
                 "backends": {}, "skipped": {}, "break_even": {}}
     sm_profile = sagemaker_profile()
     results: dict[str, Any] = {"time_scale": scale, "jobs": len(jobs), "queries": len(queries), "repeats": repeats,
@@ -754,6 +746,7 @@ def side_by_side(url: str, *, repeats: int = 1, limit: Optional[int] = None, tim
                                     if run.valid_after_reask else None),
             "jobs": _score("jobs", run.jobs_pairs) if run.jobs_pairs else {},
             "queries": _score("queries", run.query_pairs) if run.query_pairs else {},
+            "provenance": _provenances(run),
         }
         tmp = BackendRun(cost_name, *[getattr(run, f) for f in ("latencies_s", "projected_s", "input_tokens",
                                                                 "output_tokens", "calls", "first_try_valid",
@@ -762,6 +755,9 @@ def side_by_side(url: str, *, repeats: int = 1, limit: Optional[int] = None, tim
         entry["cost"] = _cost_rows(tmp, sm_profile)
         entry["projected_samples_ms"] = [v * 1000 for v in run.projected_s]
         results["backends"][run.name] = entry
+    from ..evaluation import same_model_note
+
+    results["same_model"] = same_model_note({name: e["provenance"] for name, e in results["backends"].items()})
     results["profiles"] = _profile_notes(sm_profile)
     results["break_even"] = break_even_table(results)
     return results
