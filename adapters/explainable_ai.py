@@ -9,7 +9,7 @@ non-dict profile or scores, or an empty/non-string query).
 The explanation comes from the ``explanation_generator`` capability. Only
 the structured, non-identifying profile fields go into the prompt (skills,
 years, seniority, education, location, industries, previous roles): name,
-e-mail, phone and resume text stay out (prior-art B25). ``overall_score`` is
+e-mail, phone and resume text stay out (docs/prior-art.md B25). ``overall_score`` is
 the caller's own ``match_scores['overall_score']`` (clamped to 0..100), as
 in the monolith; the model explains it, it does not re-score.
 

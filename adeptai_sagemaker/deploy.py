@@ -7,7 +7,7 @@ without touching AWS; ``apply()`` executes it with boto3 ``sagemaker``,
 ``application-autoscaling`` and ``cloudwatch``; ``rollback(endpoint)`` puts the
 endpoint back on the config it ran before.
 
-Fixes over the monolith's scripts (prior-art B22-B24, "-v2" collision):
+Fixes over the monolith's scripts (docs/prior-art.md B22-B24, "-v2" collision):
 - the container env uses the names the containers read: ``HF_MODEL_ID``,
   ``HF_TOKEN`` (never ``HUGGINGFACE_TOKEN``), ``SM_NUM_GPUS``,
   ``MAX_INPUT_LENGTH``/``MAX_TOTAL_TOKENS`` for TGI, ``OPTION_*`` for LMI;

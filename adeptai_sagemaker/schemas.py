@@ -5,7 +5,7 @@ templates and whatever model answers (a SageMaker endpoint, an external API,
 the reference model). Outputs are strict on purpose: scores have ranges, enums
 are closed, lists and strings are bounded, so a model that drifts is caught by
 validation (and re-asked) instead of leaking nonsense into a hiring decision.
-Field names of ``JobParserOutput`` follow ``shared/data/README.md``.
+Field names of ``JobParserOutput`` follow the golden sets' labelling guide (``lab/golden/README.md``).
 """
 
 from __future__ import annotations

@@ -256,7 +256,7 @@ def closed_port() -> int:
 
 
 def drive_adapters(fw, text: str, query: Optional[str] = None) -> dict[str, Any]:
-    """Call each of the five adapters the way the monolith's call sites do (fact sheet §7).
+    """Call each of the five adapters the way the monolith's call sites do (docs/monolith-interfaces.md §7).
 
     Returns each adapter's answer, in the caller's shape; any exception propagates, so
     tests can assert that none reaches a call site while fallback is on.
@@ -296,7 +296,7 @@ def drive_adapters(fw, text: str, query: Optional[str] = None) -> dict[str, Any]
 
 
 def check_adapter_shapes(answers: dict[str, Any]) -> None:
-    """The legacy shapes the call sites read (fact sheet §10)."""
+    """The legacy shapes the call sites read (docs/monolith-interfaces.md §10)."""
     qe = answers["query_enhancer"]
     assert isinstance(qe, dict) and isinstance(qe["expanded_terms"], list)
     beh = answers["behavioral"]
