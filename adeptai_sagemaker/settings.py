@@ -12,8 +12,10 @@ monolith already uses. Precedence, highest first:
 - a capability's mode: ``SAGEMAKER_<STEM>_MODE`` > master switch (``on``/``off``);
   ``SAGEMAKER_LLM_ENABLED=false`` (the kill switch) overrides everything to ``off``.
 
-Per capability, under the prefix ``SAGEMAKER_<STEM>_`` (stems in ``tasks.py``):
-``ENDPOINT, MODE, CODEC, INFERENCE_COMPONENT, CUSTOM_ATTRIBUTES, TARGET_VARIANT,
+Per capability, under the prefix ``SAGEMAKER_<STEM>_`` (the ``env_stem`` of its
+registered ``TaskSpec``; a plugin's task gets its variables the moment it is
+registered, see ``Settings.register_capability``):
+``ENDPOINT, MODE, BACKEND, CODEC, INFERENCE_COMPONENT, CUSTOM_ATTRIBUTES, TARGET_VARIANT,
 TARGET_MODEL, CONNECT_TIMEOUT, READ_TIMEOUT, MAX_ATTEMPTS, MAX_TOKENS,
 TEMPERATURE, CACHE, CACHE_TTL, MAX_REASKS, INPUT_BUDGET, GRAMMAR, STREAM, SESSION,
 PREFIX_AWARE``.
@@ -25,12 +27,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Iterable, Literal, Optional
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, RegionNotAllowedError
 from .tasks import BUILTIN_TASKS, CAPABILITIES, PII_CAPABILITIES
 
 MODE_HELP = "off | shadow | canary:N (N = 0..100) | on"
@@ -64,13 +66,19 @@ def _validate_mode(value: Optional[str]) -> Optional[str]:
     return None if value in (None, "") else str(Mode.parse(value))
 
 
-class CapabilitySettings(BaseSettings):
-    """One capability's endpoint and call options (env prefix ``SAGEMAKER_<STEM>_``)."""
+class CapabilitySettings(BaseModel):
+    """One capability's endpoint and call options (env prefix ``SAGEMAKER_<STEM>_``).
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_file_encoding="utf-8")
+    A plain model filled from one scan of the environment (``_capability_from_env``):
+    building a settings source per capability cost more than everything else in
+    ``Framework()`` together.
+    """
+
+    model_config = ConfigDict(extra="ignore")
 
     endpoint: Optional[str] = None
     mode: Optional[str] = None
+    backend: str = "sagemaker"  # a registered backend's name ("openai", ...) serves the model side instead
     codec: str = "tgi"
     inference_component: Optional[str] = None
     custom_attributes: Optional[str] = Field(default=None, max_length=1024)
@@ -153,6 +161,8 @@ class Settings(BaseSettings):
     sagemaker_async_poll_s: float = Field(default=1.0, gt=0, le=60)
 
     capabilities: dict[str, CapabilitySettings] = Field(default_factory=dict)
+    _env_file: Any = PrivateAttr(default=None)
+    _stems: dict[str, str] = PrivateAttr(default_factory=lambda: dict(STEMS))
 
     # ------------------------------------------------------------------ derived views
 
@@ -166,14 +176,38 @@ class Settings(BaseSettings):
             return self.use_sagemaker_llm
         return bool(self.use_sagemaker)
 
-    def mode(self, name: str) -> Mode:
-        """The effective rollout mode of a capability, kill switch applied."""
-        if not self.sagemaker_llm_enabled:
-            return Mode("off")
+    def stem(self, name: str) -> str:
+        """The ``<STEM>`` of ``SAGEMAKER_<STEM>_*`` for a capability."""
+        return self._stems.get(name, name.upper())
+
+    def register_capability(self, name: str, stem: str) -> None:
+        """Load ``SAGEMAKER_<STEM>_*`` for a capability registered after ``load_settings``.
+
+        The framework calls this for every registered task, so a plugin's task
+        is configured by env like a built-in one. Settings already given (by
+        ``load_settings`` overrides) are kept.
+        """
+        self._stems[name] = stem
+        if name in self.capabilities:
+            return
+        self.capabilities[name] = _capability_from_env(stem, _environment(self._env_file))
+
+    def configured_mode(self, name: str) -> Mode:
+        """The rollout mode settings give a capability, before the kill switch."""
         explicit = self.capability(name).mode
         if explicit:
             return Mode.parse(explicit)
         return Mode("on") if self.master_on else Mode("off")
+
+    def mode(self, name: str) -> Mode:
+        """The settings' view of a capability's mode, kill switch applied (status display).
+
+        Calls are routed by ``Framework.mode``, which asks its ``mode_source``
+        (by default these settings) and applies the same kill switch last.
+        """
+        if not self.sagemaker_llm_enabled:
+            return Mode("off")
+        return self.configured_mode(name)
 
     def endpoint(self, name: str) -> Optional[str]:
         own = self.capability(name).endpoint
@@ -195,6 +229,15 @@ class Settings(BaseSettings):
         if not self.sagemaker_allowed_regions:
             return None
         return frozenset(r.strip() for r in self.sagemaker_allowed_regions.split(",") if r.strip())
+
+    def checked_region(self, region: Optional[str] = None) -> str:
+        """``region`` (default: the configured one) if ``SAGEMAKER_ALLOWED_REGIONS`` allows it.
+
+        The data-residency rule, applied before any AWS client is built (runtime
+        calls, deploy, rollback, CLI); raises ``RegionNotAllowedError``, or
+        ``ConfigurationError`` when no region is set.
+        """
+        return ensure_region_allowed(region or self.region(), self.allowed_regions())
 
     def cache_enabled(self, name: str) -> bool:
         own = self.capability(name).cache
@@ -224,6 +267,13 @@ class Settings(BaseSettings):
         return frozenset(p.strip() for p in self.adeptai_sagemaker_plugins.split(",") if p.strip())
 
 
+def ensure_region_allowed(region: str, allowed: Optional[Iterable[str]]) -> str:
+    """The one residency check: ``region`` must be in ``allowed`` (``None`` allows every region)."""
+    if allowed is not None and region not in allowed:
+        raise RegionNotAllowedError(region, sorted(allowed))
+    return region
+
+
 def _defaults() -> dict[str, Any]:
     return {name: f.default for name, f in CapabilitySettings.model_fields.items()}
 
@@ -244,6 +294,33 @@ def _raise_named(exc: ValidationError, prefix: str = "") -> None:
     raise ConfigurationError("invalid setting " + "; ".join(problems)) from None
 
 
+def _environment(env_file: str | os.PathLike | None) -> dict[str, str]:
+    """Upper-cased variables of ``env_file`` overlaid by the process environment (which wins)."""
+    values: dict[str, str] = {}
+    if env_file and Path(env_file).is_file():
+        from dotenv import dotenv_values
+
+        values.update({k.upper(): v for k, v in dotenv_values(env_file, encoding="utf-8").items() if v is not None})
+    values.update({k.upper(): v for k, v in os.environ.items()})
+    return values
+
+
+def _capability_from_env(stem: str, environment: dict[str, str], given: Optional[dict] = None) -> CapabilitySettings:
+    """``SAGEMAKER_<STEM>_<FIELD>`` values, then ``given`` on top; errors name the variable."""
+    prefix = f"SAGEMAKER_{stem}_"
+    values: dict[str, Any] = {}
+    for field in CapabilitySettings.model_fields:
+        raw = environment.get(prefix + field.upper())
+        if raw is not None:
+            values[field] = raw
+    values.update(given or {})
+    try:
+        return CapabilitySettings.model_validate(values)
+    except ValidationError as exc:
+        _raise_named(exc, prefix)
+        raise  # unreachable: _raise_named always raises
+
+
 def load_settings(env_file: str | os.PathLike | None = ".env", **overrides: Any) -> Settings:
     """Read the global and every capability's settings from env vars and ``env_file``.
 
@@ -259,23 +336,18 @@ def load_settings(env_file: str | os.PathLike | None = ".env", **overrides: Any)
     except ValidationError as exc:
         _raise_named(exc)
     caps: dict[str, CapabilitySettings] = {}
+    environment = _environment(env_file)
     for name in CAPABILITIES:
-        prefix = f"SAGEMAKER_{STEMS[name]}_"
         given = cap_overrides.get(name)
-        try:
-            if isinstance(given, CapabilitySettings):
-                caps[name] = given
-            else:
-                caps[name] = CapabilitySettings(_env_prefix=prefix, _env_file=env_file, **(given or {}))
-        except ValidationError as exc:
-            _raise_named(exc, prefix)
+        if isinstance(given, CapabilitySettings):
+            caps[name] = given
+        else:
+            caps[name] = _capability_from_env(STEMS[name], environment, given or {})
     settings.capabilities = caps
+    settings._env_file = env_file
     return settings
 
 
-def codec_error(capability: str, codec: str, known: list[str]) -> ConfigurationError:
+def codec_error(stem: str, codec: str, known: list[str]) -> ConfigurationError:
     """The error for a codec name no plugin registered (checked where codecs are known)."""
-    return ConfigurationError(
-        f"invalid setting SAGEMAKER_{STEMS.get(capability, capability.upper())}_CODEC: {codec!r}; "
-        f"allowed: {', '.join(sorted(known))}"
-    )
+    return ConfigurationError(f"invalid setting SAGEMAKER_{stem}_CODEC: {codec!r}; allowed: {', '.join(sorted(known))}")

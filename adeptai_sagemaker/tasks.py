@@ -84,10 +84,6 @@ class TaskSpec:
     def schema_outline(self) -> str:
         return output_outline(self.output_model)
 
-    @property
-    def pii(self) -> bool:
-        return self.name in PII_CAPABILITIES
-
     def variables(self, request: BaseModel) -> dict:
         """Template variables: the request's fields, untouched (rendering delimits them)."""
         return request.model_dump(mode="json")

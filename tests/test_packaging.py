@@ -1,6 +1,7 @@
 """The built wheel ships adapters/ and prompts/ inside the adeptai_sagemaker namespace only."""
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -12,10 +13,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+#: what a build must not see or leave behind: environments, VCS data, earlier build outputs, caches
+_NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__",
+                                     ".benchmarks", ".pytest_cache", ".mypy_cache", ".ruff_cache", "*.pyc")
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
+    """Build from a temporary copy of the sources, so the checkout gains no build/ or egg-info."""
+    src = tmp_path_factory.mktemp("src") / "adeptai-sagemaker"
+    shutil.copytree(ROOT, src, ignore=_NOT_SOURCE)
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation",
                     "-q", "-w", str(out)], check=True, capture_output=True, timeout=300)
     (path,) = out.glob("adeptai_sagemaker-*.whl")
     return path

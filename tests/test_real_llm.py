@@ -159,7 +159,7 @@ def test_streaming_carries_the_models_own_tokens_and_usage(framework, llm):
     codec = fw.backend("sagemaker").codec("messages")
     prompt = render("job_parser", JOB_PARSER.template, {"job_description": posting},
                     output_schema=JOB_PARSER.schema_text, output_outline=JOB_PARSER.schema_outline)
-    params = fw.pipeline.params(JOB_PARSER)
+    params = fw.route("job_parser").params
     body = codec.encode(prompt, params, stream=True)
     resp = fw.local_endpoint.client(read_timeout=600).invoke_endpoint_with_response_stream(
         EndpointName="smollm2", Body=body, ContentType="application/json")
