@@ -13,6 +13,7 @@ Why it behaves like this:
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import Iterator, Optional
 
 import click
@@ -28,6 +29,17 @@ def _framework_for(backend: str, capability: str) -> Iterator[tuple[object, str]
     """Yield ``(framework, backend name to invoke)`` for a backend name given on the command line."""
     from ..framework import Framework
 
+    if backend == "local" and os.environ.get("ADEPTAI_LAB_MODEL", "reference") != "reference":
+        # A real LLM behind the local endpoint: chat template and grammar as README describes
+        # (SAGEMAKER_<STEM>_GRAMMAR=false measures it unconstrained).
+        from ..lab.real_llm import local_llm_framework
+        from ..settings import load_settings
+
+        grammar = load_settings().capability(capability).grammar
+        with local_llm_framework((capability,), grammar=grammar is not False,
+                                 model=os.environ["ADEPTAI_LAB_MODEL"]) as fw:
+            yield fw, "sagemaker"
+        return
     if backend == "local":
         from ..lab.demo import DUMMY_AWS_ENV, build_framework, temporary_env
         from ..lab.server.runner import LocalEndpoint
@@ -65,7 +77,7 @@ def _run(capability: str, backend: str, split: str, limit: Optional[int]):
         result = evaluation.evaluate(fw, capability, backend=invoke_as, split=split, limit=limit)
     result.backend = backend
     if backend == "local":  # priced as what it is: the reference model on this machine
-        result.cost_per_1k_usd, result.cost_basis = None, "local reference model: no instance to price"
+        result.cost_per_1k_usd, result.cost_basis = None, "local endpoint on this machine: no instance to price"
     return result
 
 
