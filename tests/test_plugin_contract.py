@@ -18,7 +18,9 @@ import pytest
 from adeptai_sagemaker.framework import Framework
 from adeptai_sagemaker.settings import load_settings
 
-JOB = {"title": "Engineer", "mandatory_skills": ["Python"], "preferred_skills": [], "years_experience": 3}
+JOB = {"title": "Engineer", "mandatory_skills": ["Python"], "preferred_skills": [], "years_experience": 3,
+       "education_level": None, "location": None, "work_mode": None, "salary_range": None, "seniority_level": None,
+       "employment_type": None}
 
 
 @pytest.fixture

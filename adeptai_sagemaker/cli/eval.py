@@ -77,7 +77,7 @@ def _run(capability: str, backend: str, split: str, limit: Optional[int]):
         result = evaluation.evaluate(fw, capability, backend=invoke_as, split=split, limit=limit)
     result.backend = backend
     if backend == "local":  # priced as what it is: the reference model on this machine
-        result.cost_per_1k_usd, result.cost_basis = None, "local endpoint on this machine: no instance to price"
+        result.cost_per_1k_usd, result.cost_basis = None, "local reference model: no instance to price"
     return result
 
 
