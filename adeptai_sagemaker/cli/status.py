@@ -1,4 +1,16 @@
-"""``status``: what each module would do now, and the metrics recorded so far."""
+"""``status``: what each module would do now, whether it can, and the metrics recorded so far.
+
+Why it behaves like this:
+- A module that sends traffic to SageMaker (shadow, canary, on) but lacks the
+  configuration to reach it (no region, no endpoint name) is a problem an
+  operator must see: every such call fails and falls back. ``status`` names the
+  missing variable per module and exits 2 (configuration), so a deploy script
+  that runs it stops.
+- Metrics live in the memory of the processes doing the work, not in this one:
+  ``status`` shows a snapshot file (``--metrics``) and otherwise says where the
+  numbers are (CloudWatch, MIGRATION.md step 5).
+- Variables that look like misspelt settings are listed (names only).
+"""
 
 from __future__ import annotations
 
@@ -9,21 +21,43 @@ import click
 
 from ..errors import ConfigurationError
 from ..tasks import CAPABILITIES
-from ._base import _console, _emit_json, _fmt, _json_mode, cli
+from ._base import _console, _emit_json, _fmt, _json_mode, cli, json_option
+
+#: Where a running service's numbers are when this process has none.
+METRICS_HINT = ("no live metrics in this process: the services doing the work export them to CloudWatch "
+                "(namespace AdeptAI/SageMakerLLM, see MIGRATION.md step 5); pass --metrics SNAPSHOT.json "
+                "(MetricsRecorder.write_snapshot) to show a service's numbers here")
 
 
-# --------------------------------------------------------------------------- status
+def _problems(settings, capability: str, region: Optional[str], mode_kind: str) -> list[str]:
+    """Why calls of a module that routes to SageMaker cannot succeed (empty when reachable or off)."""
+    if mode_kind == "off":
+        return []
+    problems = []
+    if region is None:
+        problems.append("no AWS region: set AWS_REGION (or SAGEMAKER_REGION)")
+    if not settings.endpoint(capability):
+        from ..settings import STEMS
+
+        problems.append(f"no endpoint: set SAGEMAKER_{STEMS.get(capability, capability.upper())}_ENDPOINT")
+    return problems
 
 
 @cli.command()
 @click.option("--metrics", "metrics_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A MetricsRecorder snapshot JSON (recorder.write_snapshot) to show live metrics from.")
+@json_option
 @click.pass_context
 def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
-    """Every capability's mode, endpoint, codec, circuit state and metrics."""
+    """Every capability's mode, endpoint, codec, circuit state and metrics.
+
+    Exits 2 when a module that sends traffic to SageMaker (shadow, canary, on)
+    cannot reach it for lack of configuration (region or endpoint name): the
+    table and the JSON name the missing variable.
+    """
     from rich.table import Table
 
-    from ..settings import load_settings
+    from ..settings import load_settings, unknown_variable_message
 
     settings = load_settings()
     snapshot: dict = {"series": [], "circuits": {}}
@@ -34,10 +68,7 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
         from ..framework import _default  # the process-wide framework, only if one exists already
 
         if _default is not None:
-            for plugin in _default.pm.get_plugins():
-                if hasattr(plugin, "snapshot") and hasattr(plugin, "on_call_finished"):
-                    snapshot = plugin.snapshot()
-                    break
+            snapshot = _default.metrics.snapshot()
     by_cap: dict[str, dict] = {}
     for row in snapshot.get("series", []):
         agg = by_cap.setdefault(row["capability"], {"invocations": 0, "errors": 0, "fallbacks": 0, "p95": None})
@@ -47,26 +78,37 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
         if row.get("latency_p95_ms") is not None:
             agg["p95"] = max(agg["p95"] or 0, row["latency_p95_ms"])
     circuits = snapshot.get("circuits", {})
+    try:
+        region = settings.region()
+    except ConfigurationError:
+        region = None
     rows = []
     for cap in CAPABILITIES:
         endpoint = settings.endpoint(cap)
         circuit = next((st for name, st in circuits.items() if endpoint and name.split(":", 1)[-1] == endpoint),
                        "closed" if endpoint else "-")
         m = by_cap.get(cap, {})
-        rows.append({"capability": cap, "mode": str(settings.mode(cap)), "endpoint": endpoint,
+        mode = settings.mode(cap)
+        rows.append({"capability": cap, "mode": str(mode), "endpoint": endpoint,
                      "codec": settings.capability(cap).codec, "circuit": circuit,
                      "cache": settings.cache_enabled(cap), "invocations": m.get("invocations", 0),
-                     "errors": m.get("errors", 0), "fallbacks": m.get("fallbacks", 0), "p95_ms": m.get("p95")})
-    try:
-        region = settings.region()
-    except ConfigurationError:
-        region = None
+                     "errors": m.get("errors", 0), "fallbacks": m.get("fallbacks", 0), "p95_ms": m.get("p95"),
+                     "problems": _problems(settings, cap, region, mode.kind)})
+    unreachable = [r["capability"] for r in rows if r["problems"]]
+    warnings = [unknown_variable_message(name, hint) for name, hint in settings.unknown_variables()]
     header = {"kill_switch_enabled": settings.sagemaker_llm_enabled, "fallback": settings.sagemaker_llm_fallback,
               "region": region, "endpoint_url": settings.sagemaker_endpoint_url,
-              "metrics_source": metrics_file or ("process" if snapshot.get("series") else None)}
+              "metrics_source": metrics_file or ("process" if snapshot.get("series") else None),
+              "unreachable": unreachable, "warnings": warnings}
     if _json_mode(ctx):
         _emit_json({**header, "capabilities": rows})
-        return
+    else:
+        _print_table(settings, region, rows, header, Table)
+    if unreachable:
+        ctx.exit(2)
+
+
+def _print_table(settings, region: Optional[str], rows: list[dict], header: dict, Table) -> None:
     console = _console()
     console.print(f"SAGEMAKER_LLM_ENABLED={str(settings.sagemaker_llm_enabled).lower()}  "
                   f"SAGEMAKER_LLM_FALLBACK={str(settings.sagemaker_llm_fallback).lower()}  "
@@ -76,11 +118,14 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
     for col in ("capability", "mode", "endpoint", "codec", "circuit", "cache", "calls", "errors", "fallbacks", "p95 ms"):
         table.add_column(col)
     for r in rows:
-        mode_style = {"off": "dim", "on": "green"}.get(r["mode"], "yellow")
+        mode_style = "red" if r["problems"] else {"off": "dim", "on": "green"}.get(r["mode"], "yellow")
         table.add_row(r["capability"], f"[{mode_style}]{r['mode']}[/]", r["endpoint"] or "[dim]-[/]", r["codec"],
                       r["circuit"], "on" if r["cache"] else "off", str(r["invocations"]), str(r["errors"]),
                       str(r["fallbacks"]), _fmt(r["p95_ms"]))
     console.print(table)
+    for r in rows:
+        if r["problems"]:
+            console.print(f"[red]{r['capability']} is {r['mode']} but no call can reach SageMaker: "
+                          f"{'; '.join(r['problems'])}[/]")
     if not header["metrics_source"]:
-        console.print("[dim]no live metrics in this process; pass --metrics SNAPSHOT.json "
-                      "(MetricsRecorder.write_snapshot) to show a running service's numbers[/]")
+        console.print(f"[dim]{METRICS_HINT}[/]")
