@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Mapping
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 USER_SPLIT = "<<<USER>>>"
@@ -122,11 +122,36 @@ def _make_data_fn(budget: int):
     return data
 
 
+DEFAULT_TEMPLATE_PACKAGE = "adeptai_sagemaker.prompts"
+
+
+class ResourceLoader(BaseLoader):
+    """Templates read through ``importlib.resources``, so they load from a wheel, a zip or a source tree.
+
+    ``job_parser/v1.j2`` is read from this package's ``prompts``; a plugin's task
+    names its own package first, ``"my_plugin.prompts:screening/v1.j2"``, and
+    may ``{% extends "_base.j2" %}`` like the built-in templates.
+    """
+
+    def get_source(self, environment, template):  # type: ignore[override]
+        package, sep, name = template.rpartition(":")
+        package = package if sep else DEFAULT_TEMPLATE_PACKAGE
+        try:
+            resource = resources.files(package)
+            for part in name.split("/"):
+                if part in ("", ".", ".."):
+                    raise TemplateNotFound(template)
+                resource = resource.joinpath(part)
+            source = resource.read_text(encoding="utf-8")
+        except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, IsADirectoryError, OSError):
+            raise TemplateNotFound(template) from None
+        return source, None, lambda: True  # package data does not change while the process runs
+
+
 @functools.lru_cache(maxsize=1)
 def _environment() -> ImmutableSandboxedEnvironment:
-    root = resources.files("adeptai_sagemaker.prompts")
     env = ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(str(root)),
+        loader=ResourceLoader(),
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,

@@ -85,3 +85,20 @@ def test_pytest_collects_the_benchmark_files():
     for name in ("bench_framework_overhead", "bench_cache_hit", "bench_import_cost", "bench_concurrency",
                  "bench_batch_behavioral", "bench_latency_and_cost", "bench_quality", "bench_litellm_peer"):
         assert name in proc.stdout
+
+
+def test_no_labelled_data_is_reported_as_not_measured(tmp_path, monkeypatch):
+    """Zero calls is an explicit "not measured" row, never a NaN that crashes a chart."""
+    from adeptai_sagemaker.lab.bench.report import write_report
+    from adeptai_sagemaker.lab.bench.workload import side_by_side
+
+    data = tmp_path / "empty-set"
+    data.mkdir()
+    (data / "job_descriptions.jsonl").write_text("", encoding="utf-8")
+    monkeypatch.setenv("ADEPTAI_EVAL_DATA", str(data))
+    sbs = side_by_side("http://127.0.0.1:9", include_real=False)  # no data: returns before any call is made
+    assert "no labelled evaluation data" in sbs["not_measured"]
+    paths = write_report({"side_by_side": sbs}, tmp_path / "out", command="bench")
+    text = paths["report"].read_text()
+    assert "Not measured: no labelled evaluation data" in text and "nan" not in text.lower()
+    assert paths.get("cost_chart") is None and paths.get("latency_chart") is None

@@ -137,6 +137,11 @@ def test_run_reads_stdin_and_prints_validated_json(env, local_endpoint):
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         env.setenv(key, "testing")
     payload = json.dumps({"job_description": "Senior Python engineer, 5+ years, AWS required. Remote."})
+    unnamed = invoke("run", "job_parser", "--endpoint-url", local_endpoint.url, input=payload)
+    lines = [line for line in unnamed.output.splitlines() if line.strip()]
+    assert unnamed.exit_code == 2 and len(lines) == 1 and "SAGEMAKER_JOB_PARSER_ENDPOINT is not set" in lines[0]
+    env.setenv("AWS_REGION", "us-east-1")
+    env.setenv("SAGEMAKER_JOB_PARSER_ENDPOINT", "cli-configured-endpoint")
     result = invoke("run", "job_parser", "--endpoint-url", local_endpoint.url, input=payload)
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
@@ -144,9 +149,12 @@ def test_run_reads_stdin_and_prints_validated_json(env, local_endpoint):
     assert "reference" in (out.get("provenance") or "")
 
 
-def test_run_without_any_endpoint_starts_the_local_one(env):
-    result = invoke("run", "question_generator", input=json.dumps({"job_description": "Data analyst, SQL, Tableau.",
-                                                                    "num_questions": 3}))
+def test_run_without_an_endpoint_names_the_variable_unless_local_is_asked(env):
+    payload = json.dumps({"job_description": "Data analyst, SQL, Tableau.", "num_questions": 3})
+    refused = invoke("run", "question_generator", input=payload)
+    assert refused.exit_code == 2 and "SAGEMAKER_QUESTION_GENERATOR_ENDPOINT" in refused.output
+    assert "--local" in refused.output
+    result = invoke("run", "question_generator", "--local", input=payload)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["questions"]  # validated QuestionGeneratorOutput
     assert "AWS_ACCESS_KEY_ID" not in os.environ  # the dummy credentials were process-local and restored
@@ -188,7 +196,7 @@ def test_errors_are_one_red_line_with_exit_codes(env):
     assert not_json.exit_code == 2 and "not JSON" in not_json.output
 
     env.setenv("SAGEMAKER_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens; never reached (bad input first)
-    bad_input = invoke("run", "job_parser", input=json.dumps({"wrong": 1}))
+    bad_input = invoke("run", "job_parser", "--local", input=json.dumps({"wrong": 1}))
     assert bad_input.exit_code == 1 and "job_description" in bad_input.output and "Traceback" not in bad_input.output
 
 

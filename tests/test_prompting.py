@@ -84,3 +84,40 @@ def test_reask_feedback_is_appended():
     again = rendered.with_feedback("salary_range.max: below min")
     assert again.user.startswith(rendered.user) and "below min" in again.user
     assert again.template_hash == rendered.template_hash
+
+
+def test_templates_load_from_a_zipped_install(tmp_path):
+    """The loader reads package resources, so a zipped install (zipimport) renders the same prompt."""
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    archive = tmp_path / "adeptai.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in (root / "adeptai_sagemaker").rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                zf.write(path, path.relative_to(root).as_posix())
+        for src, dest in (("prompts", "adeptai_sagemaker/prompts"), ("adapters", "adeptai_sagemaker/adapters")):
+            for path in (root / src).rglob("*"):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    zf.write(path, f"{dest}/{path.relative_to(root / src).as_posix()}")
+    script = ("import adeptai_sagemaker, adeptai_sagemaker.prompting as p; "
+              "assert adeptai_sagemaker.__file__.startswith(%r), adeptai_sagemaker.__file__; "
+              "print(p.render('job_parser', 'job_parser/v1.j2', {'job_description': 'Nurse, RN license'}).user)"
+              % str(archive))
+    proc = subprocess.run([sys.executable, "-c", script], env={"PYTHONPATH": str(archive), "PATH": ""},
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Nurse, RN license" in proc.stdout
+
+
+def test_a_template_path_cannot_climb_out_of_its_package():
+    import jinja2
+    import pytest
+
+    from adeptai_sagemaker import prompting
+
+    with pytest.raises(jinja2.TemplateNotFound):
+        prompting.render("job_parser", "../pyproject.toml", {})

@@ -99,7 +99,7 @@ class StubBackend:
 
 
 def test_default_handler_functions(tmp_path, monkeypatch):
-    (tmp_path / handler.CONFIG_FILE).write_text(json.dumps({"dialect": "lmi"}))
+    (tmp_path / handler.CONFIG_FILE).write_text(json.dumps({"dialect": "lmi", "backend": "reference"}))
     served = handler.model_fn(str(tmp_path))
     assert served.dialect.name == "lmi"
     served = handler.ServedModel(served.dialect, StubBackend())
@@ -119,11 +119,15 @@ def test_default_handler_functions(tmp_path, monkeypatch):
         handler.predict_fn(b'{"inputs": 3}', served)
     assert ei.value.status == 400
     monkeypatch.setenv("ADEPTAI_DIALECT", "messages")
+    with pytest.raises(handler.ModelChoiceError, match="ADEPTAI_ALLOW_REFERENCE_MODEL"):
+        handler.model_fn(str(tmp_path / "empty"))  # no model and no leave to use the stand-in
+    monkeypatch.setenv(handler.ALLOW_REFERENCE_ENV, "true")
     assert handler.model_fn(str(tmp_path / "empty")).dialect.name == "messages"
 
 
 def test_runtime_app_also_serves_container_routes(monkeypatch):
     monkeypatch.setattr(handler, "ReferenceBackend", StubBackend)
+    monkeypatch.setenv(handler.ALLOW_REFERENCE_ENV, "true")
     with LocalEndpoint({"x": "tgi"}, default_dialect=None, backend=StubBackend(),
                        container_handler="adeptai_sagemaker.lab.server.handler") as ep:
         status, ctype, body = post(ep.url + "/invocations", b'{"inputs": "q"}')
@@ -141,11 +145,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def test_serve_entry_script_refuses_the_reference_model_unless_asked(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in (handler.ALLOW_REFERENCE_ENV, "ADEPTAI_GGUF")}
+    env.update({"SAGEMAKER_BIND_TO_PORT": str(_free_port()), "ADEPTAI_BIND_HOST": "127.0.0.1", "SM_MODEL_DIR": str(tmp_path)})
+    proc = subprocess.run([sys.executable, str(ROOT / "serving" / "serve")], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2
+    assert "refusing to start" in proc.stderr and handler.ALLOW_REFERENCE_ENV in proc.stderr
+
+
 def test_serve_entry_script_answers_ping(tmp_path):
     """serving/serve (the BYOC entry point) starts, loads the model dir and answers /ping."""
     port = _free_port()
     env = {**os.environ, "SAGEMAKER_BIND_TO_PORT": str(port), "ADEPTAI_BIND_HOST": "127.0.0.1",
-           "SM_MODEL_DIR": str(tmp_path), "ADEPTAI_DIALECT": "custom"}
+           "SM_MODEL_DIR": str(tmp_path), "ADEPTAI_DIALECT": "custom", handler.ALLOW_REFERENCE_ENV: "true"}
     proc = subprocess.Popen([sys.executable, str(ROOT / "serving" / "serve")], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -30,16 +30,16 @@ QUERY_FILE = "queries.jsonl"
 Pair = tuple[dict, Optional[dict]]
 
 
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+"""The labelled sets shipped inside the package (``lab/golden``): nothing is read from outside the repo."""
+
+
 def find_eval_data() -> Optional[Path]:
-    """Where the labelled data live: $ADEPTAI_EVAL_DATA, else <repo root>/../shared/data, else None."""
+    """Where the labelled data live: $ADEPTAI_EVAL_DATA (a folder you point at), else the in-package golden sets."""
     env = os.environ.get(EVAL_DATA_ENV)
-    if env:
-        path = Path(env)
-        return path if path.is_dir() else None
-    repo_root = Path(__file__).resolve().parent.parent
-    candidate = repo_root.parent / "shared" / "data"
-    if (candidate / JOB_FILE).exists() or (candidate / QUERY_FILE).exists():
-        return candidate
+    path = Path(env) if env else GOLDEN_DIR
+    if (path / JOB_FILE).exists() or (path / QUERY_FILE).exists():
+        return path
     return None
 
 

@@ -30,7 +30,7 @@ TARGETS = (
 
 def _fmt(value: Any, digits: int = 2) -> str:
     if value is None:
-        return "—"
+        return "not measured"
     if isinstance(value, float):
         if math.isnan(value):
             return "—"
@@ -114,7 +114,7 @@ def run_all(quick_mode: Optional[bool] = None, *, model_backend: Optional[str] =
 
 def _latency_chart(results: dict, path: Path) -> Optional[Path]:
     sbs = results.get("side_by_side")
-    if not sbs:
+    if not sbs or not sbs.get("backends"):
         return None
     import matplotlib
 
@@ -150,6 +150,8 @@ def _cost_chart(results: dict, path: Path) -> Optional[Path]:
     import matplotlib.pyplot as plt
 
     sm = sbs["backends"]["sagemaker"]["cost"]
+    if "monthly_endpoint_cost_usd" not in sm:
+        return None  # not measured: no chart rather than a chart of NaNs
     per_instance = sm["monthly_endpoint_cost_usd"]
     be_table = sbs.get("break_even", {})
     capacity = next(iter(be_table.values()))["capacity_per_instance_month"] if be_table else None
@@ -210,7 +212,9 @@ def markdown(results: dict, charts: dict[str, Optional[Path]], command: str) -> 
         parts += [f"LiteLLM `sagemaker/` peer row: "
                   + (f"skipped — {lit['skipped']}" if "skipped" in lit else f"p50 {_fmt(lit['litellm']['p50_ms'])} ms"), ""]
     sbs = results.get("side_by_side")
-    if sbs:
+    if sbs and sbs.get("not_measured"):
+        parts += ["## SageMaker vs external APIs", "", f"Not measured: {sbs['not_measured']}.", ""]
+    elif sbs:
         parts += ["## SageMaker vs external APIs", "",
                   f"{sbs['jobs']} job postings + {sbs['queries']} queries from the labelled dev set, "
                   f"{sbs['repeats']} pass(es). External APIs offline: loopback fake servers driven by the official "
@@ -223,14 +227,15 @@ def markdown(results: dict, charts: dict[str, Optional[Path]], command: str) -> 
         rows = []
         for name, e in sbs["backends"].items():
             p, m, c = e["projected"], e["measured"], e["cost"]
-            thr = _fmt(c.get("throughput_rps"), 1) if c.get("throughput_rps") else "rate-limit tier"
+            thr = _fmt(c.get("throughput_rps"), 1) if c.get("throughput_rps") else (
+                "not measured" if c.get("not_measured") else "rate-limit tier")
             rows.append([name, f"{_fmt(p['p50_ms'], 0)} / {_fmt(p['p95_ms'], 0)} / {_fmt(p['p99_ms'], 0)}",
-                         _fmt(m["p50_ms"], 1), thr, f"${_fmt(c['cost_per_1k_usd'], 4)}",
+                         _fmt(m["p50_ms"], 1), thr, f"${_fmt(c.get('cost_per_1k_usd'), 4)}",
                          _fmt(c["mean_input_tokens"], 0), _fmt(c["mean_output_tokens"], 0)])
         parts += ["", _table(["backend", "projected p50/p95/p99 ms", "measured offline p50 ms", "throughput rps",
                               "cost / 1k req", "mean in tok", "mean out tok"], rows), ""]
         sm = sbs["backends"].get("sagemaker", {}).get("cost", {})
-        if sm:
+        if sm and "price_per_hour_usd" in sm:
             parts += [f"SageMaker cost: {sm['instance_type']} at ${_fmt(sm['price_per_hour_usd'], 3)}/h "
                       f"(${_fmt(sm['monthly_endpoint_cost_usd'], 0)}/month always on), throughput "
                       f"{_fmt(sm['throughput_rps'], 1)} rps per instance ({sm['throughput_basis']}), amortized at "

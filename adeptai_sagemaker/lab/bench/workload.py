@@ -86,19 +86,20 @@ def set_dummy_aws_env() -> None:
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
 
-def pct(values: list[float], p: float) -> float:
+def pct(values: list[float], p: float) -> Optional[float]:
+    """The p-th percentile, or None when nothing was measured (reported as "not measured", never NaN)."""
     if not values:
-        return float("nan")
+        return None
     ordered = sorted(values)
     k = (len(ordered) - 1) * p / 100.0
     lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def summary_ms(values_s: list[float]) -> dict[str, float]:
+def summary_ms(values_s: list[float]) -> dict[str, Optional[float]]:
     ms = [v * 1000 for v in values_s]
     return {"n": len(ms), "p50_ms": pct(ms, 50), "p95_ms": pct(ms, 95), "p99_ms": pct(ms, 99),
-            "mean_ms": statistics.fmean(ms) if ms else float("nan")}
+            "mean_ms": statistics.fmean(ms) if ms else None}
 
 
 class CallLog:
@@ -447,19 +448,13 @@ def batch_behavioral(ep, candidates: int, *, workers: int = 32,
 
 def eval_data() -> tuple[list[dict], list[dict]]:
     """(job descriptions, queries) from the labelled dev set."""
-    root: Optional[Path] = None
-    try:
-        from ..evaluation import find_eval_data
+    from ..evaluation import find_eval_data
 
-        root = find_eval_data()
-    except ImportError:
-        pass
-    if root is None:
-        root = Path(os.environ.get("ADEPTAI_EVAL_DATA") or Path(__file__).resolve().parents[2].parent / "shared" / "data")
+    root = find_eval_data()
 
     def load(name: str) -> list[dict]:
-        path = root / name
-        if not path.exists():
+        path = root / name if root is not None else None
+        if path is None or not path.exists():
             return []
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -467,14 +462,9 @@ def eval_data() -> tuple[list[dict], list[dict]]:
 
 
 def _score(kind: str, pairs: list[tuple[Any, dict]]) -> dict[str, Any]:
-    try:
-        from .. import evaluation
-    except ImportError:
-        return {"skipped": "adeptai_sagemaker.lab.evaluation is not available"}
-    fn = getattr(evaluation, "score_job_parsing" if kind == "jobs" else "score_queries", None)
-    if fn is None:
-        return {"skipped": f"evaluation has no scorer for {kind}"}
-    result = fn(pairs)
+    from .. import evaluation
+
+    result = (evaluation.score_job_parsing if kind == "jobs" else evaluation.score_queries)(pairs)
     if hasattr(result, "model_dump"):
         result = result.model_dump()
     elif hasattr(result, "__dataclass_fields__"):
@@ -556,9 +546,12 @@ def _cost_rows(run: BackendRun, sm_profile) -> dict[str, Any]:
 
     mean_in = statistics.fmean(run.input_tokens) if run.input_tokens else 0.0
     mean_out = statistics.fmean(run.output_tokens) if run.output_tokens else 0.0
-    mean_latency = statistics.fmean(run.projected_s) if run.projected_s else float("nan")
+    mean_latency = statistics.fmean(run.projected_s) if run.projected_s else None
     row: dict[str, Any] = {"mean_input_tokens": mean_in, "mean_output_tokens": mean_out}
     if run.name == "sagemaker":
+        if not mean_latency:
+            row.update({"not_measured": "no SageMaker calls were made (no labelled data or every call failed)"})
+            return row
         throughput = INSTANCE_CONCURRENCY / mean_latency  # Little's law, per instance
         model = cost.CostModel(instance_type=INSTANCE_TYPE, throughput_rps=throughput, input_tokens=mean_in,
                                output_tokens=mean_out)
@@ -587,6 +580,9 @@ def side_by_side(url: str, *, repeats: int = 1, limit: Optional[int] = None, tim
     jobs, queries = eval_data()
     if limit is not None:
         jobs, queries = jobs[:limit], queries[:limit]
+    if not jobs and not queries:
+        return {"not_measured": "no labelled evaluation data found (adeptai_sagemaker/lab/golden or $ADEPTAI_EVAL_DATA)",
+                "backends": {}, "skipped": {}, "break_even": {}}
     sm_profile = sagemaker_profile()
     results: dict[str, Any] = {"time_scale": scale, "jobs": len(jobs), "queries": len(queries), "repeats": repeats,
                                "backends": {}, "skipped": {}}
@@ -617,10 +613,10 @@ def side_by_side(url: str, *, repeats: int = 1, limit: Optional[int] = None, tim
         entry: dict[str, Any] = {
             "measured": summary_ms(run.latencies_s), "projected": summary_ms(run.projected_s),
             "calls": run.calls, "errors": run.errors,
-            "schema_valid_first_try": run.first_try_valid / run.calls if run.calls else float("nan"),
-            "schema_valid_after_reask": run.valid_after_reask / run.calls if run.calls else float("nan"),
+            "schema_valid_first_try": run.first_try_valid / run.calls if run.calls else None,
+            "schema_valid_after_reask": run.valid_after_reask / run.calls if run.calls else None,
             "retries_per_success": ((run.reasks + run.transport_retries) / run.valid_after_reask
-                                    if run.valid_after_reask else float("nan")),
+                                    if run.valid_after_reask else None),
             "jobs": _score("jobs", run.jobs_pairs) if run.jobs_pairs else {},
             "queries": _score("queries", run.query_pairs) if run.query_pairs else {},
         }
@@ -648,7 +644,7 @@ def break_even_table(results: dict[str, Any]) -> dict[str, Any]:
     from adeptai_sagemaker import cost
 
     sm = results["backends"].get("sagemaker")
-    if not sm:
+    if not sm or "price_per_hour_usd" not in sm["cost"]:
         return {}
     sm_cost = sm["cost"]
     out = {}

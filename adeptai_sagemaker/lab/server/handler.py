@@ -37,14 +37,43 @@ class Prediction:
     generation: Generation
 
 
-def model_fn(model_dir: str) -> ServedModel:
-    cfg: dict[str, Any] = {}
+ALLOW_REFERENCE_ENV = "ADEPTAI_ALLOW_REFERENCE_MODEL"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class ModelChoiceError(RuntimeError):
+    """The container was asked to serve without a real model and without explicit leave to use the stand-in."""
+
+
+def _serving_config(model_dir: str) -> dict[str, Any]:
     path = Path(model_dir) / CONFIG_FILE
-    if path.is_file():
-        cfg = json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def check_model_choice(model_dir: str) -> str:
+    """``"llama_cpp"`` or ``"reference"``; refuses a silent fall back to the rule-based stand-in.
+
+    A serving image that quietly answered with the reference model would look
+    healthy in SageMaker while giving rule-based answers to production calls,
+    so the stand-in must be asked for: ``"backend": "reference"`` in
+    ``adeptai-serving.json`` or ``ADEPTAI_ALLOW_REFERENCE_MODEL=true``.
+    """
+    cfg = _serving_config(model_dir)
+    if cfg.get("backend") == "llama_cpp" or cfg.get("gguf") or os.environ.get("ADEPTAI_GGUF"):
+        return "llama_cpp"
+    if cfg.get("backend") == "reference" or os.environ.get(ALLOW_REFERENCE_ENV, "").strip().lower() in _TRUE:
+        return "reference"
+    raise ModelChoiceError(
+        f"no model configured in {model_dir}: set ADEPTAI_GGUF (or 'gguf' in {CONFIG_FILE}) for a real model, or "
+        f"{ALLOW_REFERENCE_ENV}=true (or \"backend\": \"reference\") to serve the rule-based reference model")
+
+
+def model_fn(model_dir: str) -> ServedModel:
+    choice = check_model_choice(model_dir)
+    cfg = _serving_config(model_dir)
     dialect = get_dialect(cfg.get("dialect") or os.environ.get("ADEPTAI_DIALECT", "tgi"))
     gguf = cfg.get("gguf") or os.environ.get("ADEPTAI_GGUF")
-    if cfg.get("backend") == "llama_cpp" or gguf:
+    if choice == "llama_cpp":
         if not gguf:
             raise ValueError("backend llama_cpp needs a 'gguf' file name")
         gguf_path = gguf if os.path.isabs(gguf) else str(Path(model_dir) / gguf)
