@@ -61,7 +61,7 @@ def _fix_for(exc: BaseException) -> Optional[str]:
     if isinstance(exc, ConfigurationError):
         named = _VARIABLE_RE.search(str(exc))
         if named:
-            return f"correct {named.group(1)} in the environment or .env (see README's Configuration table)"
+            return f"set or correct {named.group(1)} in the environment or .env (see README's Configuration table)"
         return "see `adeptai-sagemaker status` and README's Configuration table"
     name = type(exc).__name__
     if name in ("NoCredentialsError", "PartialCredentialsError"):
