@@ -67,6 +67,10 @@ class SageMakerBackend:
             codec = self._codec_instances.setdefault(name, self._codecs[name]())
         return codec
 
+    def runtime_for(self, target: Target):
+        """The runtime client for ``target``'s timeouts (shared with the async backend)."""
+        return self._runtime(target)
+
     def _runtime(self, target: Target):
         key = (target.connect_timeout, target.read_timeout, target.max_attempts)
         runtime = self._runtimes.get(key)

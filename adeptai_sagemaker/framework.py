@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from pydantic import BaseModel, ValidationError
 
+from .async_backend import ASYNC_BACKEND, SageMakerAsyncBackend
 from .backends import SageMakerBackend
 from .breaker import BreakerBoard, BreakerConfig
 from .builtin_plugins import LegacyPlugin, RolloutPlugin, SageMakerPlugin
@@ -98,12 +99,22 @@ class Framework:
     def backend(self, name: str = "sagemaker"):
         if name == "sagemaker":
             return self.sagemaker
+        if name == ASYNC_BACKEND and name not in self.backends:
+            self.backends[name] = SageMakerAsyncBackend(self.settings, self.sagemaker)
         if name not in self.backends:
             if name not in self._backend_factories:
                 raise ConfigurationError(f"unknown backend {name!r}; registered: sagemaker, "
                                          + ", ".join(sorted(self._backend_factories)))
             self.backends[name] = self._backend_factories[name](self.settings)
         return self.backends[name]
+
+    def has_backend(self, name: str) -> bool:
+        """Whether ``backend(name)`` would succeed (registered and configured)."""
+        try:
+            self.backend(name)
+        except ConfigurationError:
+            return False
+        return True
 
     def spec(self, capability: str) -> TaskSpec:
         try:

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     adeptai_sagemaker_breaker_cooldown_s: float = Field(default=30.0, gt=0, le=3600)
     adeptai_sagemaker_max_pool_connections: int = Field(default=32, ge=1, le=1024)
     adeptai_sagemaker_audit_log: Optional[Path] = None
+    sagemaker_async_s3_prefix: Optional[str] = None
+    sagemaker_async_timeout_s: float = Field(default=900.0, gt=0, le=3600)
+    sagemaker_async_poll_s: float = Field(default=1.0, gt=0, le=60)
 
     capabilities: dict[str, CapabilitySettings] = Field(default_factory=dict)
     #: (name, closest known name) of variables that look meant for us but are not read (see unknown_variables).

@@ -91,7 +91,7 @@ def demo_endpoint_name(capability: str) -> str:
 
 
 def build_framework(url: str, *, plugins: tuple = (), cache_dir: Optional[str] = None, fallback: bool = False,
-                    capabilities: tuple[str, ...] = CAPABILITIES):
+                    capabilities: tuple[str, ...] = CAPABILITIES, settings_overrides: Optional[dict] = None):
     """A framework with ``capabilities`` mode=on against ``url`` (region from env or us-east-1)."""
     from adeptai_sagemaker.framework import Framework
     from adeptai_sagemaker.settings import load_settings
@@ -101,6 +101,7 @@ def build_framework(url: str, *, plugins: tuple = (), cache_dir: Optional[str] =
                                  "sagemaker_llm_fallback": fallback, "sagemaker_llm_enabled": True}
     if cache_dir:
         overrides["adeptai_sagemaker_cache_dir"] = cache_dir
+    overrides.update(settings_overrides or {})
     settings = load_settings(env_file=None, **overrides, capabilities={
         cap: {"endpoint": demo_endpoint_name(cap), "mode": "on", "codec": "tgi"} for cap in capabilities})
     return Framework(settings, plugins=plugins, load_entrypoints=False, cache=bool(cache_dir))

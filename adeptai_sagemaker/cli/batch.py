@@ -1,0 +1,84 @@
+"""``batch``: one capability over a JSON-lines file, real-time or async, resumable."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Optional
+
+import click
+
+from ..errors import ConfigurationError
+from ..tasks import CAPABILITIES
+from ._base import _console, _emit_json, _json_mode, cli
+
+
+@cli.command("batch")
+@click.argument("capability", type=click.Choice(CAPABILITIES))
+@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="JSON lines: the capability's input per line, plus an optional 'id' (default: line number).")
+@click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False),
+              help="JSON lines: one {'id', 'output'} or {'id', 'error'} per input line; rerun to resume.")
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Real-time calls in flight at once.")
+@click.option("--async", "use_async", is_flag=True,
+              help="Send every record through InvokeEndpointAsync (needs --s3-prefix or SAGEMAKER_ASYNC_S3_PREFIX).")
+@click.option("--s3-prefix", default=None,
+              help="s3://bucket/prefix for async inputs; with it, records over the real-time payload limit go async.")
+@click.option("--backend", default="sagemaker", show_default=True, help="Real-time backend (sagemaker, openai, ...).")
+@click.option("--endpoint-url", default=None, help="Runtime URL override (e.g. a running `serve`).")
+@click.option("--local", is_flag=True, help="Use the lab's local endpoint and reference model (as `run --local`).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's summary as one JSON object.")
+@click.pass_context
+def batch(ctx: click.Context, capability: str, input_path: str, output_path: str, concurrency: int, use_async: bool,
+          s3_prefix: Optional[str], backend: str, endpoint_url: Optional[str], local: bool, as_json: bool) -> None:
+    """Run CAPABILITY over every line of --input into --output.
+
+    Every input line yields exactly one output line. Interrupted? Run the same
+    command again: records already in --output are skipped, none is repeated
+    or lost. Exit codes: 0 every record answered, 1 some records are errors
+    (see their 'error' lines), 2 usage or configuration problem.
+    """
+    from ..batch import run_batch
+
+    overrides = {"sagemaker_async_s3_prefix": s3_prefix} if s3_prefix else {}
+    if local:
+        from ..lab.demo import build_framework, local_or_configured_endpoint
+
+        with local_or_configured_endpoint(endpoint_url) as (url, _local):
+            fw = build_framework(url, capabilities=(capability,), settings_overrides=overrides)
+            summary = _run(run_batch, fw, capability, input_path, output_path, concurrency, use_async, backend)
+    else:
+        from ..framework import Framework
+        from ..settings import STEMS, load_settings
+
+        if endpoint_url:
+            overrides["sagemaker_endpoint_url"] = endpoint_url
+        settings = load_settings(**overrides)
+        if backend == "sagemaker" and not settings.endpoint(capability):
+            raise ConfigurationError(
+                f"SAGEMAKER_{STEMS[capability]}_ENDPOINT is not set: no SageMaker endpoint for {capability} "
+                "(set it, or pass --local for the lab's local endpoint)")
+        fw = Framework(settings, cache=False)
+        summary = _run(run_batch, fw, capability, input_path, output_path, concurrency, use_async, backend)
+    data = {**asdict(summary), "written_this_run": summary.written, "output": output_path}
+    if as_json or _json_mode(ctx):
+        _emit_json(data)
+    else:
+        _console().print(f"{summary.total} records: {summary.skipped} already done, {summary.succeeded} answered, "
+                         f"{summary.failed} errors {summary.errors or ''}"
+                         + (f", {summary.sent_async} through async inference" if summary.sent_async else ""))
+    ctx.exit(1 if summary.failed else 0)
+
+
+def _run(run_batch, fw, capability, input_path, output_path, concurrency, use_async, backend):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    try:
+        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=_console(stderr=True), transient=True) as progress:
+            task = progress.add_task(capability, total=None)
+            return run_batch(fw, capability, input_path, output_path, concurrency=concurrency, use_async=use_async,
+                             backend=backend,
+                             on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+    finally:
+        fw.close()
