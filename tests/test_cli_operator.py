@@ -56,7 +56,7 @@ def all_commands(group: click.Group = cli, prefix: tuple = ()):
 # --------------------------------------------------------------------------- --json after the subcommand
 
 DATA_COMMANDS = {("status",), ("cost",), ("deploy",), ("rollback",), ("run",), ("demo",), ("cache", "stats"),
-                 ("cache", "clear"), ("cache", "purge")}
+                 ("cache", "clear"), ("cache", "purge"), ("batch",), ("deploy-component",)}
 
 
 def test_every_data_command_takes_json_after_its_name():
