@@ -282,3 +282,13 @@ def test_default_output_folders_are_ignored_by_git():
     for folder in sorted(folders):
         probe = subprocess.run(["git", "check-ignore", "-q", "--no-index", f"{folder}/report.md"], cwd=ROOT)
         assert probe.returncode == 0, f"{folder}/ is a default output folder of the CLI: add it to .gitignore"
+
+
+def test_demo_against_a_loopback_endpoint_needs_no_credentials(env, local_endpoint):
+    env.setenv("AWS_SHARED_CREDENTIALS_FILE", "no-credentials-here")
+    env.setenv("AWS_CONFIG_FILE", "no-config-here")
+    env.setenv("SAGEMAKER_ENDPOINT_URL", local_endpoint.url)  # as after README's quick tour
+    result = invoke("demo", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output[result.output.index("{"):])["ok"]
+    assert "AWS_ACCESS_KEY_ID" not in os.environ

@@ -33,6 +33,11 @@ def test_typos_from_env_and_dotenv_name_the_closest_variable(monkeypatch, tmp_pa
     env_file.write_text("SAGEMAKER_JOB_PARSR_MODE=on\nSAGEMAKER_JOB_PARSER_ENDPIONT=adeptai-jp\n")
     monkeypatch.setenv("SAGEMKER_REGION", "us-east-1")
     monkeypatch.setenv("ADEPTAI_SAGEMAKR_CACHE_DIR", "/somewhere")
+    from click.testing import CliRunner
+
+    from adeptai_sagemaker.cli import cli
+
+    CliRunner().invoke(cli, ["cost", "--help"])  # the CLI adds its own handler: logging must still reach others
     with caplog.at_level(logging.WARNING, logger="adeptai_sagemaker.settings"):
         settings = load_settings(env_file=env_file)
     assert dict(settings.unknown_variables()) == {

@@ -197,8 +197,7 @@ class _SettingsWarnings(logging.Handler):
 def _setup_settings_warnings() -> None:
     logger = logging.getLogger("adeptai_sagemaker.settings")
     if not any(isinstance(h, _SettingsWarnings) for h in logger.handlers):
-        logger.addHandler(_SettingsWarnings(logging.WARNING))
-        logger.propagate = False
+        logger.addHandler(_SettingsWarnings(logging.WARNING))  # (a handler here also keeps Python's bare fallback quiet)
 
 
 def _emit_json(data: Any) -> None:

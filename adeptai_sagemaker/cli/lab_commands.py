@@ -60,7 +60,8 @@ def serve(host: str, port: int, endpoints: tuple[str, ...], default_dialect: Opt
 
 
 @cli.command()
-@click.option("--endpoint-url", default=None, help="Use this runtime URL instead of starting a local endpoint.")
+@click.option("--endpoint-url", default=None, help="Use this runtime URL instead of starting a local endpoint "
+              "(a loopback URL is called with dummy AWS credentials).")
 @click.option("--no-adapters", is_flag=True, help="Call every capability through Framework.call only.")
 @json_option
 @click.pass_context
@@ -82,7 +83,12 @@ def demo(ctx: click.Context, endpoint_url: Optional[str], no_adapters: bool) -> 
         body = header + "\n" + (_summarize_output(result.output) if result.ok else "")
         console.print(Panel(body, title=f"{result.capability}: {status}", expand=False))
 
-    report = run_demo(endpoint_url, use_adapters=not no_adapters, on_result=show)
+    import os
+
+    from .run import loopback_credentials
+
+    with loopback_credentials(endpoint_url or os.environ.get("SAGEMAKER_ENDPOINT_URL")):  # `serve` needs no real keys
+        report = run_demo(endpoint_url, use_adapters=not no_adapters, on_result=show)
     if as_json:
         _emit_json({"endpoint_url": report.endpoint_url, "local": report.local, "ok": report.ok,
                     "results": [asdict(r) for r in report.results], "metrics": report.metrics})
