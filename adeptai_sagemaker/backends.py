@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional, Protocol
 
 from .completion import Completion, GenerationParams, InvokeOptions
-from .errors import ConfigurationError, RegionNotAllowedError
+from .errors import ConfigurationError, InvocationError, RegionNotAllowedError
 from .prompting import RenderedPrompt
 
 
@@ -30,6 +30,8 @@ class Target:
     read_timeout: float = 70.0
     max_attempts: int = 3
     stream: bool = False
+    session: str = "off"  # "sticky": one stateful session per capability/endpoint (sessions.py)
+    prefix_aware: bool = False  # send a prefix-aware routing id (sessions.py)
 
 
 class Backend(Protocol):
@@ -56,6 +58,9 @@ class SageMakerBackend:
         self._lock = threading.Lock()
         self._on_attempt = on_attempt
         self._current = threading.local()  # which capability the runtime's attempt callback belongs to
+        from .sessions import SessionStore
+
+        self.sessions = SessionStore()
 
     def codec(self, name: str):
         codec = self._codec_instances.get(name)
@@ -91,6 +96,7 @@ class SageMakerBackend:
                         read_timeout=target.read_timeout,
                         max_attempts=target.max_attempts,
                         max_pool_connections=self._settings.adeptai_sagemaker_max_pool_connections,
+                        bearer_token_lifetime_s=self._settings.adeptai_sagemaker_bearer_token_lifetime_s,
                     )
                     runtime = SageMakerRuntime(config, on_attempt=self._attempt_callback)
                     self._runtimes[key] = runtime
@@ -109,28 +115,82 @@ class SageMakerBackend:
         default_attrs = getattr(codec, "default_custom_attributes", None)
         if default_attrs and not options.custom_attributes:
             options = InvokeOptions(**{**options.__dict__, "custom_attributes": default_attrs})
-        body = codec.encode(prompt, params, stream=target.stream)
         started = time.perf_counter()
         self._current.capability = target.capability
+        if getattr(codec, "transport", None) == "openai":
+            completion = self._complete_openai(codec, runtime, prompt, params, target)
+            completion.latency_s = time.perf_counter() - started
+            return completion
+        options = self._affinity(runtime, prompt, target, options)
+        body = codec.encode(prompt, params, stream=target.stream)
+        try:
+            if target.stream:
+                decoder = codec.stream_decoder(prompt)
+                first: Optional[float] = None
+                for part in runtime.invoke_stream(target.endpoint, body, content_type=codec.content_type,
+                                                  accept=getattr(codec, "stream_accept", codec.accept),
+                                                  options=options):
+                    if first is None:
+                        first = time.perf_counter() - started
+                    decoder.feed(part)
+                completion = decoder.finish()
+                completion.time_to_first_token_s = first
+            else:
+                result = runtime.invoke(target.endpoint, body, content_type=codec.content_type, accept=codec.accept,
+                                        options=options)
+                completion = codec.decode(result.body, prompt)
+                completion.variant = result.invoked_variant
+                completion.attempts = result.attempts
+                completion.model_version = _model_version(result.custom_attributes)
+        except InvocationError as exc:
+            if options.session_id and not exc.retryable and not getattr(exc, "cold", False):
+                # the endpoint no longer knows the session (expired, instance replaced): open a new one next time
+                self.sessions.forget((target.capability, target.endpoint, options.inference_component))
+            raise
+        completion.latency_s = time.perf_counter() - started
+        return completion
+
+    def _affinity(self, runtime, prompt: RenderedPrompt, target: Target, options: InvokeOptions) -> InvokeOptions:
+        """Add the prefix-aware routing id and the stateful session id the capability's settings ask for."""
+        from dataclasses import replace
+
+        from .sessions import prefix_aware_id
+
+        if target.prefix_aware:
+            options = replace(options, prefix_aware_id=prefix_aware_id(prompt))
+        if target.session == "sticky":
+            key = (target.capability, target.endpoint, options.inference_component)
+            options = replace(options, session_id=self.sessions.session_id(key, runtime, target.endpoint, options))
+        return options
+
+    def _complete_openai(self, codec, runtime, prompt: RenderedPrompt, params: GenerationParams,
+                         target: Target) -> Completion:
+        """The OpenAI-compatible route: bearer token, URL path per endpoint/component, SSE when streaming."""
+        from .sessions import check_session_setting, prefix_aware_id
+
+        check_session_setting(target.session, "openai")
+        body = codec.encode(prompt, params, stream=target.stream,
+                            prompt_cache_key=prefix_aware_id(prompt) if target.prefix_aware else None)
+        component = target.options.inference_component
+        started = time.perf_counter()
+        response = runtime.invoke_openai(target.endpoint, body, inference_component=component, stream=target.stream)
         if target.stream:
             decoder = codec.stream_decoder(prompt)
             first: Optional[float] = None
-            for part in runtime.invoke_stream(target.endpoint, body, content_type=codec.content_type,
-                                              accept=getattr(codec, "stream_accept", codec.accept), options=options):
+            for part in response.chunks:
                 if first is None:
                     first = time.perf_counter() - started
                 decoder.feed(part)
             completion = decoder.finish()
             completion.time_to_first_token_s = first
         else:
-            result = runtime.invoke(target.endpoint, body, content_type=codec.content_type, accept=codec.accept,
-                                    options=options)
-            completion = codec.decode(result.body, prompt)
-            completion.variant = result.invoked_variant
-            completion.attempts = result.attempts
-            completion.model_version = _model_version(result.custom_attributes)
-        completion.latency_s = time.perf_counter() - started
+            completion = codec.decode(response.body, prompt)
+        completion.attempts = response.attempts
         return completion
+
+    def close_sessions(self) -> int:
+        """Close the stateful sessions this backend opened (Framework.close calls it)."""
+        return self.sessions.close_all()
 
 
 def _model_version(custom_attributes: Optional[str]) -> Optional[str]:

@@ -82,6 +82,11 @@ class CircuitBreaker:
         if changed:
             self._notify("closed", "probe succeeded")
 
+    def release_probe(self) -> None:
+        """Neither success nor failure (a cold endpoint): only free a half-open probe slot."""
+        with self._lock:
+            self._probe_in_flight = False
+
     def record_failure(self, reason: str = "failure") -> None:
         opened = False
         with self._lock:

@@ -53,6 +53,8 @@ class InvokeOptions:
     custom_attributes: Optional[str] = None  # e.g. "accept_eula=true" (<= 1024 visible ASCII chars)
     inference_id: Optional[str] = None  # joins Data Capture records
     target_container_hostname: Optional[str] = None
+    session_id: Optional[str] = None  # "NEW_SESSION" or an open stateful session's id
+    prefix_aware_id: Optional[str] = None  # routing hint for PREFIX_AWARE endpoints (<= 64 chars)
 
     def as_boto_kwargs(self) -> dict[str, str]:
         mapping = {
@@ -62,6 +64,8 @@ class InvokeOptions:
             "CustomAttributes": self.custom_attributes,
             "InferenceId": self.inference_id,
             "TargetContainerHostname": self.target_container_hostname,
+            "SessionId": self.session_id,
+            "PrefixAwareId": self.prefix_aware_id,
         }
         return {k: v for k, v in mapping.items() if v}
 

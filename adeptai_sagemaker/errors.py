@@ -23,7 +23,8 @@ from typing import Any, Iterable, Mapping, Optional
 __all__ = [
     "AdeptSageMakerError", "ConfigurationError", "RegionNotAllowedError", "InputTooLargeError",
     "InvocationError", "ThrottlingError", "ServiceUnavailableError", "InternalFailureError", "ModelError",
-    "EndpointValidationError", "ModelNotReadyError", "EndpointTimeoutError", "ConnectionFailedError",
+    "EndpointValidationError", "EndpointColdError", "ModelNotReadyError", "EndpointTimeoutError",
+    "ConnectionFailedError", "COLD_CODES", "from_http_response",
     "ModelStreamError", "ResponseDecodeError", "InvalidOutputError", "CircuitOpenError", "NoAnswerError",
     "from_botocore", "THROTTLING_CODES",
 ]
@@ -43,6 +44,7 @@ _AUTH_CODES = frozenset({
     "ExpiredTokenException", "ExpiredToken", "InvalidClientTokenId", "SignatureDoesNotMatch",
     "MissingAuthenticationTokenException", "IncompleteSignature",
 })
+_NO_CAPACITY = "no capacity"
 _CONTAINER_TIMEOUT_MARKERS = ("timed out while waiting for a response from container", "invocation timed out")
 
 
@@ -153,12 +155,36 @@ class InternalFailureError(InvocationError):
     reason = "internal_failure"
 
 
-class ModelNotReadyError(InvocationError):
-    """Serverless capacity still provisioning, or a multi-model endpoint still loading the model."""
+class EndpointColdError(InvocationError):
+    """The endpoint is waking up: no capacity serves it yet (scale-to-zero, serverless, MME loading).
+
+    Cold is neither throttling nor the endpoint's fault, and waking takes
+    minutes, far beyond any retry budget. So: never retried (the caller falls
+    back at once, after one attempt), reason ``endpoint_cold``, and ``cold`` is
+    true so the pipeline leaves the circuit breaker alone. The failed call is
+    itself the wake-up signal (it publishes ``NoCapacityInvocationFailures``,
+    which the scale-from-zero alarm watches), so no separate wake-up call is sent.
+    """
+
+    code = "EndpointCold"
+    retryable = False
+    reason = "endpoint_cold"
+    cold = True
+
+    def __init__(self, message: str = "", *, retryable: Optional[bool] = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retryable = False  # waking takes minutes; a retry only delays the fallback
+
+
+class ModelNotReadyError(EndpointColdError):
+    """``ModelNotReadyException`` (HTTP 429): capacity still provisioning, or a model still loading."""
 
     code = "ModelNotReadyException"
-    retryable = True
-    reason = "model_not_ready"
+
+
+#: Codes of cold-endpoint errors (metrics count them as cold starts).
+NO_CAPACITY_CODE = "InferenceComponentNoCapacity"
+COLD_CODES = frozenset({"ModelNotReadyException", NO_CAPACITY_CODE, "EndpointCold"})
 
 
 class EndpointValidationError(InvocationError):
@@ -351,7 +377,11 @@ def _as_int(value: Any) -> Optional[int]:
 
 
 def _from_client_error(exc: Any, endpoint: Optional[str]) -> AdeptSageMakerError:
-    response: Mapping[str, Any] = getattr(exc, "response", None) or {}
+    return _from_error_response(getattr(exc, "response", None) or {}, endpoint)
+
+
+def _from_error_response(response: Mapping[str, Any], endpoint: Optional[str]) -> AdeptSageMakerError:
+    """Map a botocore-shaped error response (``Error``, ``ResponseMetadata``, modeled fields)."""
     err: Mapping[str, Any] = response.get("Error") or {}
     meta: Mapping[str, Any] = response.get("ResponseMetadata") or {}
     code = str(err.get("Code") or "Unknown")
@@ -368,6 +398,10 @@ def _from_client_error(exc: Any, endpoint: Optional[str]) -> AdeptSageMakerError
     if code in ("ModelStreamError", "InternalStreamFailure"):
         return ModelStreamError(error_code=field("ErrorCode") if code == "ModelStreamError" else code,
                                 **common)
+    if code == "ValidationError" and _NO_CAPACITY in (message or "").lower():
+        # A scale-to-zero inference component with no copy answers 400 "... has no capacity ...".
+        return EndpointColdError("inference component has no capacity yet (scaling from zero)",
+                                 code=NO_CAPACITY_CODE, **common)
     if code == "ValidationError":
         return EndpointValidationError(EndpointValidationError.hint_for(message)
                                        + f" ({code}, endpoint={endpoint}, request_id={common['request_id']})",
@@ -444,3 +478,39 @@ class InputValidationError(AdeptSageMakerError, ValueError):
 
     code = "InputValidation"
     reason = "invalid_input"
+
+
+def from_http_response(status: int, headers: Mapping[str, str], body: bytes,
+                       endpoint: Optional[str] = None) -> AdeptSageMakerError:
+    """Map a non-2xx answer of the OpenAI-compatible route onto the same taxonomy as ``invoke_endpoint``.
+
+    SageMaker's own errors carry ``x-amzn-ErrorType`` (as on InvokeEndpoint) and
+    go through the same mapping as a botocore ``ClientError``. Anything else is
+    the container's answer passed through as is, so it becomes a ``ModelError``
+    with the container's status (what InvokeEndpoint would have wrapped in a 424);
+    401/403 without an AWS code mean the bearer token was refused.
+    """
+    import json
+
+    lowered = {k.lower(): v for k, v in headers.items()}
+    request_id = lowered.get("x-amzn-requestid")
+    text = body.decode("utf-8", "replace")[:4096]
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    aws_code = (lowered.get("x-amzn-errortype") or "").split(":", 1)[0]
+    if aws_code:
+        message = data.get("message") or data.get("Message")
+        fields = {k: v for k, v in data.items() if k not in ("message", "Message")}
+        return _from_error_response({"Error": {"Code": aws_code, "Message": message}, **fields,
+                                     "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": request_id}},
+                                    endpoint)
+    if status in (401, 403):
+        return ConfigurationError(f"bearer token refused (HTTP {status}) for endpoint {endpoint!r}: it needs "
+                                  "sagemaker:CallWithBearerToken and sagemaker:InvokeEndpoint",
+                                  code="Unauthorized" if status == 401 else "Forbidden", reason="auth")
+    return ModelError(original_status_code=status, original_message=text or None, endpoint=endpoint,
+                      status=status, request_id=request_id)

@@ -202,6 +202,9 @@ class Framework:
     def close(self) -> None:
         if self._shadow is not None:
             self._shadow.shutdown(wait=True)
+        close_sessions = getattr(self.sagemaker, "close_sessions", None)  # tests may swap the backend
+        if close_sessions is not None:
+            close_sessions()  # stateful sessions (SAGEMAKER_<STEM>_SESSION=sticky)
         if self.cache is not None:
             self.cache.close()
         if self.audit_trail is not None:

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional, TextIO
 
 from .cost import BACKEND_API_MODELS, CostModel, api_cost_per_request
+from .errors import COLD_CODES
 from .hookspecs import hookimpl
 
 log = logging.getLogger("adeptai_sagemaker.metrics")
@@ -112,6 +113,7 @@ class _Series:
     priced_calls: int = 0
     attempts: int = 0
     attempt_errors: int = 0
+    cold_starts: int = 0  # attempts that found the endpoint cold (scaling from zero, model loading)
     errors_by_code: Counter = field(default_factory=Counter)
     fallbacks_by_reason: Counter = field(default_factory=Counter)
     attempt_errors_by_code: Counter = field(default_factory=Counter)
@@ -143,7 +145,7 @@ class _Series:
             "served_by": dict(self.served_by),
             "retries": self.retries, "reasks": self.reasks,
             "attempts": self.attempts, "attempt_errors": self.attempt_errors,
-            "attempt_errors_by_code": dict(self.attempt_errors_by_code),
+            "attempt_errors_by_code": dict(self.attempt_errors_by_code), "cold_starts": self.cold_starts,
             "latency_p50_ms": lat["p50"], "latency_p95_ms": lat["p95"], "latency_p99_ms": lat["p99"],
             "latency_samples": len(self.latency.samples),
             "model_latency_p50_ms": mlat["p50"], "model_latency_p95_ms": mlat["p95"],
@@ -251,6 +253,7 @@ class MetricsRecorder:
             if not record.ok:
                 s.attempt_errors += 1
                 s.attempt_errors_by_code[record.error_code or "unknown"] += 1
+                s.cold_starts += record.error_code in COLD_CODES
             ttft = getattr(record, "time_to_first_token_s", None)
             if ttft is not None:
                 s.ttft.add(ttft)
@@ -338,6 +341,7 @@ COUNTERS: tuple[tuple[str, str, str], ...] = (
     ("shadow_failures", "ShadowFailures", "Count"),
     ("shadow_dropped", "ShadowDropped", "Count"),
     ("cost_usd", "CostUSD", "None"),
+    ("cold_starts", "ColdStarts", "Count"),
 )
 GAUGES: tuple[tuple[str, str, str], ...] = (
     ("latency_p50_ms", "LatencyP50", "Milliseconds"),

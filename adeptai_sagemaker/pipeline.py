@@ -32,8 +32,21 @@ from .tasks import TaskSpec
 
 
 def _counts_against_endpoint(exc: BaseException) -> bool:
-    """Failures that say something about the endpoint's health (for the breaker)."""
-    return isinstance(exc, (InvocationError, ResponseDecodeError, InvalidOutputError))
+    """Failures that say something about the endpoint's health (for the breaker).
+
+    A cold endpoint (scaling from zero, ``errors.EndpointColdError``) is not
+    unhealthy: it neither trips nor closes the breaker.
+    """
+    return isinstance(exc, (InvocationError, ResponseDecodeError, InvalidOutputError)) and not getattr(exc, "cold", False)
+
+
+def _grammar_on(cap) -> bool:
+    """``SAGEMAKER_<STEM>_GRAMMAR`` when set, else the codec's default (on for vLLM-backed chat codecs)."""
+    if cap.grammar is not None:
+        return bool(cap.grammar)
+    from .codecs.openai_chat import GRAMMAR_BY_DEFAULT
+
+    return cap.codec in GRAMMAR_BY_DEFAULT
 
 
 class CapabilityPipeline:
@@ -58,6 +71,8 @@ class CapabilityPipeline:
             read_timeout=cap.read_timeout,
             max_attempts=cap.max_attempts,
             stream=cap.stream,
+            session=cap.session,
+            prefix_aware=cap.prefix_aware,
         )
 
     def params(self, spec: TaskSpec) -> GenerationParams:
@@ -65,7 +80,7 @@ class CapabilityPipeline:
         return GenerationParams(
             max_new_tokens=cap.max_tokens or spec.max_new_tokens,
             temperature=spec.temperature if cap.temperature is None else cap.temperature,
-            json_schema=spec.schema if cap.grammar else None,
+            json_schema=spec.schema if _grammar_on(cap) else None,
         )
 
     def run(self, spec: TaskSpec, request: BaseModel, call: CallContext, backend: Backend,
@@ -112,6 +127,8 @@ class CapabilityPipeline:
         except AdeptSageMakerError as exc:
             if _counts_against_endpoint(exc):
                 breaker.record_failure(exc.reason)
+            elif getattr(exc, "cold", False):
+                breaker.release_probe()  # says nothing about health either way
             else:
                 breaker.record_success()  # the endpoint was not at fault; release a half-open probe
             raise

@@ -14,6 +14,13 @@ Why it looks like this:
   bodies and credentials never are.
 - **Streams** may only be retried before their first byte reached the caller;
   after that a retry would duplicate output.
+- **The OpenAI-compatible route** (``invoke_openai``) is plain HTTPS with a
+  bearer token (``bearer.py``), not a botocore operation, so it goes through
+  botocore's own HTTP session (``URLLib3Session``: same timeouts, pool size and
+  proxy/CA handling) and through the *same* retry loop and error taxonomy.
+- **Sessions and prefix affinity** are the ``SessionId`` and ``PrefixAwareId``
+  parameters of InvokeEndpoint (installed botocore's service model); their
+  response headers come back on :class:`InvokeResult`.
 """
 
 from __future__ import annotations
@@ -28,10 +35,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 from .completion import InvokeOptions
-from .errors import (AdeptSageMakerError, ConfigurationError, EndpointTimeoutError, InputTooLargeError,
-                     InvocationError, ModelStreamError, RegionNotAllowedError, from_botocore)
+from .errors import (AdeptSageMakerError, ConfigurationError, ConnectionFailedError, EndpointTimeoutError,
+                     InputTooLargeError, InvocationError, ModelStreamError, RegionNotAllowedError, from_botocore,
+                     from_http_response)
 
-__all__ = ["RuntimeConfig", "SageMakerRuntime", "InvokeResult", "AsyncInvocation", "OnAttempt",
+__all__ = ["RuntimeConfig", "SageMakerRuntime", "InvokeResult", "OpenAIResponse", "AsyncInvocation", "OnAttempt",
            "REALTIME_PAYLOAD_LIMIT", "ASYNC_PAYLOAD_LIMIT", "allowed_options"]
 
 log = logging.getLogger(__name__)
@@ -45,9 +53,9 @@ OnAttempt = Callable[[str, int, Optional[AdeptSageMakerError], float], None]
 # Which InvokeOptions each operation accepts (botocore model, sagemaker-runtime 2017-05-13).
 _ALLOWED = {
     "invoke_endpoint": {"TargetModel", "TargetVariant", "InferenceComponentName", "CustomAttributes", "InferenceId",
-                        "TargetContainerHostname"},
+                        "TargetContainerHostname", "SessionId", "PrefixAwareId"},
     "invoke_endpoint_with_response_stream": {"TargetVariant", "InferenceComponentName", "CustomAttributes",
-                                             "InferenceId", "TargetContainerHostname"},
+                                             "InferenceId", "TargetContainerHostname", "SessionId", "PrefixAwareId"},
     "invoke_endpoint_async": {"CustomAttributes", "InferenceId"},
 }
 
@@ -68,6 +76,7 @@ class RuntimeConfig:
     max_payload_bytes: int = REALTIME_PAYLOAD_LIMIT
     profile: Optional[str] = None
     allowed_regions: Optional[tuple[str, ...]] = None  # data-residency guard; None allows any
+    bearer_token_lifetime_s: int = 900  # OpenAI route tokens (bearer.py); at most 12 h
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "RuntimeConfig":
@@ -101,6 +110,8 @@ class InvokeResult:
     custom_attributes: Optional[str]
     attempts: int
     latency_s: float  # wall time of the whole call, retries and backoff included
+    new_session_id: Optional[str] = None  # X-Amzn-SageMaker-New-Session-Id: "<id>; Expires=<UTC>"
+    closed_session_id: Optional[str] = None  # X-Amzn-SageMaker-Closed-Session-Id
 
 
 @dataclass
@@ -140,6 +151,8 @@ class SageMakerRuntime:
         self._lock = threading.Lock()
         self.on_attempt = on_attempt
         self._sleep = sleep
+        self._http: Any = None  # botocore URLLib3Session for the OpenAI route
+        self._bearer: Any = None
 
     # -- clients ------------------------------------------------------------
     def botocore_config(self) -> Any:
@@ -267,10 +280,11 @@ class SageMakerRuntime:
         self._guard(endpoint, body)
         kwargs = dict(EndpointName=endpoint, Body=bytes(body), ContentType=content_type, Accept=accept,
                       **self._options("invoke_endpoint", options))
+        client = self.client  # built before the first attempt, so its set-up never counts as attempt latency
         started = time.monotonic()
 
         def once() -> tuple[dict[str, Any], bytes]:
-            resp = self.client.invoke_endpoint(**kwargs)
+            resp = client.invoke_endpoint(**kwargs)
             return resp, resp["Body"].read()
 
         (resp, data), attempts = self._call(endpoint, once)
@@ -279,7 +293,8 @@ class SageMakerRuntime:
                   endpoint, attempts, len(body), len(data), latency)
         return InvokeResult(body=data, content_type=resp.get("ContentType"),
                             invoked_variant=resp.get("InvokedProductionVariant"),
-                            custom_attributes=resp.get("CustomAttributes"), attempts=attempts, latency_s=latency)
+                            custom_attributes=resp.get("CustomAttributes"), attempts=attempts, latency_s=latency,
+                            new_session_id=resp.get("NewSessionId"), closed_session_id=resp.get("ClosedSessionId"))
 
     # -- streaming ------------------------------------------------------------
     def invoke_stream(self, endpoint: str, body: bytes, *, content_type: str = "application/json",
@@ -298,8 +313,10 @@ class SageMakerRuntime:
         return self._stream(endpoint, kwargs, stream_attempts or self.config.max_attempts)
 
     def _stream(self, endpoint: str, kwargs: dict[str, Any], max_attempts: int) -> Iterator[bytes]:
+        client = self.client
+
         def open_and_peek() -> tuple[Any, Iterator[dict[str, Any]], Optional[bytes]]:
-            resp = self.client.invoke_endpoint_with_response_stream(**kwargs)
+            resp = client.invoke_endpoint_with_response_stream(**kwargs)
             events = iter(resp["Body"])
             try:
                 return resp, events, _next_payload(events, endpoint)
@@ -331,6 +348,111 @@ class SageMakerRuntime:
                 yield part
         finally:
             _close(resp)
+
+    # -- OpenAI-compatible route ------------------------------------------------
+    @property
+    def bearer(self) -> Any:
+        """The bearer-token provider of the OpenAI route (minted from this runtime's boto3 session)."""
+        if self._bearer is None:
+            with self._lock:
+                if self._bearer is None:
+                    from .bearer import BearerTokenProvider
+
+                    self._bearer = BearerTokenProvider(lambda: self._boto_session().get_credentials(),
+                                                       self.config.region,
+                                                       lifetime_s=self.config.bearer_token_lifetime_s)
+        return self._bearer
+
+    def _http_session(self) -> Any:
+        if self._http is None:
+            with self._lock:
+                if self._http is None:
+                    from botocore.httpsession import URLLib3Session
+
+                    c = self.config
+                    self._http = URLLib3Session(timeout=(c.connect_timeout, c.read_timeout),
+                                                max_pool_connections=c.max_pool_connections)
+        return self._http
+
+    def openai_url(self, endpoint: str, inference_component: Optional[str] = None) -> str:
+        """``{runtime}/endpoints/{endpoint}[/inference-components/{component}]/openai/v1/chat/completions``.
+
+        ``{runtime}`` is the sagemaker-runtime client's own endpoint, so
+        ``SAGEMAKER_ENDPOINT_URL``, FIPS and partition rules apply exactly as for InvokeEndpoint.
+        """
+        from urllib.parse import quote
+
+        base = str(self.client.meta.endpoint_url).rstrip("/")
+        path = f"/endpoints/{quote(endpoint, safe='')}"
+        if inference_component:
+            path += f"/inference-components/{quote(inference_component, safe='')}"
+        return base + path + "/openai/v1/chat/completions"
+
+    def invoke_openai(self, endpoint: str, body: bytes, *, inference_component: Optional[str] = None,
+                      stream: bool = False) -> "OpenAIResponse":
+        """POST a chat completion to the OpenAI-compatible route, retried like ``invoke``.
+
+        Non-2xx answers are mapped by :func:`errors.from_http_response`; a 401/403
+        drops the cached token so the next call mints a fresh one. With
+        ``stream`` the SSE body is returned as an iterator of byte chunks that
+        may be retried only until the first chunk (as ``invoke_stream``).
+        """
+        self._guard(endpoint, body)
+        url = self.openai_url(endpoint, inference_component)
+        headers = {"Content-Type": "application/json",
+                   "Accept": "text/event-stream" if stream else "application/json"}
+        started = time.monotonic()
+
+        def once() -> tuple[Any, Optional[Iterator[bytes]], Optional[bytes]]:
+            from botocore.awsrequest import AWSRequest
+
+            request = AWSRequest(method="POST", url=url, data=bytes(body),
+                                 headers={**headers, "Authorization": f"Bearer {self.bearer.token()}"})
+            prepared = request.prepare()
+            prepared.stream_output = stream
+            resp = self._http_session().send(prepared)
+            if not 200 <= resp.status_code < 300:
+                data = resp.content
+                if resp.status_code in (401, 403):
+                    self.bearer.invalidate()
+                raise from_http_response(resp.status_code, dict(resp.headers.items()), data, endpoint)
+            if not stream:
+                return resp, None, resp.content
+            chunks = resp.raw.stream(65536)
+            try:
+                return resp, chunks, _next_chunk(chunks, endpoint)
+            except BaseException:
+                resp.raw.release_conn()
+                raise
+
+        (resp, chunks, first), attempts = self._call(endpoint, once)
+        result = OpenAIResponse(status=resp.status_code, headers=dict(resp.headers.items()), attempts=attempts,
+                                body=None if stream else first)
+        if stream:
+            result.chunks = self._openai_stream(resp, chunks, first, endpoint, attempts)
+        else:
+            log.debug("sagemaker openai ok endpoint=%s attempts=%d in_bytes=%d out_bytes=%d latency_s=%.3f",
+                      endpoint, attempts, len(body), len(first or b""), time.monotonic() - started)
+        result.latency_s = time.monotonic() - started
+        return result
+
+    def _openai_stream(self, resp: Any, chunks: Iterator[bytes], first: Optional[bytes], endpoint: str,
+                       attempts: int) -> Iterator[bytes]:
+        try:
+            if first is None:
+                return
+            yield first
+            while True:
+                try:
+                    part = _next_chunk(chunks, endpoint)
+                except AdeptSageMakerError as exc:
+                    exc.attempts = attempts
+                    raise
+                if part is None:
+                    return
+                yield part
+        finally:
+            resp.raw.release_conn()
 
     # -- async ------------------------------------------------------------------
     def invoke_async(self, endpoint: str, input_location: str, *, content_type: str = "application/json",
@@ -415,6 +537,35 @@ class SageMakerRuntime:
 
         data, _ = self._call(endpoint, get)
         return data
+
+
+@dataclass
+class OpenAIResponse:
+    """A 2xx answer of the OpenAI-compatible route: the whole body, or ``chunks`` when streamed."""
+
+    status: int
+    headers: dict[str, str]
+    attempts: int
+    body: Optional[bytes] = None
+    chunks: Optional[Iterator[bytes]] = None
+    latency_s: float = 0.0
+
+
+def _next_chunk(chunks: Iterator[bytes], endpoint: str) -> Optional[bytes]:
+    """The next non-empty chunk of a streamed HTTP body, with urllib3 failures typed."""
+    from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+    try:
+        for chunk in chunks:
+            if chunk:
+                return chunk
+    except ReadTimeoutError:
+        raise EndpointTimeoutError(f"stream stalled past the read timeout (endpoint={endpoint})",
+                                   endpoint=endpoint) from None
+    except ProtocolError:
+        raise ConnectionFailedError(f"stream connection broken (endpoint={endpoint})", endpoint=endpoint,
+                                    code="ConnectionClosedError") from None
+    return None
 
 
 def _raise_mapped(err: AdeptSageMakerError, original: BaseException) -> None:

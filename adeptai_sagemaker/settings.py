@@ -15,7 +15,8 @@ monolith already uses. Precedence, highest first:
 Per capability, under the prefix ``SAGEMAKER_<STEM>_`` (stems in ``tasks.py``):
 ``ENDPOINT, MODE, CODEC, INFERENCE_COMPONENT, CUSTOM_ATTRIBUTES, TARGET_VARIANT,
 TARGET_MODEL, CONNECT_TIMEOUT, READ_TIMEOUT, MAX_ATTEMPTS, MAX_TOKENS,
-TEMPERATURE, CACHE, CACHE_TTL, MAX_REASKS, INPUT_BUDGET, GRAMMAR, STREAM``.
+TEMPERATURE, CACHE, CACHE_TTL, MAX_REASKS, INPUT_BUDGET, GRAMMAR, STREAM, SESSION,
+PREFIX_AWARE``.
 """
 
 from __future__ import annotations
@@ -87,8 +88,10 @@ class CapabilitySettings(BaseSettings):
     cache_ttl: int = Field(default=3600, ge=0, le=30 * 24 * 3600)
     max_reasks: int = Field(default=1, ge=0, le=5)
     input_budget: int = Field(default=24_000, ge=500, le=2_000_000)
-    grammar: bool = False
+    grammar: Optional[bool] = None  # None: the codec's default (on for openai and lmi-chat, off otherwise)
     stream: bool = False
+    session: Literal["off", "sticky"] = "off"  # stateful sessions (sessions.py)
+    prefix_aware: bool = False  # prefix-aware routing id / prompt_cache_key (sessions.py)
 
     @field_validator("mode")
     @classmethod
@@ -129,6 +132,7 @@ class Settings(BaseSettings):
     adeptai_sagemaker_breaker_window: int = Field(default=20, ge=2, le=10_000)
     adeptai_sagemaker_breaker_cooldown_s: float = Field(default=30.0, gt=0, le=3600)
     adeptai_sagemaker_max_pool_connections: int = Field(default=32, ge=1, le=1024)
+    adeptai_sagemaker_bearer_token_lifetime_s: int = Field(default=900, ge=60, le=43_200)  # OpenAI route tokens
     adeptai_sagemaker_audit_log: Optional[Path] = None
     sagemaker_async_s3_prefix: Optional[str] = None
     sagemaker_async_timeout_s: float = Field(default=900.0, gt=0, le=3600)

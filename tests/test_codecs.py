@@ -45,7 +45,7 @@ def split_every(data: bytes, n: int) -> list[bytes]:
 
 # ---------------------------------------------------------------- registry
 def test_registry_has_every_container_family():
-    assert set(BUILTIN_CODECS) == {"tgi", "lmi", "messages", "jumpstart", "custom"}
+    assert set(BUILTIN_CODECS) == {"tgi", "lmi", "messages", "jumpstart", "custom", "openai", "lmi-chat"}
     for name, cls in BUILTIN_CODECS.items():
         codec = get_codec(name)
         assert isinstance(codec, cls) and codec.name == name

@@ -116,7 +116,6 @@ RETRYABLE = [
     ("TooManyRequestsException", 429, {}, ThrottlingError, "throttled"),
     ("ServiceUnavailable", 503, {}, ServiceUnavailableError, "service_unavailable"),
     ("InternalFailure", 500, {}, InternalFailureError, "internal_failure"),
-    ("ModelNotReadyException", 429, {}, ModelNotReadyError, "model_not_ready"),
     ("InternalDependencyException", 530, {}, InternalFailureError, "internal_dependency"),
     ("ModelError", 424, {"OriginalStatusCode": 500, "OriginalMessage": SECRET, "LogStreamArn": "arn:aws:logs:ls"},
      ModelError, "model_error_5xx"),
@@ -153,6 +152,7 @@ NOT_RETRYABLE = [
     ("ValidationError", 400, {}, EndpointValidationError, "validation_error"),
     ("AccessDeniedException", 400, {}, ConfigurationError, "auth"),
     ("SomethingNew", 400, {}, InvocationError, "invocation_error"),
+    ("ModelNotReadyException", 429, {}, ModelNotReadyError, "endpoint_cold"),  # cold: waking takes minutes
 ]
 
 

@@ -15,9 +15,10 @@ from .custom import CustomCodec
 from .generate import PROMPT_TEMPLATES, LmiCodec, TgiCodec
 from .jumpstart import JumpStartCodec
 from .messages import MessagesCodec
+from .openai_chat import LmiChatCodec, OpenAIRouteCodec
 
 __all__ = ["Codec", "StreamDecoder", "BUILTIN_CODECS", "get_codec", "TgiCodec", "LmiCodec", "MessagesCodec",
-           "JumpStartCodec", "CustomCodec", "PROMPT_TEMPLATES"]
+           "JumpStartCodec", "CustomCodec", "PROMPT_TEMPLATES", "OpenAIRouteCodec", "LmiChatCodec"]
 
 BUILTIN_CODECS: dict[str, type[Codec]] = {
     TgiCodec.name: TgiCodec,
@@ -25,6 +26,8 @@ BUILTIN_CODECS: dict[str, type[Codec]] = {
     MessagesCodec.name: MessagesCodec,
     JumpStartCodec.name: JumpStartCodec,
     CustomCodec.name: CustomCodec,
+    OpenAIRouteCodec.name: OpenAIRouteCodec,
+    LmiChatCodec.name: LmiChatCodec,
 }
 
 

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from . import affinity
 from . import error_responses as E
 from .auth import check_sigv4
 from .model_backends import BackendInputError, ModelBackend, default_backend
@@ -129,6 +130,9 @@ def _raise_for_fault(fault: FaultSpec, name: str, variant: str) -> None:
         raise E.RuntimeAPIError("InternalDependencyException",
                                 fault.message or "Your request caused an exception with an internal dependency. "
                                 "Contact customer support.")
+    if kind == "no_capacity":
+        raise E.RuntimeAPIError("ValidationError", fault.message or "Inference Component has no capacity to process "
+                                "this request. The endpoint is scaling out from zero; try again in a few minutes.")
     if kind == "model_not_ready":
         raise E.RuntimeAPIError("ModelNotReadyException",
                                 fault.message or "Model is not ready yet. Wait and try your request again.")
@@ -244,6 +248,10 @@ async def _invoke(request: Request, streaming_route: bool) -> Response:
         check_sigv4(request.headers)
         ctx = _context(state, name, request.headers)
         body = await request.body()
+        session_answer = affinity.observe(request, name, body)  # sessions, prefix-aware ids
+        if session_answer is not None:
+            state.stats.record(name, "session")
+            return session_answer
         draw = state.faults.draw(name, streaming=streaming_route)
         fired = draw.fired
         if draw.delay_s:
@@ -410,6 +418,11 @@ def create_app(config: ServerConfig, backend: ModelBackend | None = None, *, con
         from .container import container_routes
 
         routes += [r for r in container_routes(container_handler) if r.path != "/ping"]
+    from . import openai_route
+
+    routes += openai_route.openai_routes()  # SageMaker's OpenAI-compatible route (bearer token)
     app = Starlette(routes=routes)
     app.state.server = state
+    openai_route.install(app)
+    affinity.install(app)
     return app

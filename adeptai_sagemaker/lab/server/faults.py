@@ -27,6 +27,7 @@ FAULT_KINDS: dict[str, str] = {
     "internal_failure": "any",     # 500 InternalFailure
     "internal_dependency": "any",  # 530 InternalDependencyException
     "model_not_ready": "any",      # 429 ModelNotReadyException
+    "no_capacity": "any",          # 400 ValidationError "... has no capacity ..." (scale-to-zero component, 0 copies)
     "read_timeout": "any",         # sleeps sleep_s before answering (longer than the client's read timeout)
     "malformed_json": "any",       # 200 with a body (or stream event) that is not valid JSON
     "truncated": "any",            # 200, valid envelope, generated text cut to `fraction`, finish_reason=length
