@@ -396,6 +396,8 @@ def _from_error_response(response: Mapping[str, Any], endpoint: Optional[str]) -
         return ModelError(original_status_code=_as_int(field("OriginalStatusCode")),
                           original_message=field("OriginalMessage"), log_stream_arn=field("LogStreamArn"), **common)
     if code in ("ModelStreamError", "InternalStreamFailure"):
+        # botocore keeps only Code and Message of in-stream exceptions, so ErrorCode is None here and a
+        # ModelStreamError is never retried; InternalStreamFailure is (docs/wire-formats.md).
         return ModelStreamError(error_code=field("ErrorCode") if code == "ModelStreamError" else code,
                                 **common)
     if code == "ValidationError" and _NO_CAPACITY in (message or "").lower():

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from adeptai_sagemaker.codecs import (BUILTIN_CODECS, Codec, CustomCodec, JumpStartCodec, LmiCodec, MessagesCodec,
                                       TgiCodec, get_codec)
-from adeptai_sagemaker.completion import GenerationParams
+from adeptai_sagemaker.completion import TokenUsage, GenerationParams
 from adeptai_sagemaker.errors import ConfigurationError, ModelStreamError, ResponseDecodeError
 from adeptai_sagemaker.prompting import RenderedPrompt
 
@@ -89,8 +89,9 @@ def test_tgi_decode_list_response_b2():
     c = TgiCodec().decode(raw, PROMPT)
     assert c.text == '{"a": 1}'
     assert c.finish_reason == "eos_token"
-    assert c.usage is not None and c.usage.output_tokens == 9 and c.usage.input_tokens is None
-    assert c.usage.source == "container"
+    assert c.usage is not None and c.usage.output_tokens == 9
+    # no prefill and no input_length: the prompt size is estimated, and marked as such
+    assert c.usage.input_tokens == -(-len(PROMPT.text) // 4) and c.usage.source == "estimate"
 
 
 @pytest.mark.parametrize("codec", [TgiCodec(), LmiCodec()], ids=["tgi", "lmi"])
@@ -98,7 +99,8 @@ def test_object_response_keeps_generated_text_b1(codec):
     """B1: an object ``{"generated_text": ...}`` must not come back as ''."""
     c = codec.decode(body({"generated_text": "hello world"}), PROMPT)
     assert c.text == "hello world"
-    assert c.usage is None  # the container reported nothing; no invented counts
+    # the container reported nothing: both sides are estimated, and say so
+    assert c.usage == TokenUsage(input_tokens=-(-len(PROMPT.text) // 4), output_tokens=3, source="estimate")
 
 
 def test_tgi_strips_echoed_prompt_with_return_full_text():
@@ -126,10 +128,10 @@ def test_prompt_template_substitutes_once_and_strips_echo():
 
 
 # ---------------------------------------------------------------- LMI
-def test_lmi_encode_uses_stop_sequences_and_no_grammar_by_default():
+def test_lmi_encode_sends_stops_for_rolling_batch_and_vllm_async_and_no_grammar_by_default():
     schema = {"type": "object"}
     p = enc(LmiCodec(), GenerationParams(stop=("\n\n",), json_schema=schema, temperature=0.2, top_p=0.9))["parameters"]
-    assert p["stop_sequences"] == ["\n\n"] and "stop" not in p
+    assert p["stop_sequences"] == ["\n\n"] == p["stop"]  # rolling batch reads the first, LMI v17+ (vLLM) the second
     assert "grammar" not in p and p["temperature"] == 0.2 and p["top_p"] == 0.9
     p = enc(LmiCodec(json_schema_parameter="guided_json"), GenerationParams(json_schema=schema))["parameters"]
     assert p["guided_json"] == schema
@@ -213,6 +215,17 @@ def test_jumpstart_encode_and_eula_attribute():
 ], ids=["list-dict", "list-str", "object", "nested", "tgi-backed"])
 def test_jumpstart_decode_shapes(shape):
     assert JumpStartCodec().decode(body(shape), PROMPT).text == ' {"a": 1}'
+
+
+def test_jumpstart_usage_legacy_estimated_tgi_backed_reported():
+    """Legacy Llama-2 bodies carry no counts (estimated, marked); TGI-backed JumpStart bodies carry their own."""
+    legacy = JumpStartCodec().decode(body([{"generation": {"role": "assistant", "content": "abcdefgh"}}]), PROMPT)
+    assert legacy.usage == TokenUsage(-(-len(PROMPT.text) // 4), 2, "estimate")
+    tgi = JumpStartCodec().decode(body([{"generated_text": "x", "details": {
+        "finish_reason": "eos_token", "generated_tokens": 2, "seed": None, "prefill": [{"id": 1, "text": "<s>",
+                                                                                      "logprob": None}] * 7,
+        "tokens": []}}]), PROMPT)
+    assert tgi.usage == TokenUsage(7, 2, "container") and tgi.finish_reason == "eos_token"
 
 
 # ---------------------------------------------------------------- custom

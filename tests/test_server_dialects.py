@@ -87,8 +87,10 @@ def test_tgi_details_and_return_full_text(rt):
     item = body[0]
     assert item["generated_text"] == "Q? " + ANSWER
     assert item["details"]["finish_reason"] == "eos_token"
-    assert item["details"]["generated_tokens"] == count_tokens(ANSWER)
-    assert "".join(t["text"] for t in item["details"]["tokens"]) == ANSWER
+    # TGI counts (and lists) the closing EOS token; its text is not part of the answer
+    assert item["details"]["generated_tokens"] == count_tokens(ANSWER) + 1 == len(item["details"]["tokens"])
+    assert item["details"]["tokens"][-1]["special"] is True
+    assert "".join(t["text"] for t in item["details"]["tokens"] if not t["special"]) == ANSWER
 
 
 def test_tgi_stop_and_max_new_tokens(rt):
@@ -161,14 +163,14 @@ def test_lmi_object_with_details_and_stop_sequences(rt):
     assert plain == {"generated_text": ANSWER}
 
 
-def test_lmi_rejects_tgi_stop_parameter(rt):
-    with pytest.raises(rt.exceptions.ModelError) as ei:
-        invoke(rt, "lmi-ep", {"inputs": "Q", "parameters": {"stop": ["x"]}})
-    assert ei.value.response["OriginalStatusCode"] == 400
+def test_lmi_accepts_vllm_stop_parameter(rt):
+    """djl-serving's vLLM rolling batch renames stop_sequences to vLLM's ``stop`` and passes ``stop`` through."""
+    _, body = invoke(rt, "lmi-ep", {"inputs": "Q", "parameters": {"stop": ["STOP"]}})
+    assert body == {"generated_text": ANSWER[: ANSWER.index("STOP")]}
 
 
 def test_lmi_stream_jsonlines(rt):
-    resp, parts = stream(rt, "lmi-ep", {"inputs": "Q", "stream": True})
+    resp, parts = stream(rt, "lmi-ep", {"inputs": "Q", "stream": True, "parameters": {"details": True}})
     assert resp["ContentType"] == "application/jsonlines"
     lines = jsonl(b"".join(parts))
     assert all(set(line) == {"token"} for line in lines[:-1])
@@ -191,7 +193,7 @@ def test_messages_chat_completion_with_usage(rt, backend):
     assert body["choices"][0]["finish_reason"] == "stop"
     usage = body["usage"]
     assert usage["prompt_tokens"] == count_tokens("SYS\n\nUSER")
-    assert usage["completion_tokens"] == count_tokens(ANSWER)
+    assert usage["completion_tokens"] == count_tokens(ANSWER) + 1  # TGI counts the EOS token
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
 
 
@@ -211,7 +213,7 @@ def test_messages_stream_chunks_and_done(rt):
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
     assert text == ANSWER
     assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
-    assert chunks[-1]["usage"]["completion_tokens"] == count_tokens(ANSWER)
+    assert chunks[-1]["usage"]["completion_tokens"] == count_tokens(ANSWER) + 1
 
 
 def test_messages_missing_field_is_422(rt):

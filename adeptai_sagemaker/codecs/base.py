@@ -27,7 +27,8 @@ from ..completion import Completion, GenerationParams, StreamEvent, TokenUsage
 from ..errors import ModelStreamError, ResponseDecodeError
 from ..prompting import RenderedPrompt
 
-__all__ = ["Codec", "StreamDecoder", "load_json", "strip_echo", "raise_in_band_error", "usage_from"]
+__all__ = ["Codec", "StreamDecoder", "load_json", "strip_echo", "raise_in_band_error", "usage_from",
+           "estimate_tokens", "complete_usage"]
 
 _DECODER = json.JSONDecoder()
 
@@ -54,37 +55,74 @@ def strip_echo(text: str, prompt_text: str) -> str:
 
 def usage_from(input_tokens: Any, output_tokens: Any) -> Optional[TokenUsage]:
     """TokenUsage when the container reported at least one count, else None."""
-    def as_int(v: Any) -> Optional[int]:
-        return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
-
-    i, o = as_int(input_tokens), as_int(output_tokens)
+    i, o = _count(input_tokens), _count(output_tokens)
     return TokenUsage(input_tokens=i, output_tokens=o, source="container") if (i is not None or o is not None) else None
+
+
+def _count(v: Any) -> Optional[int]:
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
+
+
+#: Characters per token for the local estimate: the usual rule of thumb for English BPE vocabularies.
+CHARS_PER_TOKEN = 4
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count (``ceil(chars / 4)``), used only when the container reported none."""
+    return -(-len(text) // CHARS_PER_TOKEN) if text else 0
+
+
+def complete_usage(reported: Optional[TokenUsage], prompt_text: str, completion_text: str) -> TokenUsage:
+    """The container's counts, with any count it did not report estimated from the text.
+
+    Some containers never report the prompt's size in some modes (TGI's non-streamed
+    ``generate`` leaves ``details.prefill`` empty unless prefill logprobs are enabled;
+    LMI's rolling-batch formatters echo the prompt text, not its length; legacy
+    JumpStart reports nothing). Metrics and cost need a number either way, so the
+    missing side is estimated and ``source`` says so: ``"container"`` when both
+    counts came from the container, ``"estimate"`` when either was estimated.
+    """
+    i = reported.input_tokens if reported is not None else None
+    o = reported.output_tokens if reported is not None else None
+    if i is not None and o is not None:
+        return reported  # type: ignore[return-value]
+    return TokenUsage(input_tokens=i if i is not None else estimate_tokens(prompt_text),
+                      output_tokens=o if o is not None else estimate_tokens(completion_text), source="estimate")
 
 
 def raise_in_band_error(obj: Any, codec: str) -> None:
     """Raise ModelStreamError when a 200 response carries an error in its body.
 
-    Covers TGI ``{"error": ..., "error_type": ...}``, LMI ``{"error": ..., "code": 424}``,
-    OpenAI-style ``{"object": "error"}`` and LMI ``details.finish_reason == "error"``.
-    The container's message is kept off ``str(exc)``.
+    The shapes, as the containers' source writes them (docs/wire-formats.md):
+    TGI ``generate`` ``{"error": "...", "error_type": "..."}``; TGI Messages API
+    ``{"error": {"message", "http_status_code"}}``; vLLM (also behind LMI)
+    ``{"error": {"message", "type", "param", "code"}}``; older vLLM/OpenAI-style
+    ``{"object": "error", ...}``; LMI ``{"error": ..., "code": 424}``; and LMI
+    rolling batch's ``details.finish_reason == "error"`` (its failing token carries
+    ``error_msg``). The container's message is kept off ``str(exc)``.
     """
     if not isinstance(obj, dict):
         return
     if obj.get("error") not in (None, "", {}) or obj.get("object") == "error":
         err = obj.get("error")
         if isinstance(err, dict):
-            kind = err.get("type") or err.get("code")
+            kind = err.get("type") or err.get("code") or err.get("http_status_code")
+            message = err.get("message")
         else:
-            kind = obj.get("error_type") or obj.get("code")
+            kind = obj.get("error_type") or obj.get("type") or obj.get("code")
+            message = err if isinstance(err, str) else obj.get("message")
         exc = ModelStreamError(f"container reported an error in-band [{codec}]"
                                + (f" (type={kind})" if isinstance(kind, (str, int)) else ""),
                                error_code="container_error")
-        exc.original_message = err if isinstance(err, str) else (err.get("message") if isinstance(err, dict) else None)
+        exc.original_message = message if isinstance(message, str) else None
         raise exc
     details = obj.get("details")
     if isinstance(details, dict) and details.get("finish_reason") == "error":
-        raise ModelStreamError(f"container finished with finish_reason=error [{codec}]",
+        exc = ModelStreamError(f"container finished with finish_reason=error [{codec}]",
                                error_code="finish_reason_error")
+        token = obj.get("token")
+        exc.original_message = token.get("error_msg") if isinstance(token, dict) else None
+        raise exc
 
 
 class StreamDecoder(ABC):
@@ -132,8 +170,13 @@ class StreamDecoder(ABC):
         if self._pending.strip():
             raise ResponseDecodeError(f"stream ended inside a JSON value ({len(self._pending)} chars pending)",
                                       codec=self.codec)
-        return Completion(text=self.text(), usage=self.usage, finish_reason=self.finish_reason,
-                          model_version=self.model_version)
+        text = self.text()
+        return Completion(text=text, usage=complete_usage(self.usage, self.prompt_text(), text),
+                          finish_reason=self.finish_reason, model_version=self.model_version)
+
+    def prompt_text(self) -> str:
+        """The prompt as sent, for estimating its size when the container did not report it."""
+        return self.prompt.text
 
     def text(self) -> str:
         if self._texts:

@@ -12,7 +12,7 @@ from typing import Any
 from ..completion import Completion, GenerationParams, StreamEvent
 from ..errors import ResponseDecodeError
 from ..prompting import RenderedPrompt
-from .base import Codec, StreamDecoder, load_json, raise_in_band_error, usage_from
+from .base import Codec, StreamDecoder, complete_usage, load_json, raise_in_band_error, usage_from
 
 __all__ = ["CustomCodec"]
 
@@ -62,7 +62,8 @@ class CustomCodec(Codec):
             text = data.get("generated_text")
         if not isinstance(text, str):
             raise ResponseDecodeError("response has no 'response' string", codec=self.name)
-        return Completion(text=text, usage=_usage(data), finish_reason=data.get("finish_reason"))
+        return Completion(text=text, usage=complete_usage(_usage(data), prompt.text, text),
+                          finish_reason=data.get("finish_reason"))
 
     def stream_decoder(self, prompt: RenderedPrompt) -> StreamDecoder:
         return _CustomStreamDecoder(prompt, self.name)

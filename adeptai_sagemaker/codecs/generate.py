@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar, Optional
 
-from ..completion import Completion, GenerationParams, StreamEvent
+from ..completion import Completion, GenerationParams, StreamEvent, TokenUsage
 from ..errors import ConfigurationError, ResponseDecodeError
 from ..prompting import RenderedPrompt
-from .base import Codec, StreamDecoder, load_json, raise_in_band_error, strip_echo, usage_from
+from .base import Codec, StreamDecoder, complete_usage, load_json, raise_in_band_error, strip_echo, usage_from
 
 __all__ = ["TgiCodec", "LmiCodec", "PROMPT_TEMPLATES", "decode_generate"]
 
@@ -45,6 +45,28 @@ def _first_item(data: Any, codec: str) -> dict[str, Any]:
     return data
 
 
+def generate_usage(item: dict[str, Any]) -> Optional[TokenUsage]:
+    """Token counts from one generate-family object, wherever this container put them.
+
+    Prompt tokens: ``details.input_length`` (TGI stream final event since 2.3; LMI's
+    vLLM-async handler), else the length of a non-empty ``details.prefill`` (TGI and
+    LMI with ``decoder_input_details``), else an OpenAI-style ``usage``. Generated
+    tokens: ``details.generated_tokens``, else ``usage``.
+    """
+    details = item.get("details") if isinstance(item.get("details"), dict) else {}
+    prefill = details.get("prefill")
+    usage = item.get("usage") if isinstance(item.get("usage"), dict) else {}
+    inputs = details.get("input_length")
+    if inputs is None and isinstance(prefill, list) and prefill:
+        inputs = len(prefill)
+    if inputs is None:
+        inputs = usage.get("prompt_tokens", usage.get("input_tokens"))
+    outputs = details.get("generated_tokens")
+    if outputs is None:
+        outputs = usage.get("completion_tokens", usage.get("output_tokens"))
+    return usage_from(inputs, outputs)
+
+
 def decode_generate(body: bytes, prompt_text: str, codec: str) -> Completion:
     """Decode any TGI/LMI/HF-toolkit generate response (list or object)."""
     item = _first_item(load_json(body, codec), codec)
@@ -57,27 +79,36 @@ def decode_generate(body: bytes, prompt_text: str, codec: str) -> Completion:
     if not isinstance(text, str):
         raise ResponseDecodeError("response has no 'generated_text' string", codec=codec)
     details = item.get("details") if isinstance(item.get("details"), dict) else {}
-    prefill = details.get("prefill")
-    usage = usage_from(len(prefill) if isinstance(prefill, list) and prefill else None,
-                       details.get("generated_tokens"))
-    if usage is None and isinstance(item.get("usage"), dict):
-        u = item["usage"]
-        usage = usage_from(u.get("prompt_tokens", u.get("input_tokens")),
-                           u.get("completion_tokens", u.get("output_tokens")))
-    return Completion(text=strip_echo(text, prompt_text), usage=usage, finish_reason=details.get("finish_reason"))
+    text = strip_echo(text, prompt_text)
+    return Completion(text=text, usage=complete_usage(generate_usage(item), prompt_text, text),
+                      finish_reason=details.get("finish_reason"))
 
 
 class GenerateStreamDecoder(StreamDecoder):
-    """TGI SSE (``data:{"token":...}``), LMI JSON lines and dynamic-batching ``{"outputs": [...]}``."""
+    """TGI SSE (``data: {"token":...}``), LMI JSON lines and dynamic-batching ``{"outputs": [...]}``.
+
+    Every token event is one generated token (TGI counts its closing special
+    token too), so when the final event carries no ``details`` the number of
+    token events is the container's own generated-token count.
+    """
 
     def __init__(self, prompt: RenderedPrompt, codec: str, prompt_text: str) -> None:
         super().__init__(prompt, codec)
         self._prompt_text = prompt_text
+        self._token_events = 0
+
+    def prompt_text(self) -> str:
+        return self._prompt_text
 
     def text(self) -> str:
         if self._texts:
             return "".join(self._texts)
         return strip_echo(self.final_text, self._prompt_text) if self.final_text else ""
+
+    def finish(self) -> Completion:
+        if self.usage is None and self._token_events:
+            self.usage = usage_from(None, self._token_events)
+        return super().finish()
 
     def on_object(self, obj: Any) -> list[StreamEvent]:
         if isinstance(obj, list):  # TGI-compat list framing
@@ -87,9 +118,11 @@ class GenerateStreamDecoder(StreamDecoder):
         text = ""
         token = obj.get("token")
         if isinstance(token, dict):
-            if not token.get("special"):
+            self._token_events += 1
+            if not (token.get("special") or token.get("special_token")):
                 text = token.get("text") or ""
         elif isinstance(token, str):
+            self._token_events += 1
             text = token
         outputs = obj.get("outputs")
         if isinstance(outputs, list):
@@ -98,9 +131,7 @@ class GenerateStreamDecoder(StreamDecoder):
         final_text = obj.get("generated_text")
         if details:
             self.finish_reason = details.get("finish_reason") or self.finish_reason
-            prefill = details.get("prefill")
-            self.usage = usage_from(len(prefill) if isinstance(prefill, list) and prefill else None,
-                                    details.get("generated_tokens")) or self.usage
+            self.usage = generate_usage(obj) or self.usage
         if isinstance(final_text, str):
             self.final_text = final_text
         final = details is not None or isinstance(final_text, str)
@@ -196,6 +227,11 @@ class LmiCodec(_GenerateCodec):
 
     def parameters(self, params: GenerationParams) -> dict[str, Any]:
         p = super().parameters(params)
+        if params.stop:
+            # LMI >= v17 (vLLM async, the default) maps the TGI schema onto a vLLM completion request,
+            # whose stop list is ``stop``; ``stop_sequences`` would be ignored there. Rolling batch
+            # reads ``stop_sequences`` and drops or ignores the unknown key. Same list in both.
+            p["stop"] = list(params.stop)
         if params.json_schema and self.json_schema_parameter:
             p[self.json_schema_parameter] = params.json_schema
         return p

@@ -5,6 +5,9 @@ answer ``[{"generation": {"role", "content"}}]``. The container refuses calls
 without ``CustomAttributes: accept_eula=true`` (langchain#16219,
 jupyter-ai#361), exposed here as ``default_custom_attributes`` so the caller
 sends it only to endpoints that need it (prior art sent it everywhere).
+
+The legacy answer carries no token counts, so usage is estimated; newer
+TGI-backed JumpStart models (``generated_text`` + ``details``) report their own.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import Any
 from ..completion import Completion, GenerationParams, StreamEvent
 from ..errors import ResponseDecodeError
 from ..prompting import RenderedPrompt
-from .base import Codec, StreamDecoder, load_json, raise_in_band_error, strip_echo
+from .base import Codec, StreamDecoder, complete_usage, load_json, raise_in_band_error, strip_echo
+from .generate import generate_usage
 
 __all__ = ["JumpStartCodec"]
 
@@ -74,7 +78,10 @@ class JumpStartCodec(Codec):
             raise ResponseDecodeError(f"expected an object or list of objects, got {type(data).__name__}",
                                       codec=self.name)
         raise_in_band_error(data, self.name)
-        return Completion(text=strip_echo(_generation_text(data, self.name), prompt.text))
+        text = strip_echo(_generation_text(data, self.name), prompt.text)
+        details = data.get("details") if isinstance(data.get("details"), dict) else {}
+        return Completion(text=text, usage=complete_usage(generate_usage(data), prompt.text, text),
+                          finish_reason=data.get("stop_reason") or details.get("finish_reason"))
 
     def stream_decoder(self, prompt: RenderedPrompt) -> StreamDecoder:
         return _JumpStartStreamDecoder(prompt, self.name)

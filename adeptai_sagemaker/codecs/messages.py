@@ -1,8 +1,15 @@
-"""OpenAI-style chat completions: TGI's Messages API and LMI chat completions.
+"""OpenAI-style chat completions: TGI's Messages API, vLLM, and LMI chat completions.
 
 Preferred route when the container supports it: the server applies the
 model's own chat template, so the system prompt is not silently dropped or
-mis-formatted (prior-art §1; litellm#9574). Usage comes back in ``usage``.
+mis-formatted (prior-art §1; litellm#9574).
+
+Usage (docs/wire-formats.md): a whole answer carries ``usage``; a stream carries
+it only when asked (``stream_options.include_usage``, sent by default) in a last
+chunk with ``choices: []``, and vLLM with ``continuous_usage_stats`` also puts the
+running totals on every chunk, so the latest ``usage`` seen wins. TGI sends
+``"usage": null`` on the other chunks. Counts the container did not send are
+estimated (``TokenUsage.source == "estimate"``).
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from typing import Any, Literal, Optional
 from ..completion import Completion, GenerationParams, StreamEvent
 from ..errors import ConfigurationError, ModelStreamError, ResponseDecodeError
 from ..prompting import RenderedPrompt
-from .base import Codec, StreamDecoder, load_json, raise_in_band_error, usage_from
+from .base import Codec, StreamDecoder, complete_usage, load_json, raise_in_band_error, usage_from
 
 __all__ = ["MessagesCodec", "MessagesStreamDecoder"]
 
@@ -127,8 +134,9 @@ class MessagesCodec(Codec):
         if content is not None and not isinstance(content, str):
             raise ResponseDecodeError(f"message content is a {type(content).__name__}", codec=self.name)
         _check_finish(choice.get("finish_reason"), self.name)
-        return Completion(text=content or "", usage=_usage(data), finish_reason=choice.get("finish_reason"),
-                          model_version=data.get("model"))
+        text = content or ""
+        return Completion(text=text, usage=complete_usage(_usage(data), prompt.text, text),
+                          finish_reason=choice.get("finish_reason"), model_version=data.get("model"))
 
     def stream_decoder(self, prompt: RenderedPrompt) -> MessagesStreamDecoder:
         return MessagesStreamDecoder(prompt, self.name)

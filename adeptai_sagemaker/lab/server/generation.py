@@ -34,18 +34,18 @@ def finish(raw: str, prompt: str, params: dict[str, Any], model_version: str) ->
     ``max_new_tokens`` only truncates when the client sent it: the containers'
     tiny defaults (20/30 tokens) would make every omitted parameter a bug report.
     """
-    text, reason = raw, "eos_token"
+    text, reason, extra = raw, "eos_token", {}
     stops = [s for s in params.get("stop") or [] if isinstance(s, str) and s]
-    if stops:
-        cut = min((text.find(s) for s in stops if s in text), default=-1)
-        if cut >= 0:
-            text, reason = text[:cut], "stop_sequence"
+    found = sorted((text.find(s), s) for s in stops if s in text)
+    if found:
+        cut, extra["stop_string"] = found[0]  # vLLM reports the matched string as stop_reason
+        text, reason = text[:cut], "stop_sequence"
     tokens = tokenize(text)
     limit = params.get("max_new_tokens")
     if isinstance(limit, int) and limit >= 0 and len(tokens) > limit:
         tokens, reason = tokens[:limit], "length"
         text = "".join(tokens)
-    return Generation(text, tokens, reason, count_tokens(prompt), model_version)
+    return Generation(text, tokens, reason, count_tokens(prompt), model_version, extra)
 
 
 def truncate_generation(gen: Generation, fraction: float) -> Generation:
