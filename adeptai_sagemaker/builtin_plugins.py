@@ -14,7 +14,7 @@ from .calls import CallContext, LegacyAnswer, ShadowComparison
 from .errors import AdeptSageMakerError, NoAnswerError
 from .hookspecs import hookimpl
 from .rollout import route_for
-from .shadow import agreement
+from .agreement import compare_answers
 from .tasks import BUILTIN_TASKS
 
 log = logging.getLogger("adeptai_sagemaker")
@@ -41,7 +41,7 @@ class RolloutPlugin:
         self.fw = framework
 
     def _route(self, call: CallContext) -> None:
-        mode = self.fw.settings.mode(call.capability)
+        mode = self.fw.mode(call.capability)
         call.mode = str(mode)
         call.route, call.bucket = route_for(mode, call.capability, call.bucket_key)
 
@@ -107,23 +107,28 @@ class SageMakerPlugin:
                 output = fw.run_pipeline(call.capability, request, shadow_call)
             except AdeptSageMakerError as exc:
                 fw.notify("on_shadow_result", comparison=ShadowComparison(
-                    call.capability, call.call_id, None, False, time.perf_counter() - started, exc.reason))
+                    call.capability, call.call_id, None, False, time.perf_counter() - started, exc.reason,
+                    mode=call.mode))
                 return
             elapsed = time.perf_counter() - started
             try:
                 legacy_value = call.legacy_result.result(timeout=60)
-                mapped = call.to_legacy(output) if call.to_legacy else output
-                score = agreement(legacy_value, mapped)
-                reason = None
+                result = compare_answers(call.capability, legacy_value, output, to_legacy=call.to_legacy,
+                                         output_model=fw.spec(call.capability).output_model)
             except Exception as exc:  # legacy failed or mapping failed: nothing to compare
-                score, reason = None, f"compare_failed:{type(exc).__name__}"
+                fw.notify("on_shadow_result", comparison=ShadowComparison(
+                    call.capability, call.call_id, None, True, elapsed, f"compare_failed:{type(exc).__name__}",
+                    mode=call.mode))
+                return
+            call.finished.wait(timeout=5.0)  # observers hear about the call before its comparison
             fw.notify("on_shadow_result", comparison=ShadowComparison(
-                call.capability, call.call_id, score, True, elapsed, reason))
+                call.capability, call.call_id, result.score, True, elapsed, None, mode=call.mode,
+                agree=result.agree, fields=result.fields, not_comparable=result.not_comparable))
 
         future = fw.shadow_runner().submit(run)
         if future is None:
             fw.notify("on_shadow_result", comparison=ShadowComparison(
-                call.capability, call.call_id, None, False, 0.0, "shadow_dropped"))
+                call.capability, call.call_id, None, False, 0.0, "shadow_dropped", mode=call.mode))
         call.shadow_future = future
 
     @hookimpl

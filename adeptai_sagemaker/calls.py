@@ -6,6 +6,7 @@ input text, the prompt or the completion (privacy by construction).
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from concurrent.futures import Future
@@ -51,9 +52,11 @@ class CallContext:
     error_code: Optional[str] = None
     input_tokens: Optional[int] = None
     output_tokens: Optional[int] = None
+    finish_reason: Optional[str] = None  # the container's stop reason ("stop", "length", ...), for tracing
     error: Optional[BaseException] = None
     shadow_future: Optional[Future] = None
     legacy_result: "Future[Any]" = field(default_factory=Future)
+    finished: threading.Event = field(default_factory=threading.Event)  # set after on_call_finished was told
     call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: float = field(default_factory=time.perf_counter)
     started_wall: float = field(default_factory=time.time)
@@ -84,6 +87,7 @@ class CallRecord:
     input_tokens: Optional[int] = None
     output_tokens: Optional[int] = None
     bucket: Optional[int] = None
+    finish_reason: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -105,10 +109,14 @@ class ShadowComparison:
 
     capability: str
     call_id: str
-    agreement: Optional[float]  # 0..1, None when the shadow call failed
+    agreement: Optional[float]  # 0..1 field-weighted score, None when the shadow call failed
     sagemaker_ok: bool
     latency_s: float
     reason: Optional[str] = None
+    mode: str = "shadow"
+    agree: Optional[bool] = None  # the overall score is at or above agreement.OVERALL_AGREE_AT
+    fields: Optional[dict] = None  # field name -> agreement.FieldResult (numbers only)
+    not_comparable: tuple = ()  # fields the legacy answer lacks
 
 
 @dataclass(frozen=True)

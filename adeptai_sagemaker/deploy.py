@@ -155,12 +155,29 @@ class AutoscalingSpec:
     async_backlog_per_instance: float = 5.0  # used instead for async endpoints (ApproximateBacklogSizePerInstance)
 
 
+def _default_latency_budget_ms() -> float:
+    """No capability named: the most generous per-capability budget (see budgets.py)."""
+    from .budgets import projected_budget_ms
+    from .tasks import CAPABILITIES
+
+    return max(projected_budget_ms(c) for c in CAPABILITIES)
+
+
 @dataclass
 class AlarmSpec:
-    latency_p95_ms: float = 500.0
+    """Alarm thresholds; the p95 latency one is the capability's budget, the same the promotion gate uses."""
+
+    latency_p95_ms: float = field(default_factory=_default_latency_budget_ms)
     error_rate_percent: float = 5.0
     daily_cost_usd: float = 500.0
     sns_topic_arn: Optional[str] = None  # alarm actions; None = alarms only change state
+
+    @classmethod
+    def for_capability(cls, capability: str, settings: Any = None, **kwargs: Any) -> "AlarmSpec":
+        """Alarms whose latency threshold is ``capability``'s p95 budget (``budgets.latency_budget_ms``)."""
+        from .budgets import latency_budget_ms
+
+        return cls(latency_p95_ms=latency_budget_ms(capability, settings), **kwargs)
 
 
 @dataclass

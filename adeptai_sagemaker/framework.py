@@ -9,6 +9,7 @@ pipeline directly against a named backend (CLI ``run``, benchmarks).
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from typing import Any, Callable, Iterable, Optional
 
@@ -23,7 +24,7 @@ from .calls import CallContext, CallRecord, CircuitEvent, InvocationRecord, Lega
 from .errors import ConfigurationError, InputValidationError, NoAnswerError
 from .manager import build_plugin_manager
 from .pipeline import CapabilityPipeline
-from .settings import Settings, codec_error, load_settings
+from .settings import Mode, Settings, codec_error, load_settings
 from .shadow import ShadowRunner
 from .tasks import TaskSpec, input_fingerprint
 
@@ -39,6 +40,28 @@ class Framework:
 
         self.metrics = MetricsRecorder()  # in-process snapshot for the CLI; exporters read it
         plugins.insert(0, self.metrics)
+        from .evidence import EvidenceRecorder, store_for
+        from .live_mode import EnvModeSource, StateModeSource
+
+        # live rollout modes set by `promote` layered on the env settings (the kill switch is applied in mode())
+        self.state_store = store_for(self.settings)
+        self.mode_source = StateModeSource(EnvModeSource(self.settings), self.state_store,
+                                           ttl_s=self.settings.adeptai_sagemaker_mode_refresh_s)
+        self.evidence: Optional[EvidenceRecorder] = None
+        if self.settings.adeptai_sagemaker_evidence:
+            demotion = None
+            if self.settings.adeptai_sagemaker_auto_demote:
+                from .gate import AutoDemotion
+
+                demotion = AutoDemotion(self.state_store, self.settings, self.mode_source).check
+            self.evidence = EvidenceRecorder(
+                self.state_store, emf_stream=sys.stdout if self.settings.adeptai_sagemaker_evidence_emf else None,
+                after_write=demotion)
+            plugins.append(self.evidence)
+        if self.settings.adeptai_sagemaker_otel:
+            from .otel import OTelObserver
+
+            plugins.append(OTelObserver(self.settings, mode_source=self.mode_source))
         self.audit_trail = None
         if self.settings.adeptai_sagemaker_audit_log:
             from .compliance.audit_trail import AuditTrail
@@ -87,6 +110,12 @@ class Framework:
                     latency_s: float) -> None:
         code = getattr(error, "code", type(error).__name__) if error is not None else None
         self.notify("on_invocation", record=InvocationRecord(capability, endpoint, attempt, latency_s, error is None, code))
+
+    def mode(self, capability: str) -> Mode:
+        """The effective rollout mode: the mode source (live override > env), then the kill switch, last."""
+        if not self.settings.sagemaker_llm_enabled:
+            return Mode("off")
+        return self.mode_source.mode(capability)
 
     def shadow_runner(self) -> ShadowRunner:
         if self._shadow is None:
@@ -169,7 +198,8 @@ class Framework:
     def invoke(self, capability: str, request: Any, *, backend: str = "sagemaker") -> BaseModel:
         """Run the pipeline directly on ``backend`` (no rollout, no fallback); typed errors propagate."""
         request = self.coerce(capability, request)
-        call = CallContext(capability=capability, input_hash=input_fingerprint(request), bucket_key="", route="sagemaker")
+        call = CallContext(capability=capability, input_hash=input_fingerprint(request), bucket_key="", route="sagemaker",
+                           mode="direct")  # not a rollout decision: kept out of the migration evidence
         try:
             result = self.run_pipeline(capability, request, call, backend)
         except BaseException as exc:
@@ -189,8 +219,10 @@ class Framework:
             template_version=call.template_version, cache_hit=call.cache_hit, attempts=call.attempts,
             reasks=call.reasks, fallback_reason=call.fallback_reason, error_code=call.error_code,
             input_tokens=call.input_tokens, output_tokens=call.output_tokens, bucket=call.bucket,
+            finish_reason=call.finish_reason,
         )
         self.notify("on_call_finished", record=record)
+        call.finished.set()
 
     def notify(self, hook_name: str, **kwargs: Any) -> None:
         """Call a broadcast observer hook; an observer's failure never reaches the caller."""
@@ -209,6 +241,9 @@ class Framework:
             self.cache.close()
         if self.audit_trail is not None:
             self.audit_trail.close()
+        if self.evidence is not None:
+            self.evidence.close()
+        self.state_store.close()
 
 
 _default: Optional[Framework] = None

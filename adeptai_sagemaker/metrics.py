@@ -417,25 +417,35 @@ class EMFExporter:
 
     def flush(self) -> list[dict]:
         snap = self.recorder.snapshot()
-        timestamp = int(snap["at"] * 1000)
-        grouped: dict[tuple, dict] = {}
-        for dims, name, value, unit in _metric_rows(snap, self._deltas):
-            key = tuple(sorted(dims.items()))
-            doc = grouped.get(key)
-            if doc is None:
-                doc = grouped[key] = {
-                    "_aws": {"Timestamp": timestamp, "CloudWatchMetrics": [
-                        {"Namespace": self.namespace, "Dimensions": [sorted(dims)], "Metrics": []}]},
-                    **dims,
-                }
-            doc["_aws"]["CloudWatchMetrics"][0]["Metrics"].append({"Name": name, "Unit": unit})
-            doc[name] = value
-        docs = list(grouped.values())
-        for doc in docs:
-            self.stream.write(json.dumps(doc, separators=(",", ":")) + "\n")
-        if hasattr(self.stream, "flush"):
-            self.stream.flush()
-        return docs
+        return write_emf(self.stream, emf_documents(_metric_rows(snap, self._deltas), self.namespace,
+                                                    int(snap["at"] * 1000)))
+
+
+def emf_documents(rows: Iterable[tuple[dict[str, str], str, float, str]], namespace: str,
+                  timestamp_ms: int) -> list[dict]:
+    """(dimensions, metric name, value, unit) rows -> one EMF document per dimension set."""
+    grouped: dict[tuple, dict] = {}
+    for dims, name, value, unit in rows:
+        key = tuple(sorted(dims.items()))
+        doc = grouped.get(key)
+        if doc is None:
+            doc = grouped[key] = {
+                "_aws": {"Timestamp": timestamp_ms, "CloudWatchMetrics": [
+                    {"Namespace": namespace, "Dimensions": [sorted(dims)], "Metrics": []}]},
+                **dims,
+            }
+        doc["_aws"]["CloudWatchMetrics"][0]["Metrics"].append({"Name": name, "Unit": unit})
+        doc[name] = value
+    return list(grouped.values())
+
+
+def write_emf(stream: TextIO, docs: list[dict]) -> list[dict]:
+    """One JSON line per document (what the CloudWatch agent / Lambda log pipeline extracts)."""
+    for doc in docs:
+        stream.write(json.dumps(doc, separators=(",", ":")) + "\n")
+    if hasattr(stream, "flush"):
+        stream.flush()
+    return docs
 
 
 class CloudWatchExporter:

@@ -151,6 +151,7 @@ class CapabilityPipeline:
             call.attempts += completion.attempts
             call.variant = completion.variant or call.variant
             call.model_version = completion.model_version or call.model_version
+            call.finish_reason = completion.finish_reason or call.finish_reason
             if completion.usage is not None:
                 call.input_tokens = (call.input_tokens or 0) + (completion.usage.input_tokens or 0)
                 call.output_tokens = (call.output_tokens or 0) + (completion.usage.output_tokens or 0)

@@ -90,6 +90,7 @@ class CapabilitySettings(BaseSettings):
     input_budget: int = Field(default=24_000, ge=500, le=2_000_000)
     grammar: Optional[bool] = None  # None: the codec's default (on for openai and lmi-chat, off otherwise)
     stream: bool = False
+    latency_budget_ms: Optional[float] = Field(default=None, gt=0, le=3_600_000)  # None: budgets.py projection
     session: Literal["off", "sticky"] = "off"  # stateful sessions (sessions.py)
     prefix_aware: bool = False  # prefix-aware routing id / prompt_cache_key (sessions.py)
 
@@ -134,6 +135,22 @@ class Settings(BaseSettings):
     adeptai_sagemaker_max_pool_connections: int = Field(default=32, ge=1, le=1024)
     adeptai_sagemaker_bearer_token_lifetime_s: int = Field(default=900, ge=60, le=43_200)  # OpenAI route tokens
     adeptai_sagemaker_audit_log: Optional[Path] = None
+    # migration confidence (evidence store, live modes, promotion gate, OpenTelemetry); defaults in MIGRATION.md
+    adeptai_sagemaker_state_dir: Optional[Path] = None
+    adeptai_sagemaker_evidence: bool = True
+    adeptai_sagemaker_evidence_emf: bool = False  # also print summable evidence counts as CloudWatch EMF (stdout)
+    adeptai_sagemaker_evidence_max_rows: int = Field(default=200_000, ge=1_000, le=100_000_000)
+    adeptai_sagemaker_evidence_retention_days: float = Field(default=30.0, gt=0, le=3650)
+    adeptai_sagemaker_mode_refresh_s: float = Field(default=2.0, ge=0, le=300)
+    adeptai_sagemaker_otel: bool = True
+    adeptai_sagemaker_auto_demote: bool = False  # a module on canary/on that breaks a budget goes back to shadow
+    adeptai_sagemaker_gate_min_comparisons: int = Field(default=200, ge=1, le=10_000_000)
+    adeptai_sagemaker_gate_min_calls: int = Field(default=200, ge=1, le=10_000_000)
+    adeptai_sagemaker_gate_agreement: float = Field(default=0.85, ge=0, le=1)
+    adeptai_sagemaker_gate_field_agreement: float = Field(default=0.80, ge=0, le=1)
+    adeptai_sagemaker_gate_error_rate: float = Field(default=0.01, ge=0, le=1)
+    adeptai_sagemaker_gate_fallback_rate: float = Field(default=0.02, ge=0, le=1)
+    adeptai_sagemaker_gate_confidence: float = Field(default=0.95, gt=0.5, lt=1)
     sagemaker_async_s3_prefix: Optional[str] = None
     sagemaker_async_timeout_s: float = Field(default=900.0, gt=0, le=3600)
     sagemaker_async_poll_s: float = Field(default=1.0, gt=0, le=60)
@@ -200,6 +217,13 @@ class Settings(BaseSettings):
         if self.adeptai_sagemaker_cache_dir:
             return Path(self.adeptai_sagemaker_cache_dir)
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        return Path(base) / "adeptai-sagemaker"
+
+    def state_dir(self) -> Path:
+        """Where the evidence store and live modes live (shared by every worker process of a host)."""
+        if self.adeptai_sagemaker_state_dir:
+            return Path(self.adeptai_sagemaker_state_dir)
+        base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
         return Path(base) / "adeptai-sagemaker"
 
     def plugin_allow_list(self) -> Optional[frozenset[str]]:

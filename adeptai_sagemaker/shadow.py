@@ -2,55 +2,16 @@
 
 Scientist/laboratory style: the legacy (control) answer is always the one
 returned; the SageMaker (candidate) call runs on a small bounded pool, its
-output is validated, mapped to the legacy shape and compared, and only the
-agreement score and timings are published. When the pool is saturated the
+output is validated and compared field by field (``agreement.compare_answers``),
+and only the per-field agreement numbers and timings are published. When the pool is saturated the
 shadow call is dropped (and counted), never queued without bound.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
-
-
-def _as_plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _as_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    if isinstance(value, dict):
-        return {k: _as_plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_as_plain(v) for v in value]
-    return value
-
-
-def _similarity(a: Any, b: Any) -> float | None:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return float(a == b)
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        scale = max(1.0, abs(a), abs(b))
-        return max(0.0, 1.0 - abs(a - b) / scale)
-    if isinstance(a, str) and isinstance(b, str):
-        return float(a.strip().lower() == b.strip().lower())
-    if isinstance(a, list) and isinstance(b, list):
-        if not all(isinstance(x, (str, int, float)) for x in a + b):
-            return None
-        sa, sb = {str(x).lower() for x in a}, {str(x).lower() for x in b}
-        if not sa and not sb:
-            return 1.0
-        return len(sa & sb) / len(sa | sb)
-    if isinstance(a, dict) and isinstance(b, dict):
-        scores = [s for k in a.keys() & b.keys() if (s := _similarity(a[k], b[k])) is not None]
-        return sum(scores) / len(scores) if scores else None
-    return None
-
-
-def agreement(legacy_value: Any, shadow_value: Any) -> float | None:
-    """0..1 agreement of two answers in the caller's shape (mean over comparable fields)."""
-    return _similarity(_as_plain(legacy_value), _as_plain(shadow_value))
 
 
 class ShadowRunner:

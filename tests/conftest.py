@@ -33,3 +33,14 @@ def _reset_local_endpoint_faults(request):
     yield
     if ep is not None:
         ep.clear_faults()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state_dir(monkeypatch, tmp_path_factory):
+    """Every test gets its own ``ADEPTAI_SAGEMAKER_STATE_DIR`` (evidence store and live modes).
+
+    Without it a framework built from env would read and write the user's
+    ``~/.local/state/adeptai-sagemaker``, and a live mode stored by one test
+    (``promote``) would change the routing of the next.
+    """
+    monkeypatch.setenv("ADEPTAI_SAGEMAKER_STATE_DIR", str(tmp_path_factory.mktemp("state")))

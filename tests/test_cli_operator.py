@@ -35,6 +35,7 @@ def env(monkeypatch, tmp_path):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ADEPTAI_SAGEMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ADEPTAI_SAGEMAKER_STATE_DIR", str(tmp_path / "state"))  # no evidence from other runs
     return monkeypatch
 
 

@@ -120,7 +120,7 @@ def test_apply_update_and_rollback_end_to_end(moto_aws):
     sm, aas, cw = moto_aws["sagemaker"], moto_aws["application-autoscaling"], moto_aws["cloudwatch"]
     s = settings(sagemaker_allowed_regions="us-east-1")
     steps = []
-    first = plan(alarms=AlarmSpec(sns_topic_arn="arn:aws:sns:us-east-1:123456789012:alerts")).apply(
+    first = plan(alarms=AlarmSpec.for_capability("job_parser", sns_topic_arn="arn:aws:sns:us-east-1:123456789012:alerts")).apply(
         s, clients=moto_aws, waiter_delay_s=1, stamp="20250101-000000-000",
         on_progress=lambda step, detail: steps.append(step))
     assert first.created and first.previous_config is None
@@ -143,7 +143,8 @@ def test_apply_update_and_rollback_end_to_end(moto_aws):
 
     alarms = {a["AlarmName"]: a for a in cw.describe_alarms()["MetricAlarms"]}
     latency = alarms["adeptai-job-parser-AllTraffic-p95-model-latency"]
-    assert latency["ExtendedStatistic"] == "p95" and latency["Threshold"] == 500_000  # microseconds
+    # job_parser's p95 budget (budgets.py: 13,800 ms), in microseconds like ModelLatency
+    assert latency["ExtendedStatistic"] == "p95" and latency["Threshold"] == 13_800_000
     assert latency["AlarmActions"] == ["arn:aws:sns:us-east-1:123456789012:alerts"]
     rate = alarms["adeptai-job-parser-AllTraffic-error-rate"]
     expression = next(m for m in rate["Metrics"] if "Expression" in m)["Expression"]

@@ -38,7 +38,8 @@ def test_step_5_snippet_exports_the_calls_as_emf(local_endpoint, tmp_path):
     env.update({"ADEPTAI_SAGEMAKER_INSTALL": "true", "SAGEMAKER_ENDPOINT_URL": local_endpoint.url,
                 "SAGEMAKER_JOB_PARSER_ENDPOINT": "ref-tgi", "SAGEMAKER_JOB_PARSER_MODE": "on",
                 "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "LOCALENDPOINT",
-                "AWS_SECRET_ACCESS_KEY": "LOCALENDPOINT", "ADEPTAI_SAGEMAKER_CACHE_DIR": str(tmp_path / "cache")})
+                "AWS_SECRET_ACCESS_KEY": "LOCALENDPOINT", "ADEPTAI_SAGEMAKER_CACHE_DIR": str(tmp_path / "cache"),
+                "ADEPTAI_SAGEMAKER_STATE_DIR": str(tmp_path / "state")})
     result = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, env=env, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -122,7 +122,8 @@ def test_migration_install_path_wheel_into_a_fresh_venv_then_install_from_env(bu
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SAGEMAKER_", "USE_SAGEMAKER", "ADEPTAI_"))}
     env.update({"ADEPTAI_SAGEMAKER_INSTALL": "true", "VENV_SITE": site, "AWS_REGION": "us-east-1",
                 "SAGEMAKER_JOB_PARSER_MODE": "shadow", "SAGEMAKER_JOB_PARSER_ENDPOINT": "adeptai-job-parser",
-                "ADEPTAI_SAGEMAKER_CACHE_DIR": str(tmp_path / "cache")})
+                "ADEPTAI_SAGEMAKER_CACHE_DIR": str(tmp_path / "cache"),
+                "ADEPTAI_SAGEMAKER_STATE_DIR": str(tmp_path / "state")})
     result = subprocess.run([str(py), "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path,
                             env=env)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -68,7 +68,8 @@ def _script(steps: list[tuple[str, list[str]]], port: int) -> str:
 def test_the_tour_has_the_commands_the_readme_promises():
     commands = [c for c, _ in tour()]
     assert commands[0] == "make install"
-    for name in ("serve", "run job_parser", "status", "cost", "deploy --dry-run", "bench", "audit bias"):
+    for name in ("serve", "run job_parser", "status", "cost", "deploy --dry-run", "bench", "audit bias", "promote",
+                 "report"):
         assert any(f"adeptai-sagemaker {name}" in c for c in commands), name
 
 
@@ -82,7 +83,7 @@ def test_quick_tour_runs_as_written(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SAGEMAKER_", "USE_SAGEMAKER", "ADEPTAI_SAGEMAKER_", "AWS_", "HF_TOKEN"))}
     env["ADEPTAI_SAGEMAKER_CACHE_DIR"] = str(tmp_path / "cache")
-    env["HOME"] = str(tmp_path)
+    env["HOME"] = str(tmp_path)  # default cache and state (evidence) directories land in tmp_path too
     result = subprocess.run(["bash", "-c", _script(steps, port)], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=600)
     output = result.stdout + result.stderr
@@ -106,3 +107,4 @@ def test_quick_tour_runs_as_written(tmp_path):
             assert found is not None, f"`{command}`: README shows {expected!r}; not printed:\n{output[-4000:]}"
             pos = found + 1
     assert (tmp_path / "bench-report" / "report.md").exists() and (tmp_path / "bias-audit").is_dir()
+    assert (tmp_path / "migration-report" / "report.md").exists()

@@ -1,4 +1,4 @@
-"""``adeptai-sagemaker``: serve, demo, run, batch, status, cache, deploy, rollback, cost, bench, audit.
+"""``adeptai-sagemaker``: serve, demo, run, batch, status, cache, deploy, rollback, cost, bench, audit, promote, report.
 
 Why it behaves like this:
 - Errors are one red line that says what to fix, never a traceback: exit 2
@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from . import batch, cache, cost, deploy, deploy_component, lab_commands, run, status  # noqa: F401  (each registers its commands)
+from . import (batch, cache, cost, deploy, deploy_component, lab_commands, promote, report, run,  # noqa: F401
+               status)  # each registers its commands
 from ._base import cli, document_exit_codes, parse_duration
 from ..compliance.cli import audit as _audit
 from ..lab.bench.cli import bench as _bench

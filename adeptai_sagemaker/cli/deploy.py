@@ -8,7 +8,19 @@ from typing import Optional
 
 import click
 
+from ..tasks import CAPABILITIES
 from ._base import _console, _emit_json, _json_mode, cli, json_option
+
+
+def _alarms(settings, endpoint_name: str, capability: Optional[str], topic: Optional[str]):
+    """Alarm spec with the capability's latency budget (named, or found by the endpoint it is configured with)."""
+    from ..deploy import AlarmSpec
+
+    if capability is None:
+        capability = next((c for c in CAPABILITIES if settings.endpoint(c) == endpoint_name), None)
+    if capability is None:
+        return AlarmSpec(sns_topic_arn=topic)
+    return AlarmSpec.for_capability(capability, settings, sns_topic_arn=topic)
 
 
 # --------------------------------------------------------------------------- deploy / rollback
@@ -75,6 +87,9 @@ def _plan_data(plan) -> dict:
 @click.option("--success-topic", default=None, help="SNS topic ARN for async successes.")
 @click.option("--error-topic", default=None, help="SNS topic ARN for async errors.")
 @click.option("--alarm-topic", default=None, help="SNS topic ARN for the CloudWatch alarms.")
+@click.option("--capability", type=click.Choice(CAPABILITIES), default=None,
+              help="The module this endpoint serves: its p95 latency budget becomes the ModelLatency alarm "
+                   "threshold (default: the module whose SAGEMAKER_<STEM>_ENDPOINT names this endpoint).")
 @click.option("--no-autoscaling", is_flag=True)
 @click.option("--no-alarms", is_flag=True)
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
@@ -83,7 +98,7 @@ def _plan_data(plan) -> dict:
 @click.pass_context
 def deploy(ctx: click.Context, plan_file, endpoint_name, region, image, role_arn, container, model_id, model_data,
            instance_type, instance_count, num_gpus, max_input_length, max_total_tokens, hf_token_env, async_output,
-           success_topic, error_topic, alarm_topic, no_autoscaling, no_alarms, dry_run, no_wait) -> None:
+           success_topic, error_topic, alarm_topic, capability, no_autoscaling, no_alarms, dry_run, no_wait) -> None:
     """Create or update an endpoint with autoscaling and alarms (see --dry-run)."""
     import os
 
@@ -111,7 +126,7 @@ def deploy(ctx: click.Context, plan_file, endpoint_name, region, image, role_arn
             async_inference=AsyncSpec(async_output, success_topic_arn=success_topic, error_topic_arn=error_topic)
             if async_output else None,
             autoscaling=None if no_autoscaling else AutoscalingSpec(),
-            alarms=None if no_alarms else AlarmSpec(sns_topic_arn=alarm_topic))
+            alarms=None if no_alarms else _alarms(settings, endpoint_name, capability, alarm_topic))
     check_region(plan.region, settings)
     if dry_run:
         _emit_json({"dry_run": True, **_plan_data(plan)}) if _json_mode(ctx) else _console().print(plan.plan())

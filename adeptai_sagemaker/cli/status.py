@@ -6,9 +6,12 @@ Why it behaves like this:
   operator must see: every such call fails and falls back. ``status`` names the
   missing variable per module and exits 2 (configuration), so a deploy script
   that runs it stops.
-- Metrics live in the memory of the processes doing the work, not in this one:
-  ``status`` shows a snapshot file (``--metrics``) and otherwise says where the
-  numbers are (CloudWatch, MIGRATION.md step 5).
+- Metrics live in the processes doing the work, not in this one: ``status``
+  shows a snapshot file (``--metrics``), else the last 24 h every worker wrote
+  to the evidence store (``ADEPTAI_SAGEMAKER_STATE_DIR``), else says where the
+  numbers are (the store's path, CloudWatch, MIGRATION.md step 5).
+- The mode shown is the live one (``promote`` can override the environment),
+  with its source; the kill switch wins.
 - Variables that look like misspelt settings are listed (names only).
 """
 
@@ -23,10 +26,11 @@ from ..errors import ConfigurationError
 from ..tasks import CAPABILITIES
 from ._base import _console, _emit_json, _fmt, _json_mode, cli, json_option
 
-#: Where a running service's numbers are when this process has none.
-METRICS_HINT = ("no live metrics in this process: the services doing the work export them to CloudWatch "
-                "(namespace AdeptAI/SageMakerLLM, see MIGRATION.md step 5); pass --metrics SNAPSHOT.json "
-                "(MetricsRecorder.write_snapshot) to show a service's numbers here")
+#: Where a running service's numbers are when neither this process nor the evidence store has any.
+METRICS_HINT = ("no live metrics in this process and no calls in the last 24 h in the evidence store at {state_dir} "
+                "(ADEPTAI_SAGEMAKER_STATE_DIR: point it at the directory the services share); the services also "
+                "export metrics to CloudWatch (namespace AdeptAI/SageMakerLLM, MIGRATION.md step 5), and "
+                "--metrics SNAPSHOT.json shows a MetricsRecorder snapshot here")
 
 
 def _problems(settings, capability: str, region: Optional[str], mode_kind: str) -> list[str]:
@@ -57,7 +61,9 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
     """
     from rich.table import Table
 
-    from ..settings import load_settings, unknown_variable_message
+    from ..evidence import store_for
+    from ..live_mode import EnvModeSource, StateModeSource
+    from ..settings import Mode, load_settings, unknown_variable_message
 
     settings = load_settings()
     snapshot: dict = {"series": [], "circuits": {}}
@@ -69,6 +75,11 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
 
         if _default is not None:
             snapshot = _default.metrics.snapshot()
+    store = store_for(settings)  # live modes set by `promote`, and the evidence every worker records
+    modes = StateModeSource(EnvModeSource(settings), store)
+    evidence = None if snapshot.get("series") else _evidence_snapshot(store)
+    if evidence:
+        snapshot = {**snapshot, "series": evidence}
     by_cap: dict[str, dict] = {}
     for row in snapshot.get("series", []):
         agg = by_cap.setdefault(row["capability"], {"invocations": 0, "errors": 0, "fallbacks": 0, "p95": None})
@@ -88,8 +99,8 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
         circuit = next((st for name, st in circuits.items() if endpoint and name.split(":", 1)[-1] == endpoint),
                        "closed" if endpoint else "-")
         m = by_cap.get(cap, {})
-        mode = settings.mode(cap)
-        rows.append({"capability": cap, "mode": str(mode), "endpoint": endpoint,
+        mode = modes.mode(cap) if settings.sagemaker_llm_enabled else Mode("off")  # the kill switch wins
+        rows.append({"capability": cap, "mode": str(mode), "mode_source": modes.source(cap), "endpoint": endpoint,
                      "codec": settings.capability(cap).codec, "circuit": circuit,
                      "cache": settings.cache_enabled(cap), "invocations": m.get("invocations", 0),
                      "errors": m.get("errors", 0), "fallbacks": m.get("fallbacks", 0), "p95_ms": m.get("p95"),
@@ -98,8 +109,10 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
     warnings = [unknown_variable_message(name, hint) for name, hint in settings.unknown_variables()]
     header = {"kill_switch_enabled": settings.sagemaker_llm_enabled, "fallback": settings.sagemaker_llm_fallback,
               "region": region, "endpoint_url": settings.sagemaker_endpoint_url,
-              "metrics_source": metrics_file or ("process" if snapshot.get("series") else None),
-              "unreachable": unreachable, "warnings": warnings}
+              "metrics_source": metrics_file or ("evidence store (24 h)" if evidence else
+                                                 "process" if snapshot.get("series") else None),
+              "state_dir": str(settings.state_dir()), "unreachable": unreachable, "warnings": warnings}
+    store.close()
     if _json_mode(ctx):
         _emit_json({**header, "capabilities": rows})
     else:
@@ -128,4 +141,25 @@ def _print_table(settings, region: Optional[str], rows: list[dict], header: dict
             console.print(f"[red]{r['capability']} is {r['mode']} but no call can reach SageMaker: "
                           f"{'; '.join(r['problems'])}[/]")
     if not header["metrics_source"]:
-        console.print(f"[dim]{METRICS_HINT}[/]")
+        console.print(f"[dim]{METRICS_HINT.format(state_dir=header['state_dir'])}[/]")
+
+
+def _evidence_snapshot(store, window_s: float = 86400.0) -> list[dict]:
+    """Per-capability counts and p95 of the last ``window_s`` from the evidence store (every worker's calls)."""
+    import time
+
+    from ..gate import percentile
+
+    if not store.exists():
+        return []
+    series = []
+    for cap in store.capabilities():
+        calls = store.calls(cap, since=time.time() - window_s)
+        if not calls:
+            continue
+        latencies = [c["latency_ms"] for c in calls if c["latency_ms"] is not None]
+        series.append({"capability": cap, "invocations": len(calls),
+                       "errors": sum(c["outcome"] == "error" for c in calls),
+                       "fallbacks": sum(c["outcome"] == "fallback" for c in calls),
+                       "latency_p95_ms": percentile(latencies, 95)})
+    return series

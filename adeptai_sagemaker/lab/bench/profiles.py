@@ -77,8 +77,11 @@ CLAUDE_SONNET_4 = LatencyProfile("claude-sonnet-4", 1.80, 59.3,
 
 
 def sagemaker_profile() -> LatencyProfile:
-    return LatencyProfile("sagemaker-8b-g5.2xlarge", _env_float("ADEPTAI_BENCH_SAGEMAKER_TTFT_S", 0.20),
-                          _env_float("ADEPTAI_BENCH_SAGEMAKER_TPS", 40.0),
+    # the same assumption the product's latency budgets rest on (one copy, in adeptai_sagemaker/budgets.py)
+    from ...budgets import SAGEMAKER_TOKENS_PER_S, SAGEMAKER_TTFT_S
+
+    return LatencyProfile("sagemaker-8b-g5.2xlarge", _env_float("ADEPTAI_BENCH_SAGEMAKER_TTFT_S", SAGEMAKER_TTFT_S),
+                          _env_float("ADEPTAI_BENCH_SAGEMAKER_TPS", SAGEMAKER_TOKENS_PER_S),
                           source="assumption: 8B-class model, TGI, one ml.g5.2xlarge (see module docstring)")
 
 

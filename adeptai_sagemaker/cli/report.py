@@ -1,0 +1,52 @@
+"""``report``: the migration report (markdown + PNG charts) from the recorded evidence."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import click
+
+from ..tasks import CAPABILITIES
+from ._base import _console, _emit_json, _json_mode, cli
+
+
+@cli.command()
+@click.option("--out", "out_dir", default="migration-report", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for report.md and the charts.")
+@click.option("--capability", "capabilities", multiple=True, type=click.Choice(CAPABILITIES),
+              help="Modules to include (default: every module with evidence or a stored mode).")
+@click.option("--instance-type", default="ml.g5.xlarge", show_default=True, help="For the cost per 1,000 calls.")
+@click.option("--throughput", type=float, default=1.0, show_default=True,
+              help="Requests/s one instance sustains (from `adeptai-sagemaker bench`); 1.0 is an assumption.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON too.")
+@click.pass_context
+def report(ctx: click.Context, out_dir: str, capabilities, instance_type: str, throughput: float, as_json: bool) -> None:
+    """Per module: mode, gate verdict and why, per-field agreement, latency, cost, fallbacks (needs matplotlib)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise click.ClickException("report draws charts with matplotlib: pip install 'adeptai-sagemaker[report]'") from None
+    from ..evidence import store_error, store_for
+    from ..migration_report import write_report
+    from ..settings import load_settings
+
+    if throughput <= 0:
+        raise click.BadParameter("must be > 0", param_hint="--throughput")
+    settings = load_settings()
+    store = store_for(settings)
+    try:
+        result = write_report(store, settings, out_dir, capabilities=list(capabilities) or None,
+                              instance_type=instance_type, throughput_rps=throughput)
+    except sqlite3.Error as exc:
+        raise click.ClickException(store_error(store, exc)) from None
+    finally:
+        store.close()
+    if as_json or _json_mode(ctx):
+        _emit_json(result)
+        return
+    console = _console()
+    if not result["summaries"]:
+        console.print(f"[yellow]no evidence recorded yet in {store.path}[/]")
+    for s in result["summaries"]:
+        console.print(f"{s['capability']}: {s['mode']} -> gate {s['decision']['verdict']} {s['decision']['to_mode']}")
+    console.print(f"wrote {', '.join(result['files'])} to {result['out']}")
