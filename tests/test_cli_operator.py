@@ -237,6 +237,7 @@ def test_status_warns_about_misspelt_settings_from_dotenv(env, tmp_path):
 def test_status_says_where_live_metrics_are(env):
     out = " ".join(invoke("status").output.split())
     assert "no live metrics in this process" in out and "CloudWatch" in out and "--metrics" in out
+    assert "ADEPTAI_SAGEMAKER_STATE_DIR" in out and str(Path.cwd() / "state") in out  # the store it looked in
 
 
 def test_mode_error_is_clean(env):
