@@ -5,7 +5,7 @@ Why copies: the adapters must return objects the monolith's callers can use
 own class is loaded). When a monolith module is importable (it is in
 ``sys.modules``), ``legacy_type`` hands back the monolith's own class so the
 adapter's answers are *exactly* the monolith's types; otherwise these
-field-for-field copies are used (fact sheet §2-§5).
+field-for-field copies are used (docs/monolith-interfaces.md §2-§5).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-# --------------------------------------------------------------------------- behavioural (fact sheet §2)
+# -------------------- behavioural (docs/monolith-interfaces.md §2)
 
 
 class ProfileDataSource(Enum):
@@ -114,7 +114,7 @@ class CareerTrajectory:
     market_alignment: float
 
 
-# --------------------------------------------------------------------------- market intelligence (fact sheet §3)
+# -------------------- market intelligence (docs/monolith-interfaces.md §3)
 
 
 class ModelTier(Enum):
@@ -171,7 +171,7 @@ class FastLLMResponse:
     cached: bool = False
 
 
-# --------------------------------------------------------------------------- explainable AI (fact sheet §5)
+# -------------------- explainable AI (docs/monolith-interfaces.md §5)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Drop-in for ``behavioural_analysis`` (fact sheet §2): ``EnhancedBehavioralPipeline`` and its factories.
+"""Drop-in for ``behavioural_analysis`` (docs/monolith-interfaces.md §2): ``EnhancedBehavioralPipeline``,
+its factories, and a substitute ``pipeline`` module for hosts where the real one cannot import.
 
 ``analyze_comprehensive_profile(source_data, target_role, job_description)``
 returns the monolith's 5-key dict with a real ``BehavioralProfile`` (the
@@ -256,3 +257,36 @@ def create_multi_source_profile(resume_text: str, types_module: Any = None, **kw
     cls = _shapes.legacy_type("MultiSourceProfile", types_module)
     fields = getattr(cls, "__dataclass_fields__", {})
     return cls(resume_text=resume_text, **{k: v for k, v in kwargs.items() if k in fields})
+
+
+# -------------------------------------------------------------- substitute ``…behavioural_analysis.pipeline``
+
+#: What the monolith's callers import from ``behavioural_analysis.pipeline`` (docs/monolith-interfaces.md §2, §7).
+SUBSTITUTE_NAMES = ("EnhancedBehavioralPipeline", "BehavioralPipeline", "create_enhanced_pipeline",
+                    "create_multi_source_profile", "MultiSourceProfile", "BehavioralProfile", "CareerTrajectory",
+                    "ProfileDataSource")
+
+
+def fill_substitute_pipeline(module: Any, reason: str) -> None:
+    """Turn ``module`` (a ``…behavioural_analysis.pipeline`` whose own code failed to import) into a
+    substitute that serves the callers' names from this adapter.
+
+    On a host without the ML stack the real module cannot load (it imports textstat, spaCy, SBERT,
+    HF models at the top), so the monolith's package falls back to a stub with no
+    ``analyze_comprehensive_profile`` and the search system gets no ``MultiSourceProfile``. The
+    analysis itself runs on SageMaker, so only the names are needed here. The ML-only classes
+    (``SemanticSkillAnalyzer``, ``MultiModelBehavioralValidator``...) are deliberately absent: importing
+    them still fails, as before. ``reason`` (the original error's text: a module name) is kept in
+    ``__adeptai_substitute__``.
+    """
+    keep = {k: v for k, v in vars(module).items() if k.startswith("__") and k.endswith("__")}
+    module.__dict__.clear()
+    module.__dict__.update(keep)
+    module.__dict__.update({
+        "EnhancedBehavioralPipeline": EnhancedBehavioralPipeline, "BehavioralPipeline": EnhancedBehavioralPipeline,
+        "create_enhanced_pipeline": create_enhanced_pipeline,
+        "create_multi_source_profile": create_multi_source_profile,
+        "MultiSourceProfile": _shapes.MultiSourceProfile, "BehavioralProfile": _shapes.BehavioralProfile,
+        "CareerTrajectory": _shapes.CareerTrajectory, "ProfileDataSource": _shapes.ProfileDataSource,
+        "__adeptai_substitute__": reason,
+    })

@@ -1,4 +1,4 @@
-"""Drop-in for ``explainable_ai.models.recruitment_ai`` (fact sheet §5): ``ExplainableRecruitmentAI``.
+"""Drop-in for ``explainable_ai.models.recruitment_ai`` (docs/monolith-interfaces.md §5): ``ExplainableRecruitmentAI``.
 
 ``explain_candidate_selection(candidate_profile, job_query, match_scores,
 ranking_position)`` returns a ``DecisionExplanation`` (the monolith's
@@ -15,7 +15,7 @@ in the monolith; the model explains it, it does not re-score.
 
 Fallback: the monolith's own class when given, else a deterministic
 rule-based explanation. The copy-C monolith raises ``KeyError`` on every call
-(fact sheet §5); that, or any other non-validation failure of the legacy
+(docs/monolith-interfaces.md §5); that, or any other non-validation failure of the legacy
 code, falls through to the rule-based explanation, so the fallback never
 crashes (B9). A ``ValueError`` from the legacy code is the monolith's
 validation and propagates.

@@ -9,8 +9,9 @@ capability (module)           what is replaced
 ============================  =====================================================================
 query_enhancer                ``llm_query_enhancer``: ``LLMQueryEnhancer``, ``get_llm_query_enhancer``;
                               an existing ``_llm_query_enhancer`` singleton is wrapped (kept as legacy)
-behavioral_analyzer           ``behavioural_analysis``: ``get_pipeline``; ``…pipeline``:
-                              ``EnhancedBehavioralPipeline``, ``BehavioralPipeline``, ``create_enhanced_pipeline``
+behavioral_analyzer           ``behavioural_analysis``: ``get_pipeline`` and the names it re-exports from
+                              ``…pipeline``: ``EnhancedBehavioralPipeline``, ``BehavioralPipeline``,
+                              ``create_enhanced_pipeline`` (a substitute when it cannot import)
 market_intelligence           ``…hybrid_llm_service``: ``market_intelligence_llm.llm_service`` (the instance
                               the consumers use), ``hybrid_llm_service``, ``HybridLLMService``;
                               ``…fast_llm``: ``FastLLMService``, ``fast_llm_service``;
@@ -27,10 +28,29 @@ with a known caller suffix (``optimized_search_system``, ``search_system``,
 constructed *before* ``install()`` (an ``OptimizedSearchSystem`` holding a
 pipeline) keep their old references: install early, at app start.
 
+Import order: ``install()`` may run before the monolith's imports (what
+MIGRATION.md asks). Unless ``modules=`` is given, it also puts an import
+watcher first on ``sys.meta_path`` (``_import_hook``) that wires each
+matching module right after its own code has run, before anyone binds a
+name from it; ``uninstall()`` removes it. The installation is a live view:
+``patched``/``skipped`` say what is patched at the moment they are read.
+
+A behavioural pipeline that cannot import (the real ``pipeline.py`` needs
+textstat and the ML stack, so on a host without them the package falls back
+to a stub with no ``analyze_comprehensive_profile`` and the search system
+gets no ``MultiSourceProfile``): while behavioural analysis is wired, the
+failed module becomes a substitute serving the names callers import from it
+(``behavioral.fill_substitute_pipeline``), the package's names are taken from
+it, and a search system imported earlier gets them and its
+``BEHAVIOURAL_ANALYSIS_AVAILABLE`` flag. Modules that imported the
+substitute's names while it was installed keep them after ``uninstall()``:
+there is no original to give back.
+
 A module whose capability mode is ``off`` is left untouched, and so is one
 disabled by the monolith's own ``enable_*`` flag when its pydantic
 ``Settings`` is passed. ``uninstall()`` restores every replaced attribute
-(or removes it, if it did not exist) in reverse order.
+(or removes it, if it did not exist) in reverse order, also in modules
+imported after ``install()``.
 
 One documented switch: ``ADEPTAI_SAGEMAKER_INSTALL=true`` makes
 ``install_from_env()`` install once (idempotent); unset, it does nothing.
@@ -38,6 +58,7 @@ One documented switch: ``ADEPTAI_SAGEMAKER_INSTALL=true`` makes
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -51,6 +72,8 @@ from . import explainable_ai as _xai
 from . import market_intelligence as _mi
 from . import matcher as _match
 from . import query_enhancer as _qe
+from ._common import mode_kind
+from ._import_hook import ModuleWatcher
 from ._shapes import module_matches
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
@@ -70,7 +93,7 @@ ROLES: Dict[str, Tuple[Tuple[str, ...], str]] = {
     "explainable": (("explainable_ai",), "explanation_generator"),
     "explainable_models": (("explainable_ai.models.recruitment_ai",), "explanation_generator"),
 }
-#: Modules that import the replaced names at import time (fact sheet §7).
+#: Modules that import the replaced names at import time (docs/monolith-interfaces.md §7).
 CALLER_SUFFIXES: Tuple[str, ...] = (
     "optimized_search_system", "search_system", "app.services", "main_integrated", "market_intelligence",
     "market_intelligence.api", "market_intelligence.fast_api", "market_intelligence.integration_pipeline",
@@ -82,6 +105,8 @@ MONOLITH_FLAGS: Dict[str, str] = {
     "market_intelligence": "enable_market_intelligence",
     "explanation_generator": "enable_explainable_ai",
 }
+CAPABILITIES = ("query_enhancer", "behavioral_analyzer", "market_intelligence", "job_parser",
+                "explanation_generator")
 _OWN_PREFIX = "adeptai_sagemaker"
 _MISSING = object()
 
@@ -91,28 +116,71 @@ class _Patch:
     target: Any
     attr: str
     old: Any  # _MISSING when the attribute did not exist
-    where: str
+    where: str  # the module's name
+    capability: Optional[str] = None
+    caller: bool = False  # a name rebound in a caller module (not a monolith module of the capability)
 
 
 @dataclass
 class Installation:
-    """What ``install()`` did: the framework used, what was patched and skipped, and how to undo it."""
+    """What ``install()`` did, live: the framework used, what is patched now and skipped, and how to undo it.
+
+    ``patched`` and ``skipped`` are computed from the patches in place at the moment they are read:
+    a module imported after ``install()`` shows up once the import watcher has wired it, and after
+    ``uninstall()`` nothing is patched.
+    """
 
     framework: Any
-    patched: Dict[str, List[str]] = field(default_factory=dict)  # capability -> patched module names
-    skipped: Dict[str, str] = field(default_factory=dict)  # capability -> why it was left alone
+    _static_skips: Dict[str, str] = field(default_factory=dict, repr=False)  # mode off / monolith flag
+    _allowed: Tuple[str, ...] = field(default=(), repr=False)  # capabilities this installation may wire
     _patches: List[_Patch] = field(default_factory=list, repr=False)
+    _swaps: Dict[int, Any] = field(default_factory=dict, repr=False)  # id(original) -> replacement
+    _originals: Dict[int, Any] = field(default_factory=dict, repr=False)  # id(replacement) -> original
+    _wired: set = field(default_factory=set, repr=False)  # names of modules already wired
+    _pipelines: Dict[str, type] = field(default_factory=dict, repr=False)  # pipeline module -> bound class
+    _substitutes: List[Any] = field(default_factory=list, repr=False)  # substitute modules we created
+    _watcher: Any = field(default=None, repr=False)
+    _context: Tuple[Optional[str], bool] = field(default=(None, False), repr=False)
     active: bool = True
+
+    @property
+    def patched(self) -> Dict[str, List[str]]:
+        """capability -> names of the monolith modules patched right now."""
+        with _lock:
+            out: Dict[str, List[str]] = {}
+            for patch in self._patches:
+                if patch.capability and not patch.caller:
+                    names = out.setdefault(patch.capability, [])
+                    if patch.where not in names:
+                        names.append(patch.where)
+            return {cap: sorted(names) for cap, names in out.items()}
+
+    @property
+    def skipped(self) -> Dict[str, str]:
+        """capability -> why it is not patched right now."""
+        patched = self.patched
+        out = dict(self._static_skips)
+        for capability in self._allowed:
+            if capability not in patched:
+                out[capability] = "monolith module not loaded" if self.active else "uninstalled"
+        return out
 
     def _set(self, target: Any, attr: str, value: Any, where: str) -> None:
         old = target.__dict__.get(attr, _MISSING) if hasattr(target, "__dict__") else getattr(target, attr, _MISSING)
-        self._patches.append(_Patch(target, attr, old, where))
+        capability, caller = self._context
+        self._patches.append(_Patch(target, attr, old, where, capability, caller))
         setattr(target, attr, value)
 
+    def _swap(self, original: Any, replacement: Any) -> None:
+        self._swaps[id(original)] = replacement
+        self._originals[id(replacement)] = original
+
     def uninstall(self) -> None:
-        """Restore every original, newest patch first. Safe to call twice."""
+        """Restore every original, newest patch first, and stop watching imports. Safe to call twice."""
         global _current
         with _lock:
+            if self._watcher is not None:
+                self._watcher.stop()
             while self._patches:
                 patch = self._patches.pop()
                 try:
@@ -123,6 +191,10 @@ class Installation:
                         setattr(patch.target, patch.attr, patch.old)
                 except Exception as exc:  # keep restoring the rest
                     log.error("could not restore %s.%s (%s)", patch.where, patch.attr, type(exc).__name__)
+            for module in self._substitutes:
+                _drop_substitute(module)
+            self._substitutes.clear()
+            self._wired.clear()
             self.active = False
             if _current is self:
                 _current = None
@@ -134,6 +206,17 @@ class Installation:
 
 def attr_present(target: Any, attr: str) -> bool:
     return attr in getattr(target, "__dict__", {})
+
+
+def _drop_substitute(module: Any) -> None:
+    """Forget a substitute module: out of ``sys.modules`` and off its package, so a later import retries."""
+    name = module.__name__
+    if sys.modules.get(name) is module:
+        del sys.modules[name]
+    parent_name, _, child = name.rpartition(".")
+    parent = sys.modules.get(parent_name)
+    if parent is not None and parent.__dict__.get(child) is module:
+        delattr(parent, child)
 
 
 _lock = threading.RLock()
@@ -153,7 +236,7 @@ def _resolve(settings: Any, framework: Any) -> Tuple[Any, Dict[str, bool]]:
     own = None
     if settings is None or isinstance(settings, OwnSettings):
         own = settings
-    else:  # the monolith's Settings (duck-typed: fact sheet §6)
+    else:  # the monolith's Settings (duck-typed: docs/monolith-interfaces.md §6)
         for capability, flag in MONOLITH_FLAGS.items():
             value = getattr(settings, flag, None)
             if value is not None:
@@ -175,9 +258,12 @@ def _resolve(settings: Any, framework: Any) -> Tuple[Any, Dict[str, bool]]:
 # --------------------------------------------------------------------------- module discovery
 
 
+#: most specific suffix first: "behavioural_analysis.pipeline" before "behavioural_analysis"
+_ROLE_ORDER = sorted(ROLES.items(), key=lambda item: -max(len(s) for s in item[1][0]))
+
+
 def _classify(name: str) -> Optional[str]:
-    # most specific suffix first: "behavioural_analysis.pipeline" before "behavioural_analysis"
-    for role, (suffixes, _) in sorted(ROLES.items(), key=lambda item: -max(len(s) for s in item[1][0])):
+    for role, (suffixes, _) in _ROLE_ORDER:
         if any(module_matches(name, s) for s in suffixes):
             return role
     return None
@@ -254,10 +340,10 @@ def _wire_query_enhancer(inst: Installation, modules: List[Any], fw: Any, swaps:
         getter = _qe.make_getter(m, orig_cls, fw)
         if orig_cls is not None:
             inst._set(m, "LLMQueryEnhancer", bound, m.__name__)
-            swaps[id(orig_cls)] = bound
+            inst._swap(orig_cls, bound)
         if orig_get is not None:
             inst._set(m, "get_llm_query_enhancer", getter, m.__name__)
-            swaps[id(orig_get)] = getter
+            inst._swap(orig_get, getter)
         # Always recorded, even when still None: the new getter stores its singleton there, and
         # uninstall() must put back exactly what was there before (None or the legacy instance).
         existing = m.__dict__.get("_llm_query_enhancer")
@@ -267,7 +353,7 @@ def _wire_query_enhancer(inst: Installation, modules: List[Any], fw: Any, swaps:
                                          model=getattr(existing, "model", _qe.DEFAULT_MODEL),
                                          use_cache=getattr(existing, "use_cache", True),
                                          device=getattr(existing, "device", None), framework=fw, legacy=existing)
-            swaps[id(existing)] = value
+            inst._swap(existing, value)
         if "_llm_query_enhancer" in m.__dict__ or orig_get is not None:
             inst._set(m, "_llm_query_enhancer", value, m.__name__)
         done.append(m.__name__)
@@ -276,14 +362,23 @@ def _wire_query_enhancer(inst: Installation, modules: List[Any], fw: Any, swaps:
 
 def _wire_behavioural(inst: Installation, packages: List[Any], pipelines: List[Any], fw: Any,
                       swaps: Dict[int, Any]) -> List[str]:
+    """Pipeline modules first (bound class, factories), then each package's names the callers use.
+
+    A substitute pipeline (the real one could not import) has no legacy class: its pipelines fall
+    back to the adapter's degraded answer. The package's ``get_pipeline`` builds the bound class
+    directly, with the original class as legacy (the original ``get_pipeline`` would look up the
+    package's ``create_enhanced_pipeline``, which is ours by then, and call SageMaker twice).
+    """
     done = []
-    by_name = {p.__name__: p for p in pipelines}
     for pm in pipelines:
         orig_cls = pm.__dict__.get("EnhancedBehavioralPipeline")
         if orig_cls is None:
             continue
+        legacy_cls = None if getattr(orig_cls, "__adeptai_adapter__", False) else orig_cls
 
-        def legacy_for(lgbm_model_path=None, enable_gnn=True, enable_validation=True, _cls=orig_cls, **_: Any):
+        def legacy_for(lgbm_model_path=None, enable_gnn=True, enable_validation=True, _cls=legacy_cls, **_: Any):
+            if _cls is None:
+                return None
             return lambda: _cls(lgbm_model_path=lgbm_model_path, enable_gnn=enable_gnn,
                                 enable_validation=enable_validation)
 
@@ -300,34 +395,66 @@ def _wire_behavioural(inst: Installation, packages: List[Any], pipelines: List[A
             original = pm.__dict__.get(attr)
             if original is not None:
                 inst._set(pm, attr, value, pm.__name__)
-                swaps[id(original)] = value
-        pm.__dict__.setdefault("__adeptai_bound__", bound)
+                if legacy_cls is not None:  # a substitute's names are ours: nothing to give back
+                    inst._swap(original, value)
+        inst._pipelines[pm.__name__] = bound
         done.append(pm.__name__)
     for pk in packages:
-        pm = by_name.get(pk.__name__ + ".pipeline")
-        bound = pm.__dict__.get("__adeptai_bound__") if pm else None
+        pm = sys.modules.get(pk.__name__ + ".pipeline")
+        bound = inst._pipelines.get(pk.__name__ + ".pipeline")
         orig_get = pk.__dict__.get("get_pipeline")
-        if bound is None or orig_get is None:
+        if bound is None or pm is None or orig_get is None:
             continue
         configs = pk.__dict__.get("DEPLOYMENT_CONFIGS") or _beh.DEPLOYMENT_CONFIGS
 
-        def get_pipeline(config_name: str = "lightweight", _bound=bound, _orig=orig_get, _configs=configs):
+        def get_pipeline(config_name: str = "lightweight", _bound=bound, _configs=configs):
             if config_name not in _configs:
                 raise ValueError(f"Unknown config: {config_name}. Available: {list(_configs)}")
             return _bound(**{k: v for k, v in _configs[config_name].items()
                              if k in ("lgbm_model_path", "enable_gnn", "enable_validation")},
-                          config_name=config_name, legacy=lambda: _orig(config_name))
+                          config_name=config_name)
 
         inst._set(pk, "get_pipeline", get_pipeline, pk.__name__)
-        swaps[id(orig_get)] = get_pipeline
-        for attr in ("EnhancedBehavioralPipeline", "BehavioralPipeline", "create_enhanced_pipeline"):
-            original = pk.__dict__.get(attr)
-            if original is not None and id(original) in swaps:
-                inst._set(pk, attr, swaps[id(original)], pk.__name__)
+        inst._swap(orig_get, get_pipeline)
+        # the names the package re-exports from .pipeline; after a failed pipeline import they are None
+        # or the package's stub/fallbacks, so take them from the (possibly substitute) pipeline module
+        for attr in _beh.SUBSTITUTE_NAMES:
+            value = pm.__dict__.get(attr)
+            if value is not None and pk.__dict__.get(attr) is not value:
+                original = pk.__dict__.get(attr)
+                inst._set(pk, attr, value, pk.__name__)
+                if original is not None and id(value) not in inst._originals:
+                    inst._swap(original, value)
         done.append(pk.__name__)
-    for pm in pipelines:
-        pm.__dict__.pop("__adeptai_bound__", None)
     return done
+
+
+def _substitute_pipeline(inst: Installation, module: Any, error: ImportError) -> bool:
+    """The watcher's ``substitute``: only ``…behavioural_analysis.pipeline``, only while behavioural
+    analysis is wired, only for a missing dependency (``ImportError``)."""
+    if not inst.active or "behavioral_analyzer" not in inst._allowed:
+        return False
+    if _classify(module.__name__) != "behavioural_pipeline":
+        return False
+    missing = getattr(error, "name", None) or type(error).__name__
+    log.warning("%s cannot import here (missing %s); serving its callers from the SageMaker adapter",
+                module.__name__, missing)
+    _beh.fill_substitute_pipeline(module, f"missing dependency: {missing}")
+    inst._substitutes.append(module)
+    return True
+
+
+def _load_missing_pipelines(inst: Installation, packages: List[Any]) -> None:
+    """Behavioural packages loaded before ``install()`` whose ``.pipeline`` failed to import: import it
+    again through the watcher, which substitutes it when it still cannot load."""
+    for pk in packages:
+        name = pk.__name__ + ".pipeline"
+        if name in sys.modules or not hasattr(pk, "__path__"):
+            continue
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            log.warning("%s could not be loaded or substituted (%s)", name, type(exc).__name__)
 
 
 def _wire_market(inst: Installation, hybrids: List[Any], fasts: List[Any], routers: List[Any], fw: Any,
@@ -348,15 +475,15 @@ def _wire_market(inst: Installation, hybrids: List[Any], fasts: List[Any], route
         mil = hm.__dict__.get("market_intelligence_llm")
         if mil is not None and hasattr(mil, "llm_service") and not isinstance(mil.llm_service, _mi.HybridLLMService):
             inst._set(mil, "llm_service", _mi.HybridLLMService(framework=fw, legacy=mil.llm_service, types_module=hm),
-                      hm.__name__ + ".market_intelligence_llm")
+                      hm.__name__)
         shared = hm.__dict__.get("hybrid_llm_service")
         if shared is not None and not isinstance(shared, _mi.HybridLLMService):
             adapter = _mi.HybridLLMService(framework=fw, legacy=shared, types_module=hm)
             inst._set(hm, "hybrid_llm_service", adapter, hm.__name__)
-            swaps[id(shared)] = adapter
+            inst._swap(shared, adapter)
         if orig_cls is not None:
             inst._set(hm, "HybridLLMService", bound, hm.__name__)
-            swaps[id(orig_cls)] = bound
+            inst._swap(orig_cls, bound)
         done.append(hm.__name__)
     fast_bound: Optional[type] = None
     for fm in fasts:
@@ -375,10 +502,10 @@ def _wire_market(inst: Installation, hybrids: List[Any], fasts: List[Any], route
         if shared is not None and not isinstance(shared, _mi.FastLLMService):
             adapter = _mi.FastLLMService(framework=fw, legacy=shared, types_module=fm)
             inst._set(fm, "fast_llm_service", adapter, fm.__name__)
-            swaps[id(shared)] = adapter
+            inst._swap(shared, adapter)
         if orig_cls is not None:
             inst._set(fm, "FastLLMService", fast_bound, fm.__name__)
-            swaps[id(orig_cls)] = fast_bound
+            inst._swap(orig_cls, fast_bound)
         done.append(fm.__name__)
     for rm in routers:
         router = rm.__dict__.get("smart_router")
@@ -386,7 +513,7 @@ def _wire_market(inst: Installation, hybrids: List[Any], fasts: List[Any], route
                                                                                     _mi.FastLLMService):
             fm = sys.modules.get(rm.__name__.rsplit(".", 1)[0] + ".fast_llm")
             inst._set(router, "llm_service", _mi.FastLLMService(framework=fw, legacy=router.llm_service,
-                                                                types_module=fm), rm.__name__ + ".smart_router")
+                                                                types_module=fm), rm.__name__)
         original = rm.__dict__.get("FastLLMService")
         if original is not None and id(original) in swaps:
             inst._set(rm, "FastLLMService", swaps[id(original)], rm.__name__)
@@ -402,7 +529,7 @@ def _wire_matcher(inst: Installation, matchers: List[Any], llm_modules: List[Any
         if original is not None and not getattr(original, "__adeptai_adapter__", False):
             replacement = swaps.get(id(original)) or _match.make_llm_service_class(original, fw)
             inst._set(m, "LLMService", replacement, m.__name__)
-            swaps[id(original)] = replacement
+            inst._swap(original, replacement)
             done.append(m.__name__)
     for m in matchers:
         cls = m.__dict__.get("EnhancedTalentMatcher")
@@ -425,10 +552,14 @@ def _wire_explainable(inst: Installation, packages: List[Any], models: List[Any]
         if replacement is None:
             replacement = _bound_class(_xai.ExplainableRecruitmentAI, "ExplainableRecruitmentAI", framework=fw,
                                        legacy=original, types_module=m)
-            swaps[id(original)] = replacement
+            inst._swap(original, replacement)
         inst._set(m, "ExplainableRecruitmentAI", replacement, m.__name__)
         done.append(m.__name__)
     return done
+
+
+#: Caller-module names that come from ``behavioural_analysis[.pipeline]`` (optimized_search_system.py:187-201).
+_BEHAVIOURAL_CALLER_NAMES = ("get_pipeline", "MultiSourceProfile", "create_multi_source_profile")
 
 
 def _rebind_callers(inst: Installation, callers: Iterable[Any], swaps: Dict[int, Any], patched: set) -> None:
@@ -439,19 +570,108 @@ def _rebind_callers(inst: Installation, callers: Iterable[Any], swaps: Dict[int,
             replacement = swaps.get(id(value))
             if replacement is not None and replacement is not value:
                 inst._set(module, name, replacement, module.__name__)
+        _rebind_failed_behavioural_import(inst, module)
+
+
+def _rebind_failed_behavioural_import(inst: Installation, module: Any) -> None:
+    """A caller imported before ``install()`` whose ``from .behavioural_analysis.pipeline import ...``
+    failed holds ``None`` for those names and ``BEHAVIOURAL_ANALYSIS_AVAILABLE = False``: give it the
+    names of its sibling package (now wired) and the flag, so a search system built afterwards runs
+    the analysis. Only the caller's own sibling package is used, never a guess."""
+    parent = module.__name__.rpartition(".")[0]
+    package = sys.modules.get(f"{parent}.behavioural_analysis" if parent else "behavioural_analysis")
+    if package is None or package.__name__ not in inst._wired or package.__name__ + ".pipeline" not in inst._wired:
+        return
+    missing = [n for n in _BEHAVIOURAL_CALLER_NAMES if n in module.__dict__ and module.__dict__[n] is None]
+    if not missing:
+        return
+    for name in missing:
+        value = package.__dict__.get(name)
+        if value is not None:
+            inst._set(module, name, value, module.__name__)
+    if module.__dict__.get("BEHAVIOURAL_ANALYSIS_AVAILABLE") is False:
+        inst._set(module, "BEHAVIOURAL_ANALYSIS_AVAILABLE", True, module.__name__)
+
+
+def _is_caller(name: str) -> bool:
+    return any(module_matches(name, s) for s in CALLER_SUFFIXES)
+
+
+def _interesting(name: str) -> bool:
+    return not name.startswith(_OWN_PREFIX) and (_classify(name) is not None or _is_caller(name))
+
+
+def _wire_capability(inst: Installation, capability: str, roles: Dict[str, List[Any]]) -> List[str]:
+    """Wire the not-yet-wired modules of ``capability`` among ``roles``; names of the modules wired."""
+    fw, swaps = inst.framework, inst._swaps
+    fresh = {role: [m for m in mods if m.__name__ not in inst._wired] if ROLES[role][1] == capability else []
+             for role, mods in roles.items()}
+    inst._context = (capability, False)
+    try:
+        if capability == "query_enhancer":
+            names = _wire_query_enhancer(inst, fresh["query_enhancer"], fw, swaps)
+        elif capability == "behavioral_analyzer":
+            names = _wire_behavioural(inst, fresh["behavioural"], fresh["behavioural_pipeline"], fw, swaps)
+        elif capability == "market_intelligence":
+            names = _wire_market(inst, fresh["hybrid_llm"], fresh["fast_llm"], fresh["smart_router"], fw, swaps)
+        elif capability == "job_parser":
+            names = _wire_matcher(inst, fresh["matcher"], fresh["matcher_llm"], fw, swaps)
+        else:
+            names = _wire_explainable(inst, fresh["explainable"], fresh["explainable_models"], fw, swaps)
+    finally:
+        inst._context = (None, False)
+    for mods in fresh.values():
+        inst._wired.update(m.__name__ for m in mods)
+    return names
+
+
+def _rebind(inst: Installation, callers: Iterable[Any]) -> None:
+    inst._context = (None, True)
+    try:
+        _rebind_callers(inst, callers, inst._swaps, {n for names in inst.patched.values() for n in names})
+    finally:
+        inst._context = (None, False)
+
+
+def _on_loaded(inst: Installation, module: Any) -> None:
+    """The watcher's ``on_loaded``: wire a monolith module imported after ``install()``."""
+    with _lock:
+        if not inst.active:
+            return
+        role = _classify(module.__name__)
+        if role is not None and module.__name__ not in inst._wired:
+            capability = ROLES[role][1]
+            if capability in inst._allowed:
+                roles: Dict[str, List[Any]] = {r: [] for r in ROLES}
+                roles[role].append(module)
+                _wire_capability(inst, capability, roles)
+        if _is_caller(module.__name__):
+            _rebind(inst, [module])
+        _adopt_imported_names(inst, module, ROLES[role][1] if role is not None else None)
+
+
+def _adopt_imported_names(inst: Installation, module: Any, capability: Optional[str]) -> None:
+    """A module imported after ``install()`` bound some adapters by name (``from .llm_service import
+    LLMService``). Nothing to replace, but ``uninstall()`` must give it the originals back: record them."""
+    for name, value in list(vars(module).items()):
+        original = inst._originals.get(id(value))
+        if original is not None and not any(p.target is module and p.attr == name for p in inst._patches):
+            inst._patches.append(_Patch(module, name, original, module.__name__, capability, capability is None))
 
 
 # --------------------------------------------------------------------------- public API
 
 
 def install(settings: Any = None, *, framework: Any = None, modules: Any = None) -> Installation:
-    """Swap the SageMaker adapters into the loaded monolith; returns what was done (and ``.uninstall()``).
+    """Swap the SageMaker adapters into the monolith; returns the installation (live view, ``.uninstall()``).
 
     ``settings``: this project's ``Settings`` or the monolith's pydantic ``Settings`` (its ``use_sagemaker``,
     ``sagemaker_region``/``aws_region``, ``sagemaker_llm_enhancer_endpoint`` and ``enable_*`` flags apply).
-    ``framework``: use this framework (its settings decide the modes). ``modules``: the monolith modules,
-    as an iterable (classified by name) or ``{role: module}``; default: found in ``sys.modules``.
-    Installing again first uninstalls the previous installation.
+    ``framework``: use this framework (its modes decide). ``modules``: the monolith modules, as an iterable
+    (classified by name) or ``{role: module}``; only those are wired. Default: every matching module in
+    ``sys.modules`` now, and, through an import watcher, every matching module imported later, so
+    ``install()`` may run before the monolith's imports. Installing again first uninstalls the previous
+    installation, so a second call leaves exactly one set of patches.
     """
     global _current
     with _lock:
@@ -459,34 +679,28 @@ def install(settings: Any = None, *, framework: Any = None, modules: Any = None)
             _current.uninstall()
         fw, flags = _resolve(settings, framework)
         inst = Installation(framework=fw)
-        roles, callers = _discover(modules)
-        swaps: Dict[int, Any] = {}
-        plan = (
-            ("query_enhancer", lambda: _wire_query_enhancer(inst, roles["query_enhancer"], fw, swaps)),
-            ("behavioral_analyzer", lambda: _wire_behavioural(inst, roles["behavioural"],
-                                                              roles["behavioural_pipeline"], fw, swaps)),
-            ("market_intelligence", lambda: _wire_market(inst, roles["hybrid_llm"], roles["fast_llm"],
-                                                         roles["smart_router"], fw, swaps)),
-            ("job_parser", lambda: _wire_matcher(inst, roles["matcher"], roles["matcher_llm"], fw, swaps)),
-            ("explanation_generator", lambda: _wire_explainable(inst, roles["explainable"],
-                                                                roles["explainable_models"], fw, swaps)),
-        )
+        allowed = []
+        for capability in CAPABILITIES:
+            if flags.get(capability) is False:
+                inst._static_skips[capability] = f"disabled by the monolith's {MONOLITH_FLAGS[capability]}"
+            elif mode_kind(fw, capability) == "off":
+                inst._static_skips[capability] = "mode off"
+            else:
+                allowed.append(capability)
+        inst._allowed = tuple(allowed)
         try:
-            for capability, wire in plan:
-                if flags.get(capability) is False:
-                    inst.skipped[capability] = f"disabled by the monolith's {MONOLITH_FLAGS[capability]}"
-                    continue
-                kind = fw.settings.mode(capability).kind
-                if kind == "off":
-                    inst.skipped[capability] = "mode off"
-                    continue
-                names = wire()
-                if names:
-                    inst.patched[capability] = names
-                else:
-                    inst.skipped[capability] = "monolith module not loaded"
-            patched_modules = {n for names in inst.patched.values() for n in names}
-            _rebind_callers(inst, callers, swaps, patched_modules)
+            if modules is None and allowed:
+                inst._watcher = ModuleWatcher(_interesting, lambda m: _on_loaded(inst, m),
+                                              lambda m, exc: _substitute_pipeline(inst, m, exc))
+                inst._watcher.start()
+                _current = inst  # the watcher may wire modules while the rest of install() runs
+                if "behavioral_analyzer" in allowed:
+                    roles, _ = _discover(None)
+                    _load_missing_pipelines(inst, roles["behavioural"])
+            roles, callers = _discover(modules)
+            for capability in allowed:
+                _wire_capability(inst, capability, roles)
+            _rebind(inst, callers)
         except BaseException:
             inst.uninstall()
             raise

@@ -1,4 +1,4 @@
-"""Drop-in for ``market_intelligence.hybrid_llm_service`` and the fast router path (fact sheet §3).
+"""Drop-in for ``market_intelligence.hybrid_llm_service`` and the fast router path (docs/monolith-interfaces.md §3).
 
 ``HybridLLMService`` keeps the monolith's zero-argument constructor,
 ``async generate_response(LLMRequest) -> LLMResponse``, ``batch_process``,
@@ -17,11 +17,18 @@ framework asks for the legacy answer (mode off/shadow/canary, or a failure)
 the worker thread schedules the coroutine back onto the caller's loop with
 ``run_coroutine_threadsafe`` and waits for it.
 
-``content`` is always JSON text (the callers ``json.loads`` it): the
-validated ``MarketIntelligenceOutput`` as a JSON object. Our own last-resort
-fallback (no legacy service) is JSON too, with ``"fallback": true`` and
-confidence 0.0 — the monolith's canned fallback was plain text for
-screening prompts, which broke ``screen_candidates``.
+``HybridLLMService``'s ``content`` is always JSON text, on every path,
+because its only consumer, ``MarketIntelligenceLLM``, ``json.loads`` every
+reply (``analyze_behavior_patterns``, ``generate_market_insights``,
+``screen_candidates``): from SageMaker it is the validated
+``MarketIntelligenceOutput``; the legacy service's reply passes through when
+it parses and is made parseable when it does not (``ensure_json_content``:
+the monolith's canned fallback is plain text for screening prompts, which
+broke ``screen_candidates``); a legacy service that raises, or none at all,
+gives our own JSON fallback (``"fallback": true``, confidence 0.0).
+``FastLLMService``'s callers never parse the content (``fast_api.py`` reads
+only ``model``/``cost``/``processing_time``), so its legacy replies pass
+through unchanged.
 
 Cost: SageMaker bills instance time, not tokens, so SageMaker answers report
 ``cost=0.0`` (marginal cost); ``tokens_used`` is the real input+output token
@@ -31,8 +38,10 @@ count the endpoint reported.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
+import re
 import threading
 import time
 from typing import Any, Dict, List, Optional
@@ -84,6 +93,41 @@ def fallback_content(prompt: str, model: str) -> str:
         body = {"analysis": {"available": False, "confidence": 0.0}}
     body.update({"fallback": True, "model": model})
     return json.dumps(body)
+
+
+_FENCED = re.compile(r"^\s*```(?:json|JSON)?\s*\n?(.*?)\n?```\s*$", re.DOTALL)
+
+
+def parses(content: Any) -> bool:
+    """True when ``json.loads(content)`` succeeds (what ``MarketIntelligenceLLM`` does with every reply)."""
+    if not isinstance(content, (str, bytes, bytearray)):
+        return False
+    try:
+        json.loads(content)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def ensure_json_content(content: Any, prompt: str, model: str) -> str:
+    """``content`` when it already parses; else the same answer as JSON text, so ``json.loads`` never raises.
+
+    A reply wrapped in one code fence is unwrapped. Anything else (the monolith's canned plain text
+    for screening prompts, a real model's prose, empty or missing content) becomes the canned JSON of
+    ``fallback_content`` with the original text kept under ``"text"`` (the caller sees what it saw
+    before, now parseable; nothing is invented). Embedded ``{...}`` inside prose is deliberately not
+    extracted: in the canned text it is the candidate's own data echoed back, not an answer.
+    """
+    if parses(content):
+        return content if isinstance(content, str) else bytes(content).decode("utf-8", "replace")
+    text = clean_text(content) if isinstance(content, (str, bytes, bytearray)) else ""
+    fenced = _FENCED.match(text)
+    if fenced and parses(fenced.group(1)):
+        return fenced.group(1)
+    body = json.loads(fallback_content(prompt, model))
+    if text.strip():
+        body["text"] = clean_text(text, 4000)
+    return json.dumps(body, ensure_ascii=False)
 
 
 class _Stats:
@@ -216,8 +260,39 @@ class HybridLLMService(_AsyncAdapterBase):
         return _shapes.build(self._response_cls, content=content, model_used=model, tokens_used=len(content) // 4,
                              cost=0.0, processing_time=0.0, cached=False, confidence_score=0.0)
 
+    def _legacy_sync(self, loop: asyncio.AbstractEventLoop, request: Any) -> Any:
+        """The legacy service's answer; if it raises (it never should: its own fallback catches
+        everything), the JSON fallback instead, because every caller ``json.loads`` the content."""
+        try:
+            return super()._legacy_sync(loop, request)
+        except Exception as exc:
+            log.warning("market adapter: legacy service raised (%s); answering with fallback JSON",
+                        type(exc).__name__)
+            return self._fallback_sync(request)
+
+    def _with_json_content(self, response: Any, request: Any, prompt: str) -> Any:
+        """``response`` when its content parses, else a copy whose content is JSON (``ensure_json_content``)."""
+        if response is None or not hasattr(response, "content"):
+            return self._fallback_sync(request)
+        content = getattr(response, "content", None)
+        if isinstance(content, str) and parses(content):
+            return response
+        model = clean_text(getattr(response, "model_used", "")) or self._fallback_sync(request).model_used
+        fixed = ensure_json_content(content, prompt, model)
+        if dataclasses.is_dataclass(response) and not isinstance(response, type):
+            try:
+                return dataclasses.replace(response, content=fixed)
+            except (TypeError, ValueError):
+                pass
+        return _shapes.build(self._response_cls, content=fixed, model_used=model,
+                             tokens_used=int(getattr(response, "tokens_used", 0) or 0),
+                             cost=float(getattr(response, "cost", 0.0) or 0.0),
+                             processing_time=float(getattr(response, "processing_time", 0.0) or 0.0),
+                             cached=bool(getattr(response, "cached", False)),
+                             confidence_score=float(getattr(response, "confidence_score", 0.0) or 0.0))
+
     async def generate_response(self, request: Any) -> Any:
-        """One request -> one ``LLMResponse`` whose ``content`` is JSON text."""
+        """One request -> one ``LLMResponse`` whose ``content`` is JSON text, on every path."""
         started = time.perf_counter()
         prompt = clean_text(getattr(request, "prompt", ""))
         system = clean_text(getattr(request, "system_prompt", ""))
@@ -230,13 +305,24 @@ class HybridLLMService(_AsyncAdapterBase):
 
         metadata = getattr(request, "metadata", None)
         market_data = metadata.get("market_data") if isinstance(metadata, dict) else None
-        value, from_sm, record = await self._answer(
-            request,
-            lambda: {"prompt": clean_text(prompt, PROMPT_LIMIT) or " ", "system_prompt": clean_text(system, SYSTEM_LIMIT),
-                     "market_data": clean_json_value(market_data) if isinstance(market_data, dict) else None},
-            to_legacy, lambda: self._fallback_sync(request), key=None,
-        )
+        try:
+            value, from_sm, record = await self._answer(
+                request,
+                lambda: {"prompt": clean_text(prompt, PROMPT_LIMIT) or " ",
+                         "system_prompt": clean_text(system, SYSTEM_LIMIT),
+                         "market_data": clean_json_value(market_data) if isinstance(market_data, dict) else None},
+                to_legacy, lambda: self._fallback_sync(request), key=None,
+            )
+        except Exception as exc:
+            from adeptai_sagemaker.errors import AdeptSageMakerError
+
+            if isinstance(exc, AdeptSageMakerError):  # fallback is off: the typed error is the answer
+                raise
+            log.warning("market adapter: legacy service failed (%s); answering with fallback JSON", type(exc).__name__)
+            value, from_sm, record = self._fallback_sync(request), False, None
         elapsed = time.perf_counter() - started
+        if not from_sm:
+            value = self._with_json_content(value, request, prompt)
         if from_sm:
             tokens = (getattr(record, "input_tokens", None) or 0) + (getattr(record, "output_tokens", None) or 0)
             cached = bool(getattr(record, "cache_hit", False))

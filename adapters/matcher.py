@@ -1,4 +1,4 @@
-"""Drop-in for the ``EnhancedTalentMatcher`` LLM seam (fact sheet §4).
+"""Drop-in for the ``EnhancedTalentMatcher`` LLM seam (docs/monolith-interfaces.md §4).
 
 Two seams, both backed by the ``job_parser`` capability:
 

@@ -1,4 +1,5 @@
-"""Drop-in for ``llm_query_enhancer`` (fact sheet §1): ``LLMQueryEnhancer`` and ``get_llm_query_enhancer``.
+"""Drop-in for ``llm_query_enhancer`` (docs/monolith-interfaces.md §1): ``LLMQueryEnhancer`` and
+``get_llm_query_enhancer``.
 
 Same constructor and getter keywords (``device`` optional, so the older MA
 call without it works), ``enhance_query`` always returns the 11 keys with
@@ -30,7 +31,7 @@ DEFAULT_PROVIDER = "huggingface"
 DEFAULT_MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
 QUERY_LIMIT = 2000  # QueryEnhancerInput.query max_length
 
-#: The monolith's rule table (same facts; fact sheet §1 "rule fallback").
+#: The monolith's rule table (same facts; docs/monolith-interfaces.md §1 "rule fallback").
 RULE_SYNONYMS: Dict[str, List[str]] = {
     "developer": ["programmer", "coder", "engineer", "software engineer"],
     "engineer": ["developer", "programmer", "architect", "software engineer"],

@@ -238,3 +238,54 @@ def test_router_failure_falls_back(fw_factory, endpoint):
     router, _ = router_with_adapter(fw_factory("on"))
     response = run_in_new_loop(router.route_request(prompt="Predict behavior", system_prompt=""))
     assert response.model.endswith("-fallback")
+
+
+class _ScriptedLegacy:
+    """A legacy HybridLLMService whose reply is chosen by the test (the real one's canned screening
+    reply is plain text: "GPT-4o-mini response for: ...")."""
+
+    def __init__(self, content=None, raises=None):
+        self.content, self.raises, self.calls = content, raises, 0
+
+    async def generate_response(self, req):
+        self.calls += 1
+        if self.raises is not None:
+            raise self.raises
+        return hybrid_module().LLMResponse(content=self.content, model_used="gpt-4o-mini-fallback", tokens_used=7,
+                                           cost=0.001, processing_time=0.1, confidence_score=0.6)
+
+
+@pytest.mark.parametrize("content, raises, expected", [
+    ("GPT-4o-mini response for: Screen candidate: {\"name\": \"Ana\"}", None, "text"),
+    ("", None, "fallback"),
+    (None, None, "fallback"),
+    ("```json\n{\"screening\": {\"decision\": \"advance\"}}\n```", None, "unwrapped"),
+    ('{"screening": {"decision": "advance"}}', None, "unchanged"),
+    (None, RuntimeError("provider SDK blew up"), "fallback"),
+    (None, TimeoutError(), "fallback"),
+])
+def test_screening_content_always_parses_on_legacy_replies(fw_factory, endpoint, content, raises, expected):
+    """Endpoint down: whatever the legacy service replies (or raises), MarketIntelligenceLLM.screen_candidates
+    gets content that json.loads."""
+    fail(endpoint, CAP)
+    m = hybrid_module()
+    legacy = _ScriptedLegacy(content, raises)
+    consumer = m.MarketIntelligenceLLM()
+    consumer.llm_service = mi.HybridLLMService(framework=fw_factory("on"), legacy=legacy, types_module=m)
+    result = run_in_new_loop(consumer.screen_candidates([{"name": "Ana"}]))[0]["screening_result"]
+    assert legacy.calls == 1  # the legacy ran once, even when it raised
+    if expected in ("unwrapped", "unchanged"):
+        assert result == {"screening": {"decision": "advance"}}
+    else:
+        assert result["fallback"] is True and result["screening"]["confidence"] == 0.0
+        assert ("text" in result) == (expected == "text")
+    if expected == "text":
+        assert result["text"] == content  # the legacy answer is kept, not replaced
+
+
+def test_ensure_json_content_never_extracts_echoed_prompt_data():
+    echoed = 'GPT-4o-mini response for: Screen candidate: {"name": "Ana"}...'
+    body = json.loads(mi.ensure_json_content(echoed, "Screen candidate", "gpt-4o-mini-fallback"))
+    assert body["text"] == echoed and "name" not in body
+    assert mi.ensure_json_content("[1, 2]", "p", "m") == "[1, 2]"
+    assert json.loads(mi.ensure_json_content(b"\xff not json", "Analyze market", "m"))["market_analysis"]

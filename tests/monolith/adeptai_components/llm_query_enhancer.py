@@ -1,4 +1,4 @@
-"""Stand-in for C/llm_query_enhancer.py (fact sheet §1): no LLM configured, rule-based answers, the cache bug."""
+"""Stand-in for C/llm_query_enhancer.py (docs/monolith-interfaces.md §1): no LLM configured, rule-based answers, the cache bug."""
 from typing import Any, Dict, List, Optional
 
 CONSTRUCTED: List[Dict[str, Any]] = []  # every constructor call (tests check the adapters build it lazily)

@@ -1,6 +1,13 @@
-"""Stand-in for C/optimized_search_system.py: the call expressions of fact sheet §7, verbatim in effect."""
-from .behavioural_analysis import get_pipeline
-from .behavioural_analysis.pipeline import MultiSourceProfile, create_multi_source_profile
+"""Stand-in for C/optimized_search_system.py: the call expressions of docs/monolith-interfaces.md §7, verbatim in effect."""
+try:  # :187-201
+    from .behavioural_analysis import get_pipeline
+    from .behavioural_analysis.pipeline import MultiSourceProfile, create_multi_source_profile
+    BEHAVIOURAL_ANALYSIS_AVAILABLE = True
+except ImportError:
+    BEHAVIOURAL_ANALYSIS_AVAILABLE = False
+    get_pipeline = None
+    MultiSourceProfile = None
+    create_multi_source_profile = None
 from .explainable_ai import ExplainableRecruitmentAI
 from .llm_query_enhancer import LLMQueryEnhancer, get_llm_query_enhancer  # noqa: F401
 
@@ -9,8 +16,10 @@ class OptimizedSearchSystem:
     def __init__(self, provider="huggingface", model="meta-llama/Meta-Llama-3.1-8B-Instruct", device=None):
         self.llm_query_enhancer = get_llm_query_enhancer(provider=provider, model=model, device=device)  # :1073
         self.llm_enabled = bool(self.llm_query_enhancer.hf_pipeline or self.llm_query_enhancer.client)  # :1074
-        self.behavioral_pipeline = get_pipeline("lightweight")  # :1150
-        self.behavioral_label = f"pipeline {self.behavioral_pipeline.config_name}"  # :1153 (outside any try)
+        self.behavioral_pipeline = BEHAVIOURAL_ANALYSIS_AVAILABLE and get_pipeline and get_pipeline("lightweight")
+        self.behavioral_label = None  # :1150; :1153 prints config_name outside any try
+        if self.behavioral_pipeline:
+            self.behavioral_label = f"pipeline {self.behavioral_pipeline.config_name}"
         self.explainable_ai = ExplainableRecruitmentAI()  # :1169
 
     def expand(self, query):  # :1890-1917, :2272

@@ -1,4 +1,4 @@
-"""Stand-in for C/behavioural_analysis/pipeline.py (fact sheet §2): the constant placeholder outputs."""
+"""Stand-in for C/behavioural_analysis/pipeline.py (docs/monolith-interfaces.md §2): the constant placeholder outputs."""
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Dict, List, Optional, Tuple

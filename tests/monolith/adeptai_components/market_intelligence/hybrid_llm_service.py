@@ -1,4 +1,4 @@
-"""Stand-in for C/market_intelligence/hybrid_llm_service.py (fact sheet §3): no keys, canned fallback."""
+"""Stand-in for C/market_intelligence/hybrid_llm_service.py (docs/monolith-interfaces.md §3): no keys, canned fallback."""
 import asyncio
 import json
 from dataclasses import dataclass
