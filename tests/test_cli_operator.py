@@ -57,7 +57,7 @@ def all_commands(group: click.Group = cli, prefix: tuple = ()):
 # --------------------------------------------------------------------------- --json after the subcommand
 
 DATA_COMMANDS = {("status",), ("cost",), ("deploy",), ("rollback",), ("run",), ("demo",), ("cache", "stats"),
-                 ("cache", "clear"), ("cache", "purge"), ("batch",), ("deploy-component",)}
+                 ("cache", "clear"), ("cache", "purge"), ("batch",), ("deploy-component",), ("promote",), ("report",)}
 
 
 def test_every_data_command_takes_json_after_its_name():
