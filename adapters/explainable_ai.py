@@ -9,7 +9,7 @@ non-dict profile or scores, or an empty/non-string query).
 The explanation comes from the ``explanation_generator`` capability. Only
 the structured, non-identifying profile fields go into the prompt (skills,
 years, seniority, education, location, industries, previous roles): name,
-e-mail, phone and resume text stay out (prior-art B25). ``overall_score`` is
+e-mail, phone and resume text stay out (docs/prior-art.md B25). ``overall_score`` is
 the caller's own ``match_scores['overall_score']`` (clamped to 0..100), as
 in the monolith; the model explains it, it does not re-score.
 
@@ -24,6 +24,7 @@ validation and propagates.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from typing import Any, Dict, List
 
@@ -69,11 +70,50 @@ def validate_inputs(candidate_profile: Any, job_query: Any, match_scores: Any) -
         raise ValueError("job_query must be a non-empty string")
 
 
-def normalized_scores(match_scores: Dict[str, Any]) -> Dict[str, float]:
-    out = {}
-    for key in SCORE_KEYS:
-        out[key] = clamp(match_scores.get(key), 0.0, 100.0, default=0.0)
+#: Score keys callers really send, mapped to the explanation's own keys: the monolith's matcher
+#: (``overall_match_percentage``, ``skill_overlap``, ``experience_relevance``...) and the short names
+#: (``skill_match``, ``experience_match``...) used by its search results.
+SCORE_ALIASES = {
+    "overall_match_percentage": "overall_score", "match_score": "overall_score", "overall": "overall_score",
+    "skill_overlap": "technical_skills_score", "skill_match": "technical_skills_score",
+    "skills_score": "technical_skills_score", "technical_score": "technical_skills_score",
+    "experience_relevance": "experience_score", "experience_match": "experience_score",
+    "seniority_match": "seniority_score", "education_relevance": "education_score", "education_match": "education_score",
+    "soft_skills_match": "soft_skills_score", "location_relevance": "location_score", "location_match": "location_score",
+}
+#: Weights of the component scores when the caller sends no overall score (the technical-to-location
+#: part of WEIGHTS, renormalised over the components given).
+_COMPONENT_WEIGHTS = {"technical_skills_score": 0.28, "experience_score": 0.16, "seniority_score": 0.10,
+                      "education_score": 0.08, "soft_skills_score": 0.08, "location_score": 0.06}
+
+
+def canonical_scores(match_scores: Dict[str, Any]) -> Dict[str, float]:
+    """The caller's numeric scores under the explanation's own keys, on the 0-100 scale.
+
+    Aliases are mapped (an explicit canonical key wins); a dict whose scores are all within 0..1 is
+    read as fractions and scaled to 0-100; with no overall score, it is the weighted mean of the
+    components given, so "skill match 0.86, experience match 0.9" is a strong candidate, not 0.0.
+    """
+    raw = {k: float(v) for k, v in match_scores.items()
+           if isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
+    out: Dict[str, float] = {}
+    for key, value in raw.items():
+        canonical = key if key in SCORE_KEYS else SCORE_ALIASES.get(key)
+        if canonical and (canonical not in out or key == canonical):
+            out[canonical] = value
+    if out and all(0.0 <= v <= 1.0 for v in out.values()):
+        out = {k: v * 100.0 for k, v in out.items()}
+    out = {k: clamp(v, 0.0, 100.0, default=0.0) for k, v in out.items()}
+    if "overall_score" not in out:
+        parts = {k: w for k, w in _COMPONENT_WEIGHTS.items() if k in out}
+        if parts:
+            out["overall_score"] = round(sum(out[k] * w for k, w in parts.items()) / sum(parts.values()), 1)
     return out
+
+
+def normalized_scores(match_scores: Dict[str, Any]) -> Dict[str, float]:
+    canonical = canonical_scores(match_scores)
+    return {key: canonical.get(key, 0.0) for key in SCORE_KEYS}
 
 
 def _years(value: Any) -> int:
@@ -134,8 +174,7 @@ class ExplainableRecruitmentAI:
             return self._rule_based(candidate_profile, job_query, match_scores, ranking_position)
         except Exception as exc:  # defensive: a bug here must still not reach the caller
             log.warning("rule-based explanation failed (%s)", type(exc).__name__)
-            score = clamp(match_scores.get("overall_score") if isinstance(match_scores, dict) else None,
-                          0.0, 100.0, default=0.0)
+            score = canonical_scores(match_scores).get("overall_score", 0.0) if isinstance(match_scores, dict) else 0.0
             return _shapes.build(self._explanation_cls, overall_score=score, feature_contributions=[],
                                  top_positive_factors=[], top_negative_factors=[],
                                  decision_summary=_summary(ranking_position, score, [], []), confidence_level="Low",
@@ -180,7 +219,7 @@ class ExplainableRecruitmentAI:
         positives = [fc.feature_name for fc in contributions if fc.direction == "positive"][:3]
         negatives = [fc.feature_name for fc in contributions if fc.direction == "negative"][:3]
         overall = scores["overall_score"]
-        provided = sum(1 for k in SCORE_KEYS if k in match_scores)
+        provided = sum(1 for k in SCORE_KEYS if k in canonical_scores(match_scores))
         confidence = "High" if provided >= 6 else "Moderate" if provided >= 3 else "Low"
         risks = [f"Concern with {DESCRIPTIONS[n]}" for n in negatives]
         if years < 2:
@@ -239,8 +278,7 @@ class ExplainableRecruitmentAI:
         except (TypeError, ValueError, OverflowError):
             position = 1
         profile = {k: clean_json_value(candidate_profile[k]) for k in PROFILE_KEYS if k in candidate_profile}
-        scores = {k: clamp(v, 0.0, 100.0, default=0.0) for k, v in match_scores.items()
-                  if isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)}
+        scores = canonical_scores(match_scores)
         try:
             return guarded_call(
                 self._get_fw, CAPABILITY,

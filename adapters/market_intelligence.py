@@ -47,7 +47,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from . import _shapes
-from ._common import clamp, clean_json_value, clean_text, framework_source, guarded_call, observer_for
+from ._common import clamp, clean_json_value, clean_text, framework_source, guarded_call
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -201,17 +201,15 @@ class _AsyncAdapterBase:
                 fw = self._get_fw()
             except Exception:
                 pass
-            observer = observer_for(fw) if fw is not None else None
-            if observer is not None:
-                observer.reset()
 
             def remember(value: Any, from_sagemaker: bool) -> None:
                 holder["from_sagemaker"] = from_sagemaker
 
-            value = guarded_call(lambda: fw if fw is not None else self._get_fw(), CAPABILITY, build_request,
-                                 legacy=legacy, to_legacy=to_legacy, key=key, on_result=remember)
-            holder["record"] = observer.last() if observer is not None else None
-            return value
+            def keep_record(result: Any) -> None:
+                holder["record"] = result.record
+
+            return guarded_call(lambda: fw if fw is not None else self._get_fw(), CAPABILITY, build_request,
+                                legacy=legacy, to_legacy=to_legacy, key=key, on_result=remember, on_call=keep_record)
 
         try:
             value = await asyncio.to_thread(run)

@@ -77,7 +77,7 @@ def normalize_requirements(data: Any) -> Dict[str, Any]:
 
 
 def requirements_from_output(output: Any) -> Dict[str, Any]:
-    """Map a validated ``JobParserOutput`` (field names of shared/data) to the matcher's dict."""
+    """Map a validated ``JobParserOutput`` (field names of the golden sets' labelling guide) to the matcher's dict."""
     location = output.location or ("Remote" if output.work_mode == "remote" else "")
     label = _EDUCATION_LABELS.get(output.education_level or "none")
     return {

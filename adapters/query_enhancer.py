@@ -9,7 +9,7 @@ the monolith's types, ``batch_enhance``, and the attributes callers read
 Answers come from the ``query_enhancer`` capability; the fallback is the
 monolith's own object when one is given (an instance or a factory), else a
 rule-based enhancement equivalent to the monolith's. Unlike the monolith
-(and B6 in prior-art.md), only validated SageMaker answers are cached: a
+(and B6 in docs/prior-art.md), only validated SageMaker answers are cached: a
 fallback result is never stored, and ``use_llm=False`` never reads the cache.
 """
 
@@ -171,7 +171,7 @@ class LLMQueryEnhancer:
     def _active(self) -> bool:
         """SageMaker answers at least some calls: mode ``on`` or a canary above 0%."""
         try:
-            mode = self._get_fw().settings.mode(CAPABILITY)
+            mode = self._get_fw().mode(CAPABILITY)
         except Exception:
             return False
         return mode.kind == "on" or (mode.kind == "canary" and mode.percent > 0)

@@ -1,7 +1,6 @@
 """Backends turn a rendered prompt into a ``Completion``. SageMaker is the built-in one.
 
-A backend is deliberately small (one ``complete`` method, like simonw/llm's
-``Model.execute``): the pipeline around it does templates, caching,
+A backend is deliberately small (one ``complete`` method): the pipeline around it does templates, caching,
 validation and re-asks the same way for every backend, so the external-API
 backends in ``external.py`` and the SageMaker path are compared like for like.
 """
@@ -14,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional, Protocol
 
 from .completion import Completion, GenerationParams, InvokeOptions
-from .errors import ConfigurationError, InvocationError, RegionNotAllowedError
+from .errors import ConfigurationError, InvocationError
 from .prompting import RenderedPrompt
 
 
@@ -66,9 +65,7 @@ class SageMakerBackend:
         codec = self._codec_instances.get(name)
         if codec is None:
             if name not in self._codecs:
-                from .settings import codec_error
-
-                raise codec_error("?", name, list(self._codecs))
+                raise ConfigurationError(f"unknown codec {name!r}; registered: {', '.join(sorted(self._codecs))}")
             codec = self._codec_instances.setdefault(name, self._codecs[name]())
         return codec
 
@@ -85,10 +82,7 @@ class SageMakerBackend:
                 if runtime is None:
                     from .runtime import RuntimeConfig, SageMakerRuntime
 
-                    region = self._settings.region()
-                    allowed = self._settings.allowed_regions()
-                    if allowed is not None and region not in allowed:
-                        raise RegionNotAllowedError(region, sorted(allowed))
+                    region = self._settings.checked_region()
                     config = RuntimeConfig(
                         region=region,
                         endpoint_url=self._settings.sagemaker_endpoint_url,

@@ -6,37 +6,27 @@ input text, the prompt or the completion (privacy by construction).
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
-from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Optional
+from typing import Any, Literal, Optional
 
 Route = Literal["legacy", "sagemaker", "shadow"]
-
-
-@dataclass
-class LegacyAnswer:
-    """A result produced by the monolith's original code, already in the caller's shape."""
-
-    value: Any
+"""Where ``Framework.call`` sent a request: the monolith's code, the model side, or both (shadow)."""
 
 
 @dataclass
 class CallContext:
-    """Mutable state of one capability call, shared by the hook implementations.
+    """Mutable state of one capability call: what the model side did, for the ``CallRecord``.
 
-    The rollout plugin decides ``route``; the SageMaker plugin records what it
-    did (``backend``, ``fallback_reason``, endpoint details); the legacy plugin
-    calls ``legacy`` when nothing before it answered.
+    ``Framework.call`` creates it after routing (``route``, ``mode``, ``bucket``
+    are already decided and must not be changed by plugins); the pipeline and
+    a serving plugin fill in what they did (endpoint, variant, tokens, attempts).
     """
 
     capability: str
     input_hash: str
     bucket_key: str
-    legacy: Optional[Callable[[], Any]] = None
-    to_legacy: Optional[Callable[[Any], Any]] = None  # maps a validated output to the caller's shape (shadow compare)
     route: Route = "sagemaker"
     mode: str = "on"
     bucket: Optional[int] = None
@@ -53,10 +43,6 @@ class CallContext:
     input_tokens: Optional[int] = None
     output_tokens: Optional[int] = None
     finish_reason: Optional[str] = None  # the container's stop reason ("stop", "length", ...), for tracing
-    error: Optional[BaseException] = None
-    shadow_future: Optional[Future] = None
-    legacy_result: "Future[Any]" = field(default_factory=Future)
-    finished: threading.Event = field(default_factory=threading.Event)  # set after on_call_finished was told
     call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: float = field(default_factory=time.perf_counter)
     started_wall: float = field(default_factory=time.time)
@@ -88,6 +74,30 @@ class CallRecord:
     output_tokens: Optional[int] = None
     bucket: Optional[int] = None
     finish_reason: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """What ``Framework.call`` returns.
+
+    ``value`` is the validated output model when the model side answered, or
+    the legacy callable's return value (already in the caller's shape) when
+    legacy answered. ``answer`` is always in the caller's shape: ``value``
+    mapped through ``to_legacy`` (inside the framework's fallback guard, so a
+    mapping bug falls back like any other model-side failure), or ``value``
+    itself when legacy answered or no ``to_legacy`` was given. ``served_by`` is
+    ``"sagemaker"``, a registered backend's name, a serving plugin's name, or
+    ``"legacy"``. ``record`` is the ``CallRecord`` the observers saw.
+    """
+
+    value: Any
+    served_by: str
+    record: CallRecord
+    answer: Any = None
+
+    @property
+    def from_legacy(self) -> bool:
+        return self.served_by == "legacy"
 
 
 @dataclass(frozen=True)
@@ -124,7 +134,3 @@ class CircuitEvent:
     endpoint: str
     state: Literal["closed", "open", "half_open"]
     reason: Optional[str] = None
-
-
-def now() -> float:
-    return time.perf_counter()

@@ -1,6 +1,6 @@
 """Cost, in two views, so "is SageMaker cheaper?" has a number instead of a guess.
 
-Why two views (anchors §1): a SageMaker real-time endpoint bills per
+Why two views: a SageMaker real-time endpoint bills per
 instance-hour whether or not requests arrive, while OpenAI/Claude bill per
 token. LiteLLM prices SageMaker per second of request time, which ignores idle
 hours; llmeter amortizes instance-hours over requests served. We do the latter:

@@ -7,7 +7,7 @@ without touching AWS; ``apply()`` executes it with boto3 ``sagemaker``,
 ``application-autoscaling`` and ``cloudwatch``; ``rollback(endpoint)`` puts the
 endpoint back on the config it ran before.
 
-Fixes over the monolith's scripts (prior-art B22-B24, "-v2" collision):
+Fixes over the monolith's scripts (docs/prior-art.md B22-B24, "-v2" collision):
 - the container env uses the names the containers read: ``HF_MODEL_ID``,
   ``HF_TOKEN`` (never ``HUGGINGFACE_TOKEN``), ``SM_NUM_GPUS``,
   ``MAX_INPUT_LENGTH``/``MAX_TOTAL_TOKENS`` for TGI, ``OPTION_*`` for LMI;
@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Optional
 
-from .errors import ConfigurationError, RegionNotAllowedError
+from .errors import ConfigurationError
 
 ProgressFn = Callable[[str, str], None]
 """on_progress(step, detail): called before each AWS step (the CLI draws a progress bar from it)."""
@@ -400,7 +400,7 @@ class DeploymentPlan:
               on_progress: Optional[ProgressFn] = None, wait: bool = True, waiter_delay_s: int = 30,
               waiter_max_attempts: int = 120, stamp: Optional[str] = None) -> "DeployResult":
         """Create the models and config, create or update the endpoint, wait, then autoscaling and alarms."""
-        check_region(self.region, settings)
+        _settings(settings).checked_region(self.region)
         aws = _Clients(self.region, clients)
         progress = on_progress or (lambda step, detail: None)
         stamp = stamp or timestamp()
@@ -460,7 +460,7 @@ def rollback(endpoint_name: str, region: str, settings=None, *, clients: Optiona
     elsewhere, the newest older ``<endpoint>-cfg-<timestamp>`` config.
     The scalable targets and policies are carried over to the restored variants.
     """
-    check_region(region, settings)
+    _settings(settings).checked_region(region)
     aws = _Clients(region, clients)
     progress = on_progress or (lambda step, detail: None)
     sm = aws.get("sagemaker")
@@ -488,15 +488,12 @@ def rollback(endpoint_name: str, region: str, settings=None, *, clients: Optiona
     return current, target
 
 
-def check_region(region: str, settings=None) -> None:
-    """Raise ``RegionNotAllowedError`` when ``region`` is outside ``SAGEMAKER_ALLOWED_REGIONS``."""
+def _settings(settings=None):
     if settings is None:
         from .settings import load_settings
 
         settings = load_settings()
-    allowed = settings.allowed_regions()
-    if allowed is not None and region not in allowed:
-        raise RegionNotAllowedError(region, sorted(allowed))
+    return settings
 
 
 def timestamp(now: Optional[datetime] = None) -> str:

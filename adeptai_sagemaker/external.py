@@ -8,10 +8,10 @@ transport differs.
 
 Design choices:
 
-- **One retry loop.** The SDKs are built with ``max_retries=0``; this module's
-  loop retries only errors whose ``retryable`` is true, up to
-  ``Target.max_attempts`` attempts, with full-jitter backoff (honouring a
-  short ``Retry-After``). The same rule the SageMaker runtime follows.
+- **One retry loop.** The SDKs are built with ``max_retries=0``; the shared
+  policy of ``retry.py`` (the one the SageMaker runtime uses) retries only
+  errors whose ``retryable`` is true, up to ``Target.max_attempts`` attempts,
+  with full-jitter backoff (honouring a short ``Retry-After``).
 - **Typed errors.** SDK exceptions become ``errors.*`` classes (429 ->
   ``ThrottlingError``, 503/529 -> ``ServiceUnavailableError``, other 5xx ->
   ``InternalFailureError``, timeouts -> ``EndpointTimeoutError``, 401/403 ->
@@ -33,7 +33,6 @@ Environment read by the plugin's factories: ``OPENAI_API_KEY``,
 from __future__ import annotations
 
 import os
-import random
 import time
 from typing import Any, Callable, Optional
 
@@ -53,15 +52,14 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .prompting import RenderedPrompt
+from .retry import RetryPolicy
 
 __all__ = ["OpenAIBackend", "AnthropicBackend", "ExternalBackends", "map_sdk_error",
            "DEFAULT_OPENAI_MODEL", "DEFAULT_ANTHROPIC_MODEL"]
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-20250514"
-_BACKOFF_BASE_S = 0.1
-_BACKOFF_MAX_S = 2.0
-_RETRY_AFTER_CAP_S = 5.0  # a longer Retry-After is better answered by the fallback than by waiting
+DEFAULT_RETRY = RetryPolicy()
 
 
 # --------------------------------------------------------------------------- errors
@@ -174,29 +172,25 @@ def _accepts(method: Any, name: str) -> bool:
 
 
 def _with_retries(fn: Callable[[], Completion], provider: str, model: str, max_attempts: int,
-                  sleep: Callable[[float], None] = time.sleep) -> Completion:
-    """Run ``fn`` up to ``max_attempts`` times, retrying only retryable typed errors."""
-    attempts = max(1, int(max_attempts))
-    last: Optional[AdeptSageMakerError] = None
-    for attempt in range(1, attempts + 1):
+                  policy: Optional[RetryPolicy] = None) -> Completion:
+    """Run ``fn`` under the shared retry policy (``retry.py``), mapping SDK errors to typed ones first."""
+    def attempt_once(attempt_no: int) -> Completion:
         try:
-            completion = fn()
+            return fn()
         except Exception as exc:
             if not _is_transport_error(exc):
                 raise  # a bug (TypeError, ...) must surface, not be dressed up as an endpoint failure
-            last = map_sdk_error(exc, provider, model)
-            last.attempts = attempt
-            if not last.retryable or attempt == attempts:
-                raise last from None
-            hint = getattr(last, "retry_after_s", None)
-            delay = random.uniform(0, min(_BACKOFF_MAX_S, _BACKOFF_BASE_S * 2 ** (attempt - 1)))
-            if hint is not None:
-                delay = min(max(delay, float(hint)), _RETRY_AFTER_CAP_S)
-            sleep(delay)
-            continue
-        completion.attempts = attempt
-        return completion
-    raise last  # pragma: no cover - the loop always returns or raises
+            error = map_sdk_error(exc, provider, model)
+            error.attempts = attempt_no
+        raise error from None
+
+    for attempt in (policy or DEFAULT_RETRY).retrying(max_attempts):
+        with attempt:
+            number = attempt.retry_state.attempt_number
+            completion = attempt_once(number)
+            completion.attempts = number
+            return completion
+    raise AssertionError("unreachable")  # pragma: no cover - reraise=True always raises
 
 
 def _timeout(sdk: Any, target: Target) -> Any:
@@ -210,25 +204,52 @@ def _timeout(sdk: Any, target: Target) -> Any:
 # --------------------------------------------------------------------------- OpenAI
 
 
-class OpenAIBackend:
+class _SDKBackend:
+    """What both vendor backends share: the lazily imported SDK, its client (SDK retries off) and
+    ``complete`` = one ``_once`` per attempt under the shared retry policy."""
+
+    name = ""
+
+    def __init__(self, api_key: Optional[str], *, model: str, base_url: Optional[str], timeout: float,
+                 client: Any) -> None:
+        self.model = model
+        self._sdk: Any = None
+        if client is None:
+            import importlib
+
+            try:
+                self._sdk = importlib.import_module(self.name)
+            except ImportError as exc:
+                raise ConfigurationError(f"the {self.name} backend needs the '{self.name}' extra: "
+                                         f"pip install 'adeptai-sagemaker[{self.name}]'") from exc
+            client = self._client_class()(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+        self.client = client
+
+    def _client_class(self) -> Any:
+        raise NotImplementedError
+
+    def _once(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
+        raise NotImplementedError
+
+    def complete(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
+        started = time.perf_counter()
+        completion = _with_retries(lambda: self._once(prompt, params, target), self.name, self.model,
+                                   target.max_attempts)
+        completion.latency_s = time.perf_counter() - started
+        return completion
+
+
+class OpenAIBackend(_SDKBackend):
     """OpenAI chat completions in JSON mode (``response_format={"type": "json_object"}``)."""
 
     name = "openai"
 
     def __init__(self, api_key: Optional[str] = None, *, model: str = DEFAULT_OPENAI_MODEL,
                  base_url: Optional[str] = None, timeout: float = 70.0, client: Any = None) -> None:
-        self.model = model
-        if client is None:
-            try:
-                import openai
-            except ImportError as exc:
-                raise ConfigurationError("the openai backend needs the 'openai' extra: "
-                                         "pip install 'adeptai-sagemaker[openai]'") from exc
-            client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
-            self._sdk: Any = openai
-        else:
-            self._sdk = None
-        self.client = client
+        super().__init__(api_key, model=model, base_url=base_url, timeout=timeout, client=client)
+
+    def _client_class(self) -> Any:
+        return self._sdk.OpenAI
 
     def _once(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
         messages = []
@@ -259,13 +280,6 @@ class OpenAIBackend:
         return Completion(text=text, usage=token_usage, finish_reason=finish,
                           model_version=getattr(response, "model", None) or self.model, latency_s=elapsed)
 
-    def complete(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
-        started = time.perf_counter()
-        completion = _with_retries(lambda: self._once(prompt, params, target), "openai", self.model,
-                                   target.max_attempts)
-        completion.latency_s = time.perf_counter() - started
-        return completion
-
 
 # --------------------------------------------------------------------------- Anthropic
 
@@ -273,25 +287,17 @@ class OpenAIBackend:
 _ANTHROPIC_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
 
 
-class AnthropicBackend:
+class AnthropicBackend(_SDKBackend):
     """Anthropic Messages API (``messages.create`` with a system prompt)."""
 
     name = "anthropic"
 
     def __init__(self, api_key: Optional[str] = None, *, model: str = DEFAULT_ANTHROPIC_MODEL,
                  base_url: Optional[str] = None, timeout: float = 70.0, client: Any = None) -> None:
-        self.model = model
-        if client is None:
-            try:
-                import anthropic
-            except ImportError as exc:
-                raise ConfigurationError("the anthropic backend needs the 'anthropic' extra: "
-                                         "pip install 'adeptai-sagemaker[anthropic]'") from exc
-            client = anthropic.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
-            self._sdk: Any = anthropic
-        else:
-            self._sdk = None
-        self.client = client
+        super().__init__(api_key, model=model, base_url=base_url, timeout=timeout, client=client)
+
+    def _client_class(self) -> Any:
+        return self._sdk.Anthropic
 
     def _once(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
         kwargs: dict[str, Any] = dict(model=self.model, max_tokens=params.max_new_tokens,
@@ -322,13 +328,6 @@ class AnthropicBackend:
         stop = getattr(response, "stop_reason", None)
         return Completion(text=text, usage=token_usage, finish_reason=_ANTHROPIC_FINISH.get(stop, stop),
                           model_version=getattr(response, "model", None) or self.model, latency_s=elapsed)
-
-    def complete(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
-        started = time.perf_counter()
-        completion = _with_retries(lambda: self._once(prompt, params, target), "anthropic", self.model,
-                                   target.max_attempts)
-        completion.latency_s = time.perf_counter() - started
-        return completion
 
 
 # --------------------------------------------------------------------------- plugin

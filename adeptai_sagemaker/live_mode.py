@@ -27,15 +27,21 @@ log = logging.getLogger("adeptai_sagemaker.rollout")
 
 
 class EnvModeSource:
-    """Modes from the env settings (the defaults)."""
+    """Modes from the env settings (the defaults), each parsed once; the kill switch is read live."""
 
     name = "env"
 
     def __init__(self, settings: Any):
         self.settings = settings
+        self._modes: dict[str, Mode] = {}
 
     def mode(self, capability: str) -> Mode:
-        return self.settings.mode(capability)
+        if not self.settings.sagemaker_llm_enabled:
+            return Mode("off")
+        found = self._modes.get(capability)
+        if found is None:
+            found = self._modes.setdefault(capability, self.settings.configured_mode(capability))
+        return found
 
     def source(self, capability: str) -> str:
         return self.name

@@ -15,7 +15,6 @@ from typing import Iterable, Optional
 import pluggy
 
 from . import hookspecs
-from .builtin_plugins import Registrations
 from .external import ExternalBackends
 
 log = logging.getLogger("adeptai_sagemaker")
@@ -38,11 +37,10 @@ def load_entry_point_plugins(pm: pluggy.PluginManager, allow: Optional[frozenset
 def build_plugin_manager(allow: Optional[frozenset[str]] = None, load_entrypoints: bool = True,
                          builtins: Iterable[tuple[str, object]] = (),
                          extra_plugins: Iterable[object] = ()) -> pluggy.PluginManager:
-    """Built-ins are registered first, so outside plugins (registered later) run before them
-    in ``firstresult`` hooks and can take over a capability, as pytest plugins can."""
+    """Built-ins are registered first, so an outside plugin's registrations (run later)
+    replace theirs, and an outside ``serve_capability`` is asked newest first."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    pm.register(Registrations(), name="builtin-registrations")
     pm.register(ExternalBackends(), name="builtin-external-backends")
     for name, plugin in builtins:
         pm.register(plugin, name=name)

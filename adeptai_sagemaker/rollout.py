@@ -1,8 +1,7 @@
 """Sticky bucketing for canary rollouts.
 
 A request key (a query, a candidate id, a hash of the input) maps to a
-stable bucket 0..99 via SHA-256 of ``"{capability}:{key}"``, like
-LaunchDarkly's SHA-1 bucketing. The same key always lands in the same
+stable bucket 0..99 via SHA-256 of ``"{capability}:{key}"``. The same key always lands in the same
 bucket, so raising a canary from 10% to 50% only adds requests to the
 SageMaker side and never reshuffles who was already on it.
 """

@@ -2,10 +2,9 @@
 
 Why it looks like this:
 - **One retry loop.** botocore's own retries are switched off
-  (``total_max_attempts=1``); tenacity retries only errors whose
-  ``retryable`` is true (see :mod:`adeptai_sagemaker.errors`), with full-jitter
+  (``total_max_attempts=1``); the shared policy in :mod:`adeptai_sagemaker.retry`
+  retries only errors whose ``retryable`` is true, with full-jitter
   exponential backoff, bounded by both an attempt count and a total retry time.
-  Stacked retry layers multiplied latency in the prior art (B5).
 - **Explicit timeouts and pool size** on ``botocore.config.Config``: real-time
   containers get 60 s, so the read timeout defaults to 70 s (InvokeEndpoint
   doc); the default pool of 10 connections would throttle concurrency.
@@ -27,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import threading
 import time
 import uuid
@@ -36,8 +34,9 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 from .completion import InvokeOptions
 from .errors import (AdeptSageMakerError, ConfigurationError, ConnectionFailedError, EndpointTimeoutError,
-                     InputTooLargeError, InvocationError, ModelStreamError, RegionNotAllowedError, from_botocore,
-                     from_http_response)
+                     InputTooLargeError, InvocationError, ModelStreamError, from_botocore, from_http_response)
+from .retry import RetryPolicy
+from .settings import ensure_region_allowed
 
 __all__ = ["RuntimeConfig", "SageMakerRuntime", "InvokeResult", "OpenAIResponse", "AsyncInvocation", "OnAttempt",
            "REALTIME_PAYLOAD_LIMIT", "ASYNC_PAYLOAD_LIMIT", "allowed_options"]
@@ -89,8 +88,7 @@ class RuntimeConfig:
     def validate(self) -> None:
         if not self.region:
             raise ConfigurationError("no AWS region configured: set AWS_REGION (or pass RuntimeConfig(region=...))")
-        if self.allowed_regions is not None and self.region not in self.allowed_regions:
-            raise RegionNotAllowedError(self.region, self.allowed_regions)
+        ensure_region_allowed(self.region, self.allowed_regions)
         for name in ("connect_timeout", "read_timeout", "backoff_base", "backoff_max"):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"RuntimeConfig.{name} must be > 0")
@@ -151,6 +149,8 @@ class SageMakerRuntime:
         self._lock = threading.Lock()
         self.on_attempt = on_attempt
         self._sleep = sleep
+        self._retry = RetryPolicy(max_attempts=config.max_attempts, max_retry_time=config.max_retry_time,
+                                  backoff_base=config.backoff_base, backoff_max=config.backoff_max, sleep=sleep)
         self._http: Any = None  # botocore URLLib3Session for the OpenAI route
         self._bearer: Any = None
 
@@ -206,23 +206,8 @@ class SageMakerRuntime:
         except Exception:  # an observer must never break a call
             log.debug("on_attempt callback failed", exc_info=True)
 
-    def _backoff(self, state: Any) -> float:
-        """Full-jitter exponential backoff, cut so no sleep runs past max_retry_time."""
-        c = self.config
-        ceiling = min(c.backoff_max, c.backoff_base * (2 ** (state.attempt_number - 1)))
-        remaining = c.max_retry_time - state.seconds_since_start
-        return max(0.0, min(random.uniform(0.0, ceiling), remaining))
-
-    def _should_stop(self, limit: int) -> Callable[[Any], bool]:
-        def stop(state: Any) -> bool:
-            return state.attempt_number >= limit or state.seconds_since_start >= self.config.max_retry_time
-        return stop
-
     def _retrying(self, max_attempts: int) -> Any:
-        from tenacity import Retrying, retry_if_exception
-
-        return Retrying(retry=retry_if_exception(lambda e: isinstance(e, AdeptSageMakerError) and e.retryable),
-                        stop=self._should_stop(max_attempts), wait=self._backoff, sleep=self._sleep, reraise=True)
+        return self._retry.retrying(max_attempts)
 
     def _attempt(self, endpoint: str, attempt_no: int, fn: Callable[[], Any]) -> Any:
         """Run one transport attempt; map and annotate its failure."""

@@ -5,7 +5,7 @@ templates and whatever model answers (a SageMaker endpoint, an external API,
 the reference model). Outputs are strict on purpose: scores have ranges, enums
 are closed, lists and strings are bounded, so a model that drifts is caught by
 validation (and re-asked) instead of leaking nonsense into a hiring decision.
-Field names of ``JobParserOutput`` follow ``shared/data/README.md``.
+Field names of ``JobParserOutput`` follow the golden sets' labelling guide (``lab/golden/README.md``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ Percent = Annotated[float, Field(ge=0.0, le=100.0), AfterValidator(_finite)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    # defer_build: each model's validator is built on its first use, not at import, so importing the
+    # product and building the framework stays cheap (the monolith imports it at start-up)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
 
 
 def _lenient_text(value: Any) -> Any:

@@ -12,8 +12,10 @@ monolith already uses. Precedence, highest first:
 - a capability's mode: ``SAGEMAKER_<STEM>_MODE`` > master switch (``on``/``off``);
   ``SAGEMAKER_LLM_ENABLED=false`` (the kill switch) overrides everything to ``off``.
 
-Per capability, under the prefix ``SAGEMAKER_<STEM>_`` (stems in ``tasks.py``):
-``ENDPOINT, MODE, CODEC, INFERENCE_COMPONENT, CUSTOM_ATTRIBUTES, TARGET_VARIANT,
+Per capability, under the prefix ``SAGEMAKER_<STEM>_`` (the ``env_stem`` of its
+registered ``TaskSpec``; a plugin's task gets its variables the moment it is
+registered, see ``Settings.register_capability``):
+``ENDPOINT, MODE, BACKEND, CODEC, INFERENCE_COMPONENT, CUSTOM_ATTRIBUTES, TARGET_VARIANT,
 TARGET_MODEL, CONNECT_TIMEOUT, READ_TIMEOUT, MAX_ATTEMPTS, MAX_TOKENS,
 TEMPERATURE, CACHE, CACHE_TTL, MAX_REASKS, INPUT_BUDGET, GRAMMAR, STREAM, SESSION,
 PREFIX_AWARE``.
@@ -27,12 +29,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping, Optional
+from typing import Any, Iterable, Literal, Mapping, Optional
 
-from pydantic import Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, RegionNotAllowedError
 from .tasks import BUILTIN_TASKS, CAPABILITIES, PII_CAPABILITIES
 
 MODE_HELP = "off | shadow | canary:N (N = 0..100) | on"
@@ -67,13 +69,19 @@ def _validate_mode(value: Optional[str]) -> Optional[str]:
     return None if value in (None, "") else str(Mode.parse(value))
 
 
-class CapabilitySettings(BaseSettings):
-    """One capability's endpoint and call options (env prefix ``SAGEMAKER_<STEM>_``)."""
+class CapabilitySettings(BaseModel):
+    """One capability's endpoint and call options (env prefix ``SAGEMAKER_<STEM>_``).
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_file_encoding="utf-8")
+    A plain model filled from one scan of the environment (``_capability_from_env``):
+    building a settings source per capability cost more than everything else in
+    ``Framework()`` together.
+    """
+
+    model_config = ConfigDict(extra="ignore")
 
     endpoint: Optional[str] = None
     mode: Optional[str] = None
+    backend: str = "sagemaker"  # a registered backend's name ("openai", ...) serves the model side instead
     codec: str = "tgi"
     inference_component: Optional[str] = None
     custom_attributes: Optional[str] = Field(default=None, max_length=1024)
@@ -156,14 +164,15 @@ class Settings(BaseSettings):
     sagemaker_async_poll_s: float = Field(default=1.0, gt=0, le=60)
 
     capabilities: dict[str, CapabilitySettings] = Field(default_factory=dict)
-    #: (name, closest known name) of variables that look meant for us but are not read (see unknown_variables).
-    _unknown: list = PrivateAttr(default_factory=list)
+    _env_file: Any = PrivateAttr(default=None)
+    _stems: dict[str, str] = PrivateAttr(default_factory=lambda: dict(STEMS))
 
     # ------------------------------------------------------------------ derived views
 
     def unknown_variables(self) -> list[tuple[str, Optional[str]]]:
-        """What ``load_settings`` found that looks like a misspelt setting (empty when built directly)."""
-        return list(self._unknown)
+        """Variables (env and this settings' ``.env``) that look like misspelt settings, checked against every
+        capability registered so far (see the module function ``unknown_variables``)."""
+        return unknown_variables(self._env_file, stems=self._stems)
 
     def capability(self, name: str) -> CapabilitySettings:
         """The settings of ``name``; a capability never configured gets the defaults."""
@@ -175,14 +184,38 @@ class Settings(BaseSettings):
             return self.use_sagemaker_llm
         return bool(self.use_sagemaker)
 
-    def mode(self, name: str) -> Mode:
-        """The effective rollout mode of a capability, kill switch applied."""
-        if not self.sagemaker_llm_enabled:
-            return Mode("off")
+    def stem(self, name: str) -> str:
+        """The ``<STEM>`` of ``SAGEMAKER_<STEM>_*`` for a capability."""
+        return self._stems.get(name, name.upper())
+
+    def register_capability(self, name: str, stem: str) -> None:
+        """Load ``SAGEMAKER_<STEM>_*`` for a capability registered after ``load_settings``.
+
+        The framework calls this for every registered task, so a plugin's task
+        is configured by env like a built-in one. Settings already given (by
+        ``load_settings`` overrides) are kept.
+        """
+        self._stems[name] = stem
+        if name in self.capabilities:
+            return
+        self.capabilities[name] = _capability_from_env(stem, _environment(self._env_file))
+
+    def configured_mode(self, name: str) -> Mode:
+        """The rollout mode settings give a capability, before the kill switch."""
         explicit = self.capability(name).mode
         if explicit:
             return Mode.parse(explicit)
         return Mode("on") if self.master_on else Mode("off")
+
+    def mode(self, name: str) -> Mode:
+        """The settings' view of a capability's mode, kill switch applied (status display).
+
+        Calls are routed by ``Framework.mode``, which asks its ``mode_source``
+        (by default these settings) and applies the same kill switch last.
+        """
+        if not self.sagemaker_llm_enabled:
+            return Mode("off")
+        return self.configured_mode(name)
 
     def endpoint(self, name: str) -> Optional[str]:
         own = self.capability(name).endpoint
@@ -204,6 +237,15 @@ class Settings(BaseSettings):
         if not self.sagemaker_allowed_regions:
             return None
         return frozenset(r.strip() for r in self.sagemaker_allowed_regions.split(",") if r.strip())
+
+    def checked_region(self, region: Optional[str] = None) -> str:
+        """``region`` (default: the configured one) if ``SAGEMAKER_ALLOWED_REGIONS`` allows it.
+
+        The data-residency rule, applied before any AWS client is built (runtime
+        calls, deploy, rollback, CLI); raises ``RegionNotAllowedError``, or
+        ``ConfigurationError`` when no region is set.
+        """
+        return ensure_region_allowed(region or self.region(), self.allowed_regions())
 
     def cache_enabled(self, name: str) -> bool:
         own = self.capability(name).cache
@@ -231,6 +273,13 @@ class Settings(BaseSettings):
         if self.adeptai_sagemaker_plugins is None:
             return None
         return frozenset(p.strip() for p in self.adeptai_sagemaker_plugins.split(",") if p.strip())
+
+
+def ensure_region_allowed(region: str, allowed: Optional[Iterable[str]]) -> str:
+    """The one residency check: ``region`` must be in ``allowed`` (``None`` allows every region)."""
+    if allowed is not None and region not in allowed:
+        raise RegionNotAllowedError(region, sorted(allowed))
+    return region
 
 
 def _defaults() -> dict[str, Any]:
@@ -262,6 +311,33 @@ def _raise_named(exc: ValidationError, prefix: str = "") -> None:
     raise ConfigurationError("invalid setting " + "; ".join(problems)) from None
 
 
+def _environment(env_file: str | os.PathLike | None) -> dict[str, str]:
+    """Upper-cased variables of ``env_file`` overlaid by the process environment (which wins)."""
+    values: dict[str, str] = {}
+    if env_file and Path(env_file).is_file():
+        from dotenv import dotenv_values
+
+        values.update({k.upper(): v for k, v in dotenv_values(env_file, encoding="utf-8").items() if v is not None})
+    values.update({k.upper(): v for k, v in os.environ.items()})
+    return values
+
+
+def _capability_from_env(stem: str, environment: dict[str, str], given: Optional[dict] = None) -> CapabilitySettings:
+    """``SAGEMAKER_<STEM>_<FIELD>`` values, then ``given`` on top; errors name the variable."""
+    prefix = f"SAGEMAKER_{stem}_"
+    values: dict[str, Any] = {}
+    for field in CapabilitySettings.model_fields:
+        raw = environment.get(prefix + field.upper())
+        if raw is not None:
+            values[field] = raw
+    values.update(given or {})
+    try:
+        return CapabilitySettings.model_validate(values)
+    except ValidationError as exc:
+        _raise_named(exc, prefix)
+        raise  # unreachable: _raise_named always raises
+
+
 # --------------------------------------------------------------------------- typos in variable names
 
 #: Prefixes that mark a variable as meant for this package (``USE_SAGEMAKER*`` are whole known names).
@@ -281,10 +357,11 @@ FOREIGN_VARIABLES = frozenset({
 log = logging.getLogger("adeptai_sagemaker.settings")
 
 
-def known_variables() -> frozenset[str]:
-    """Every env name this package reads: global fields, each registered task's ``SAGEMAKER_<STEM>_*``, others."""
+def known_variables(stems: Optional[Mapping[str, str]] = None) -> frozenset[str]:
+    """Every env name this package reads: global fields, each task's ``SAGEMAKER_<STEM>_*`` (``stems``: capability
+    -> stem, default the built-in tasks'), and the names read outside ``Settings``."""
     names = {field.upper() for field in Settings.model_fields if field != "capabilities"}
-    for stem in STEMS.values():
+    for stem in (STEMS if stems is None else stems).values():
         names |= {f"SAGEMAKER_{stem}_{field.upper()}" for field in CapabilitySettings.model_fields}
     return frozenset(names | OTHER_VARIABLES)
 
@@ -299,8 +376,20 @@ def _looks_like_ours(name: str) -> bool:
             or difflib.SequenceMatcher(None, two, "ADEPTAI_SAGEMAKER").ratio() >= 0.85)
 
 
-def unknown_variables(env_file: str | os.PathLike | None = ".env",
-                      environ: Optional[Mapping[str, str]] = None) -> list[tuple[str, Optional[str]]]:
+def _plugin_task_variable(name: str, stems: Mapping[str, str]) -> bool:
+    """``SAGEMAKER_<STEM>_<FIELD>`` with an exact field and a stem far from every known one: most likely a
+    plugin task registered after the settings were read (``Settings.register_capability``), not a typo."""
+    for field in CapabilitySettings.model_fields:
+        suffix = f"_{field.upper()}"
+        if name.startswith("SAGEMAKER_") and name.endswith(suffix):
+            stem = name[len("SAGEMAKER_"):-len(suffix)]
+            if stem and not difflib.get_close_matches(stem, list(stems.values()), n=1, cutoff=0.8):
+                return True
+    return False
+
+
+def unknown_variables(env_file: str | os.PathLike | None = ".env", environ: Optional[Mapping[str, str]] = None,
+                      stems: Optional[Mapping[str, str]] = None) -> list[tuple[str, Optional[str]]]:
     """``(name, closest known name or None)`` for every variable in the environment or ``env_file`` that looks
     meant for this package but is not one it reads: a typo there silently leaves a module off.
 
@@ -311,10 +400,13 @@ def unknown_variables(env_file: str | os.PathLike | None = ".env",
         from dotenv import dotenv_values
 
         names |= {k.upper() for k in dotenv_values(env_file)}
-    known = known_variables()
+    stems = STEMS if stems is None else stems
+    known = known_variables(stems)
     found = []
     for name in sorted(names):
         if name in known or name in FOREIGN_VARIABLES or name.startswith("USE_SAGEMAKER") or not _looks_like_ours(name):
+            continue
+        if _plugin_task_variable(name, stems):
             continue
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
         found.append((name, close[0] if close else None))
@@ -341,26 +433,20 @@ def load_settings(env_file: str | os.PathLike | None = ".env", **overrides: Any)
     except ValidationError as exc:
         _raise_named(exc)
     caps: dict[str, CapabilitySettings] = {}
+    environment = _environment(env_file)
     for name in CAPABILITIES:
-        prefix = f"SAGEMAKER_{STEMS[name]}_"
         given = cap_overrides.get(name)
-        try:
-            if isinstance(given, CapabilitySettings):
-                caps[name] = given
-            else:
-                caps[name] = CapabilitySettings(_env_prefix=prefix, _env_file=env_file, **(given or {}))
-        except ValidationError as exc:
-            _raise_named(exc, prefix)
+        if isinstance(given, CapabilitySettings):
+            caps[name] = given
+        else:
+            caps[name] = _capability_from_env(STEMS[name], environment, given or {})
     settings.capabilities = caps
-    settings._unknown = unknown_variables(env_file)
-    for name, suggestion in settings._unknown:
+    settings._env_file = env_file
+    for name, suggestion in settings.unknown_variables():
         log.warning("%s", unknown_variable_message(name, suggestion))
     return settings
 
 
-def codec_error(capability: str, codec: str, known: list[str]) -> ConfigurationError:
+def codec_error(stem: str, codec: str, known: list[str]) -> ConfigurationError:
     """The error for a codec name no plugin registered (checked where codecs are known)."""
-    return ConfigurationError(
-        f"invalid setting SAGEMAKER_{STEMS.get(capability, capability.upper())}_CODEC: {codec!r}; "
-        f"allowed: {', '.join(sorted(known))}"
-    )
+    return ConfigurationError(f"invalid setting SAGEMAKER_{stem}_CODEC: {codec!r}; allowed: {', '.join(sorted(known))}")

@@ -72,10 +72,6 @@ class TaskSpec:
     def schema_text(self) -> str:
         return output_schema(self.output_model)[1]
 
-    @property
-    def pii(self) -> bool:
-        return self.name in PII_CAPABILITIES
-
     def variables(self, request: BaseModel) -> dict:
         """Template variables: the request's fields, untouched (rendering delimits them)."""
         return request.model_dump(mode="json")

@@ -40,10 +40,7 @@ def _reference_prompt() -> str:
 def _backend(kind: str):
     if kind == "stub":
         return StubBackend(), "senior python developer"
-    rm = pytest.importorskip("adeptai_sagemaker.lab.reference_model", reason="reference model not available")
-    if not hasattr(rm, "ReferenceModel"):
-        pytest.skip("adeptai_sagemaker.lab.reference_model does not export ReferenceModel yet")
-    from adeptai_sagemaker.lab.server import ReferenceBackend
+    from adeptai_sagemaker.lab.server import ReferenceBackend  # ships with the lab: its absence must fail
 
     return ReferenceBackend(), _reference_prompt()
 

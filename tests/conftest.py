@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+#: Environment prefixes the product reads. The developer's own values (a real region, endpoint,
+#: kill switch, API key, AWS profile) must never change what a test sees.
+ISOLATED_ENV_PREFIXES = ("SAGEMAKER_", "AWS_", "ADEPTAI_", "USE_SAGEMAKER", "OPENAI_", "ANTHROPIC_")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch):
+    """Every test starts without ``SAGEMAKER_*``, ``AWS_*``, ``ADEPTAI_*``, ``USE_SAGEMAKER*``,
+    ``OPENAI_*`` and ``ANTHROPIC_*`` variables; AWS config files and the instance metadata
+    service are pointed away, so no developer credential or profile can be picked up either.
+    Tests set what they need with ``monkeypatch.setenv``."""
+    for name in list(os.environ):
+        if name.upper().startswith(ISOLATED_ENV_PREFIXES):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
 
 LOCAL_ENDPOINT_DIALECTS = ("tgi", "lmi", "messages", "jumpstart", "custom")
 
@@ -36,7 +57,7 @@ def _reset_local_endpoint_faults(request):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_state_dir(monkeypatch, tmp_path_factory):
+def _isolated_state_dir(_isolated_environment, monkeypatch, tmp_path_factory):
     """Every test gets its own ``ADEPTAI_SAGEMAKER_STATE_DIR`` (evidence store and live modes).
 
     Without it a framework built from env would read and write the user's

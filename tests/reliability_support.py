@@ -189,9 +189,23 @@ def settings_for(*, endpoint_url: Optional[str] = None, capabilities=CAPABILITIE
                          adeptai_sagemaker_cache_dir=cache_dir, capabilities=caps, **overrides)
 
 
-def framework_for(settings, *, backend=None, cache: Any = False, plugins=()) -> tuple[Framework, Recorder]:
+class FakeClock:
+    """A monotonic clock the test moves by hand (breaker cool-downs without sleeping)."""
+
+    def __init__(self, start: float = 1000.0):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def framework_for(settings, *, backend=None, cache: Any = False, plugins=(), clock=None) -> tuple[Framework, Recorder]:
     recorder = Recorder()
-    fw = Framework(settings, plugins=[recorder, *plugins], load_entrypoints=False, cache=cache)
+    extra = {"clock": clock} if clock is not None else {}
+    fw = Framework(settings, plugins=[recorder, *plugins], load_entrypoints=False, cache=cache, **extra)
     if backend is not None:
         fw.sagemaker = backend
     return fw, recorder
@@ -242,7 +256,7 @@ def closed_port() -> int:
 
 
 def drive_adapters(fw, text: str, query: Optional[str] = None) -> dict[str, Any]:
-    """Call each of the five adapters the way the monolith's call sites do (fact sheet §7).
+    """Call each of the five adapters the way the monolith's call sites do (docs/monolith-interfaces.md §7).
 
     Returns each adapter's answer, in the caller's shape; any exception propagates, so
     tests can assert that none reaches a call site while fallback is on.
@@ -282,7 +296,7 @@ def drive_adapters(fw, text: str, query: Optional[str] = None) -> dict[str, Any]
 
 
 def check_adapter_shapes(answers: dict[str, Any]) -> None:
-    """The legacy shapes the call sites read (fact sheet §10)."""
+    """The legacy shapes the call sites read (docs/monolith-interfaces.md §10)."""
     qe = answers["query_enhancer"]
     assert isinstance(qe, dict) and isinstance(qe["expanded_terms"], list)
     beh = answers["behavioral"]
@@ -356,8 +370,8 @@ def cache_worker(args: tuple) -> dict:
     random.Random(seed).shuffle(order)
     seen: dict[int, tuple] = {}
     for i in order:
-        jp = fw.call("job_parser", {"job_description": f"Posting {i}: Python engineer, {i % 9 + 1} years"})
-        qe = fw.call("query_enhancer", {"query": f"python developer {i}"})
+        jp = fw.call("job_parser", {"job_description": f"Posting {i}: Python engineer, {i % 9 + 1} years"}).value
+        qe = fw.call("query_enhancer", {"query": f"python developer {i}"}).value
         pair = (jp.title, qe.expanded_terms[0])
         assert seen.setdefault(i, pair) == pair, "one process saw two answers for one input"
     fw.close()

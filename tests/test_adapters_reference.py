@@ -21,7 +21,6 @@ from adeptai_sagemaker.adapters import query_enhancer as qe
 
 @pytest.fixture()
 def fw(local_endpoint, tmp_path, monkeypatch):
-    pytest.importorskip("adeptai_sagemaker.lab.reference_model.model", reason="the reference model package is needed")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     framework = make_framework(local_endpoint.url, tmp_path, "on", fallback=False)  # any failure would raise

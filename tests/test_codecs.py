@@ -1,6 +1,6 @@
-"""Codecs against the exact shapes real serving containers return (anchors §3).
+"""Codecs against the exact shapes real serving containers return (docs/wire-formats.md).
 
-Includes the prior-art regressions: B1 (object response lost generated_text)
+Includes the docs/prior-art.md regressions: B1 (object response lost generated_text)
 and B2 (list response crashed), and streams split at arbitrary byte offsets.
 """
 
@@ -298,7 +298,7 @@ def test_lmi_dynamic_batching_stream_outputs():
 
 
 def test_several_objects_on_one_line_and_one_object_per_part_without_newline():
-    # litellm#5175 ("Extra data"): objects glued together; and containers that never send newlines
+    # "Extra data": objects glued together on one line; and containers that never send newlines
     glued = b'{"token":{"text":"a"}}{"token":{"text":"b"}}data:{"token":{"text":"c"}}\n'
     _, c = feed_all(TgiCodec(), [glued])
     assert c.text == "abc"

@@ -17,7 +17,6 @@ pytest.importorskip("uvicorn", reason="the local endpoint needs the 'serve' extr
 
 from adeptai_sagemaker import errors as E  # noqa: E402
 from adeptai_sagemaker.breaker import BreakerConfig, CircuitBreaker  # noqa: E402
-from adeptai_sagemaker.calls import LegacyAnswer  # noqa: E402
 from adeptai_sagemaker.lab.server import LocalEndpoint  # noqa: E402
 from reliability_support import (CannedModel, framework_for, legacy_for, request_for,  # noqa: E402
                                  server_requests, set_dummy_aws_env, settings_for)
@@ -55,7 +54,7 @@ def test_cold_endpoint_falls_back_after_one_attempt_and_the_breaker_stays_closed
     fw, rec, name = make(endpoint, tmp_path)
     endpoint.set_faults(name, kind=kind)
     answers = [call(fw) for _ in range(5)]  # more than the breaker's 2-failure threshold
-    assert all(isinstance(a, LegacyAnswer) for a in answers)
+    assert all(a.from_legacy for a in answers)
     assert [r.fallback_reason for r in rec.calls] == ["endpoint_cold"] * 5
     assert [r.error_code for r in rec.calls] == [code] * 5
     assert server_requests(endpoint, name) == 5, "one attempt per call: no retries while it wakes"
@@ -64,7 +63,7 @@ def test_cold_endpoint_falls_back_after_one_attempt_and_the_breaker_stays_closed
     row = next(r for r in fw.metrics.snapshot()["series"] if r["endpoint"] == name)
     assert row["cold_starts"] == 5 and row["fallbacks_by_reason"] == {"endpoint_cold": 5}
     endpoint.clear_faults(name)  # awake: the next call is answered by SageMaker
-    assert not isinstance(call(fw), LegacyAnswer)
+    assert not call(fw).from_legacy
 
 
 def test_fallback_off_raises_the_typed_cold_error(endpoint, tmp_path):

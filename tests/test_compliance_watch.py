@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from adeptai_sagemaker.calls import LegacyAnswer
 from adeptai_sagemaker.completion import Completion, TokenUsage
 from adeptai_sagemaker.compliance.watch import BiasWatch
 from adeptai_sagemaker.framework import Framework
@@ -19,13 +18,20 @@ def _match(score: float) -> CandidateMatcherOutput:
                                   education_match=score, location_match=score, recommendation="match", reasoning="r")
 
 
+def _legacy(value):
+    """What ``Framework.call`` returns when legacy answered."""
+    from adeptai_sagemaker.calls import CallResult
+
+    return CallResult(value, "legacy", record=None, answer=value)
+
+
 def test_selection_ratio_per_arm_from_observed_answers():
     watch = BiasWatch(sample_rate=1.0, threshold=60, min_group_size=5)
     for _ in range(10):
         watch.observe("candidate_matcher", _match(70), {"gender": "male"})
         watch.observe("candidate_matcher", _match(70 if _ < 4 else 50), {"gender": "female"})
-        watch.observe("candidate_matcher", LegacyAnswer({"overall_score": 65}), {"gender": "female"})
-        watch.observe("candidate_matcher", LegacyAnswer({"overall_score": 65}), {"gender": "male"})
+        watch.observe("candidate_matcher", _legacy({"overall_score": 65}), {"gender": "female"})
+        watch.observe("candidate_matcher", _legacy({"overall_score": 65}), {"gender": "male"})
     snap = watch.snapshot()
     sm = snap["capabilities"]["candidate_matcher"]["sagemaker"]["gender"]
     assert sm["groups"]["male"]["selection_rate"] == 1.0 and sm["groups"]["female"]["selection_rate"] == 0.4
@@ -83,7 +89,7 @@ def test_shadow_agreement_is_reported_per_group():
             with watch.labels(gender=gender):
                 answer = fw.call("candidate_matcher", {"job_description": "Python", "resume_text": f"{pronouns} {i}"},
                                  legacy=lambda: legacy, to_legacy=lambda out: out.model_dump(mode="json"))
-            assert isinstance(answer, LegacyAnswer)  # shadow: the user always gets the legacy answer
+            assert answer.from_legacy  # shadow: the user always gets the legacy answer
     fw.close()  # waits for the shadow pool
     node = watch.snapshot()["capabilities"]["candidate_matcher"]["shadow"]["gender"]
     female, male = node["groups"]["female"]["mean_agreement"], node["groups"]["male"]["mean_agreement"]

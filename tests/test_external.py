@@ -23,6 +23,7 @@ from adeptai_sagemaker.errors import (  # noqa: E402
 )
 from adeptai_sagemaker.external import AnthropicBackend, ExternalBackends, OpenAIBackend  # noqa: E402
 from adeptai_sagemaker.framework import Framework  # noqa: E402
+from adeptai_sagemaker.hookspecs import hookimpl  # noqa: E402
 from adeptai_sagemaker.prompting import RenderedPrompt  # noqa: E402
 from adeptai_sagemaker.settings import load_settings  # noqa: E402
 
@@ -154,6 +155,8 @@ def test_read_timeout_is_honoured(server, index, api):
     server.set_fault(api, "slow", count=1, sleep_s=1.5)
     with pytest.raises(EndpointTimeoutError):
         backends(server)[index].complete(PROMPT, PARAMS, target(read_timeout=0.3, max_attempts=1))
+    # the server finishes the abandoned request later; wait for it so it cannot land in the next test's records
+    assert server.wait_for_records(1, timeout_s=10), "the slow request never finished"
 
 
 @pytest.mark.parametrize("cls", [OpenAIBackend, AnthropicBackend])
@@ -186,16 +189,20 @@ def test_plugin_registers_both_backends_from_env(server, monkeypatch, tmp_path):
         fw.close()
 
 
-def test_invalid_json_answer_is_re_asked_through_the_pipeline(server, monkeypatch):
+def test_invalid_json_answer_is_re_asked_through_the_pipeline(server, model, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", server.openai_base_url)
     server.set_fault("openai", "not_json", count=1)
     settings = load_settings(env_file=None, aws_region="us-east-1")
     fw = Framework(settings, plugins=[ExternalBackends()], load_entrypoints=False, cache=False)
     try:
+        calls = []
+        fw.pm.register(type("Calls", (), {"on_call_finished": hookimpl(lambda self, record: calls.append(record))})())
         out = fw.invoke("job_parser", {"job_description": "Data engineer: Python and SQL"}, backend="openai")
         assert out.title == "Data Engineer"
-        assert len(server.records()) == 2
+        assert (calls[-1].reasks, calls[-1].attempts) == (1, 2)  # one prose answer, one re-ask
+        assert [r.fault for r in server.records()] == ["not_json", None]
+        assert "rejected" in model.prompts[-1]  # the re-ask carried the feedback
     finally:
         fw.close()
 

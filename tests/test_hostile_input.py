@@ -15,7 +15,6 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from adeptai_sagemaker.calls import LegacyAnswer
 from adeptai_sagemaker.codecs import get_codec
 from adeptai_sagemaker.errors import InputTooLargeError, InputValidationError, InvalidOutputError
 from adeptai_sagemaker.prompting import DEFAULT_INPUT_BUDGET, parse_prompt
@@ -90,7 +89,7 @@ ODD_TEXTS = {
 def test_odd_text_reaches_the_model_as_clean_data_and_the_call_succeeds(tmp_path, capability, kind):
     backend = WireBackend()
     fw, rec = _fw(tmp_path, backend, fallback=False)
-    out = fw.call(capability, request_for(capability, ODD_TEXTS[kind]))
+    out = fw.call(capability, request_for(capability, ODD_TEXTS[kind])).value
     assert type(out) is SPECS[capability].output_model
     assert rec.calls[-1].outcome == "success"
     prompt = backend.prompts[-1]
@@ -114,7 +113,7 @@ def test_lone_surrogates_are_replaced_not_rejected(tmp_path, capability, kind):
     must not turn a search into an error: it is made encodable and analysed like any other text."""
     backend = WireBackend()
     fw, rec = _fw(tmp_path, backend, fallback=False)
-    out = fw.call(capability, request_for(capability, BROKEN_UNICODE[kind]))
+    out = fw.call(capability, request_for(capability, BROKEN_UNICODE[kind])).value
     assert type(out) is SPECS[capability].output_model
     blocks = _user_blocks(backend.prompts[-1])
     assert "Python" in blocks and not re.search(r"[\ud800-\udfff]", blocks)
@@ -145,7 +144,7 @@ def test_any_unicode_text_renders_encodes_and_validates(tmp_path_factory, text):
     backend = WireBackend()
     fw, _ = _fw(tmp_path_factory.mktemp("h"), backend, fallback=False)
     for capability in CAPABILITIES:
-        out = fw.call(capability, request_for(capability, text))
+        out = fw.call(capability, request_for(capability, text)).value
         assert type(out) is SPECS[capability].output_model
     assert all(len(b) < REALTIME_PAYLOAD_LIMIT for b in backend.bodies)
     for body in backend.bodies:
@@ -162,7 +161,7 @@ def test_ten_megabyte_resume_is_truncated_to_the_budget_not_a_payload_error(tmp_
     backend = WireBackend()
     fw, rec = _fw(tmp_path, backend, fallback=False)
     started = time.perf_counter()
-    out = fw.call(capability, request_for(capability, TEN_MB))
+    out = fw.call(capability, request_for(capability, TEN_MB)).value
     assert type(out) is SPECS[capability].output_model
     assert time.perf_counter() - started < 10
     body = backend.bodies[-1]
@@ -174,16 +173,19 @@ def test_ten_megabyte_resume_is_truncated_to_the_budget_not_a_payload_error(tmp_
 @pytest.mark.parametrize("capability", ["query_enhancer", "market_intelligence"])
 def test_oversized_bounded_fields_fail_fast_as_input_errors_not_payload_errors(tmp_path, capability):
     """The search box (2,000 chars) and a market prompt (200,000) have input-model bounds: a 10 MB value
-    is an InputValidationError (a ValueError) before any network traffic, never InputTooLargeError."""
+    is an InputValidationError (a ValueError) before any network traffic, never InputTooLargeError;
+    with a legacy implementation it is a fallback with that reason."""
     backend = WireBackend()
     fw, _ = _fw(tmp_path, backend, fallback=True)
     field = {"query_enhancer": "query", "market_intelligence": "prompt"}[capability]
     request = request_for(capability, "x")
     request[field] = TEN_MB
     with pytest.raises(InputValidationError) as info:
-        fw.call(capability, request, legacy=legacy_for(capability))
+        fw.call(capability, request)
     assert not isinstance(info.value, InputTooLargeError)
     assert "Experienced" not in str(info.value)
+    result = fw.call(capability, request, legacy=legacy_for(capability))
+    assert result.from_legacy and result.record.fallback_reason == InputValidationError.reason
     assert backend.calls == 0
 
 
@@ -194,7 +196,7 @@ def test_ten_megabyte_resume_through_real_http_is_truncated(local_endpoint, monk
     set_dummy_aws_env(monkeypatch)
     fw, rec = framework_for(settings_for(endpoint_url=local_endpoint.url, capabilities=["resume_summarizer"],
                                          cache_dir=tmp_path / "c", sagemaker_llm_fallback=False))
-    out = fw.call("resume_summarizer", request_for("resume_summarizer", TEN_MB))
+    out = fw.call("resume_summarizer", request_for("resume_summarizer", TEN_MB)).value
     assert out.summary and rec.calls[-1].outcome == "success" and rec.calls[-1].backend == "sagemaker"
 
 
@@ -266,7 +268,7 @@ INJECTED_TARGETS = {
 def test_prompt_injection_does_not_set_scores_or_break_validation(tmp_path, capability, injection):
     fw, rec = _fw(tmp_path, ReferenceInProcessBackend(_REF), fallback=False)
     text = f"{INJECTIONS[injection]}\nJunior support technician, 1 year of Excel."
-    out = fw.call(capability, request_for(capability, text))
+    out = fw.call(capability, request_for(capability, text)).value
     assert type(out) is SPECS[capability].output_model  # validated against the schema
     if capability in INJECTED_TARGETS:
         injected, fields = INJECTED_TARGETS[capability]
@@ -286,7 +288,7 @@ def test_prompt_injection_does_not_set_scores_or_break_validation(tmp_path, capa
 def test_reference_model_scores_stay_in_range_for_any_text(tmp_path_factory, text):
     fw, _ = _fw(tmp_path_factory.mktemp("r"), ReferenceInProcessBackend(_REF), fallback=False)
     for capability in ("behavioral_analyzer", "candidate_matcher", "explanation_generator", "job_parser"):
-        out = fw.call(capability, request_for(capability, text + " " + INJECTIONS[0]))
+        out = fw.call(capability, request_for(capability, text + " " + INJECTIONS[0])).value
         assert type(out) is SPECS[capability].output_model
 
 
@@ -313,7 +315,7 @@ def test_json_bombs_in_model_output_are_rejected_quickly(tmp_path, bomb):
     out = fw.call("candidate_matcher", request_for("candidate_matcher", "resume"),
                   legacy=legacy_for("candidate_matcher"))
     elapsed = time.perf_counter() - started
-    assert isinstance(out, LegacyAnswer)
+    assert out.from_legacy
     assert rec.calls[-1].fallback_reason == InvalidOutputError.reason
     assert backend.calls == 2  # one answer plus the one bounded re-ask
     assert elapsed < 2.0, f"{bomb} took {elapsed:.2f}s to reject"

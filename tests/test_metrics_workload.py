@@ -16,7 +16,6 @@ from collections import Counter
 
 import pytest
 
-from adeptai_sagemaker.calls import LegacyAnswer
 from adeptai_sagemaker.errors import AdeptSageMakerError
 from adeptai_sagemaker.framework import Framework
 from adeptai_sagemaker.hookspecs import hookimpl
@@ -80,7 +79,7 @@ def test_mixed_workload_metrics_add_up(setup):
         started = time.perf_counter()
         try:
             out = fw.call(cap, request(cap, i), legacy=(lambda: {"legacy": True}) if with_legacy else None)
-            ledger[(cap, "fallback" if isinstance(out, LegacyAnswer) else "success")] += 1
+            ledger[(cap, "fallback" if out.from_legacy else "success")] += 1
         except AdeptSageMakerError as exc:
             ledger[(cap, "error")] += 1
             ledger[(cap, "code", exc.code)] += 1

@@ -9,7 +9,7 @@ The valid set is derived from the code, not typed by hand:
   module-level ``*_ENV`` string constants (e.g. ``adapters/install.py``'s
   ``INSTALL_ENV = "ADEPTAI_SAGEMAKER_INSTALL"``).
 A name the doc invents (the integration guide's doc-only flags were exactly
-that, prior-art §4) fails this test.
+that) fails this test.
 """
 
 from __future__ import annotations

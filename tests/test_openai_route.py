@@ -22,7 +22,6 @@ pytest.importorskip("uvicorn", reason="the local endpoint needs the 'serve' extr
 
 from adeptai_sagemaker import errors as E  # noqa: E402
 from adeptai_sagemaker.bearer import BearerTokenProvider, mint_token  # noqa: E402
-from adeptai_sagemaker.calls import LegacyAnswer  # noqa: E402
 from adeptai_sagemaker.cli import cli  # noqa: E402
 from adeptai_sagemaker.lab.server import LocalEndpoint  # noqa: E402
 from adeptai_sagemaker.lab.server.openai_route import BearerRejected, check_bearer  # noqa: E402
@@ -124,7 +123,7 @@ def call(fw):
 def test_streaming_sends_stream_options_and_reads_usage_from_the_last_chunk(env, server, tmp_path):
     fw, rec = framework(server, tmp_path, stream=True)
     out = call(fw)
-    assert not isinstance(out, LegacyAnswer) and out.provenance == "canned"
+    assert not out.from_legacy and out.value.provenance == "canned"
     body = received(server)[0]["body"]
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
     record = rec.calls[-1]
@@ -149,7 +148,7 @@ def test_prefix_aware_sends_prompt_cache_key_from_the_fixed_prefix(env, server, 
 def test_route_errors_map_into_the_invoke_endpoint_taxonomy(env, server, tmp_path, fault, reason, requests):
     fw, rec = framework(server, tmp_path)
     server.set_faults("ic-ep", **fault)
-    assert isinstance(call(fw), LegacyAnswer)
+    assert call(fw).from_legacy
     assert rec.calls[-1].fallback_reason == reason
     assert len(received(server)) == requests  # cold: one attempt; transient: up to max_attempts
 
@@ -157,7 +156,7 @@ def test_route_errors_map_into_the_invoke_endpoint_taxonomy(env, server, tmp_pat
 def test_read_timeout_on_the_route_is_typed_and_retried_within_the_bound(env, server, tmp_path):
     fw, rec = framework(server, tmp_path, read_timeout=0.2, max_attempts=2)
     server.set_faults("ic-ep", kind="read_timeout", sleep_s=0.6)
-    assert isinstance(call(fw), LegacyAnswer)
+    assert call(fw).from_legacy
     assert rec.calls[-1].fallback_reason == "read_timeout" and len(received(server)) == 2
     assert [i.error_code for i in rec.invocations] == ["ReadTimeout", "ReadTimeout"]
 

@@ -65,7 +65,7 @@ def test_one_call_one_span_and_genai_metrics(local_endpoint, tmp_path, otel, mon
         result = fw.call("job_parser", {"job_description": POSTING})
     finally:
         fw.close()
-    assert result.location == "Austin, TX"
+    assert result.value.location == "Austin, TX"
 
     finished = spans.get_finished_spans()
     assert len(finished) == 1

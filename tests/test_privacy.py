@@ -163,8 +163,10 @@ def test_input_validation_errors_name_fields_not_values(tmp_path, capability):
     bad["ranking_position"] = MARKER
     bad["question_types"] = [NAME]
     with pytest.raises(InputValidationError) as info:
-        fw.call(capability, bad, legacy=legacy_for(capability))
+        fw.call(capability, bad)  # no legacy to answer: the typed error reaches the caller
     assert not leaks(exception_text(info.value)), exception_text(info.value)
+    result = fw.call(capability, bad, legacy=legacy_for(capability))  # with legacy: a fallback with its reason
+    assert result.from_legacy and result.record.fallback_reason == InputValidationError.reason
 
 
 def test_metric_snapshots_and_emf_lines_never_see_candidate_text(tmp_path, all_logs):

@@ -16,7 +16,6 @@ import logging
 
 import pytest
 
-from adeptai_sagemaker.calls import LegacyAnswer
 from adeptai_sagemaker.errors import AdeptSageMakerError
 from adeptai_sagemaker.framework import Framework
 from adeptai_sagemaker.settings import load_settings
@@ -85,13 +84,13 @@ def test_no_input_text_in_logs_for_every_capability(fw, local_endpoint, caplog):
         caplog.set_level(logging.INFO, logger=name)
     for cap in CAPABILITIES:
         out = fw.call(cap, INPUTS[cap])  # success (and a cache store)
-        assert not isinstance(out, LegacyAnswer)
+        assert not out.from_legacy
         fw.call(cap, INPUTS[cap])  # cache hit
         # failure paths: the container echoes the input in its error; fallback to legacy, then a raised error
         local_endpoint.set_faults(endpoint(cap), kind="model_error", original_status=400,
                                   message=f"cannot parse input: {TEXT}", count=1)
         legacy = fw.call(cap, variant(INPUTS[cap], 1), legacy=lambda: {"legacy": True})
-        assert isinstance(legacy, LegacyAnswer)
+        assert legacy.from_legacy
         local_endpoint.set_faults(endpoint(cap), kind="malformed_json", count=4)
         fw.settings.sagemaker_llm_fallback = False
         try:

@@ -346,7 +346,8 @@ def test_summary_has_no_contact_details_and_respects_word_limit():
     assert "Jordan" not in out["summary"] and "@" not in out["summary"] and "555" not in out["summary"]
     for h in out["highlighted_skills"]:
         assert "@" not in (h["evidence"] or "") and "555-0100" not in (h["evidence"] or "")
-    assert "Apache Spark" in out["missing_skills"]
+    # a missing nice-to-have (Apache Spark) is not a gap; a held one (Tableau) is matched
+    assert "Apache Spark" not in out["missing_skills"] and "Tableau" in out["matched_skills"]
 
 
 def test_questions_honour_count_types_and_gaps():

@@ -20,13 +20,13 @@ pytest.importorskip("starlette", reason="the local endpoint needs the 'serve' ex
 pytest.importorskip("uvicorn", reason="the local endpoint needs the 'serve' extra")
 
 from adeptai_sagemaker import errors as E  # noqa: E402
-from adeptai_sagemaker.calls import LegacyAnswer  # noqa: E402
 from adeptai_sagemaker.schemas import JobParserOutput  # noqa: E402
 from adeptai_sagemaker.lab.server import LocalEndpoint  # noqa: E402
 from adeptai_sagemaker.settings import load_settings  # noqa: E402
 
 from reliability_support import (  # noqa: E402
     CannedModel,
+    FakeClock,
     closed_port,
     framework_for,
     legacy_for,
@@ -51,14 +51,14 @@ def _aws(monkeypatch):
     set_dummy_aws_env(monkeypatch)
 
 
-def make(endpoint, tmp_path, *, fallback=True, cooldown=60.0, url=None, cap=CAP, **cap_options):
+def make(endpoint, tmp_path, *, fallback=True, cooldown=60.0, url=None, cap=CAP, clock=None, **cap_options):
     """A framework whose ``cap`` goes to a fresh endpoint name (fresh stats, fresh breaker)."""
     name = f"rel-{uuid.uuid4().hex[:10]}"
     options = {"max_attempts": 3, "read_timeout": 5.0, "connect_timeout": 1.0, "max_reasks": 1, **cap_options}
     settings = settings_for(endpoint_url=url or endpoint.url, capabilities=[cap], endpoint_of=lambda c: name,
                             cap_options=options, cache_dir=tmp_path / "cache", sagemaker_llm_fallback=fallback,
                             adeptai_sagemaker_breaker_failures=3, adeptai_sagemaker_breaker_cooldown_s=cooldown)
-    fw, rec = framework_for(settings)
+    fw, rec = framework_for(settings, clock=clock)
     return fw, rec, name
 
 
@@ -74,7 +74,7 @@ def test_throttling_storm_retries_within_bound_then_opens_the_breaker(endpoint, 
     fw, rec, name = make(endpoint, tmp_path)
     endpoint.set_faults(name, kind="throttle", status=status)
     answers = [call(fw) for _ in range(6)]
-    assert all(isinstance(a, LegacyAnswer) for a in answers)  # no exception, every call answered
+    assert all(a.from_legacy for a in answers)  # no exception, every call answered
     reasons = [r.fallback_reason for r in rec.calls]
     assert reasons == ["throttled"] * 3 + ["circuit_open"] * 3
     assert server_requests(endpoint, name) == 9, "3 calls x max_attempts=3, then the open breaker sends nothing"
@@ -87,12 +87,12 @@ def test_throttling_storm_retries_within_bound_then_opens_the_breaker(endpoint, 
 def test_503_burst_is_absorbed_by_bounded_retries(endpoint, tmp_path):
     fw, rec, name = make(endpoint, tmp_path)
     endpoint.set_faults(name, kind="service_unavailable", count=2)
-    out = call(fw)
+    out = call(fw).value
     assert isinstance(out, JobParserOutput) and out.provenance == "canned"
     assert rec.calls[-1].outcome == "success" and rec.calls[-1].attempts == 3
     assert server_requests(endpoint, name) == 3
     endpoint.set_faults(name, kind="service_unavailable", count=10)  # a longer burst: bounded, then fallback
-    assert isinstance(call(fw), LegacyAnswer)
+    assert call(fw).from_legacy
     assert rec.calls[-1].fallback_reason == "service_unavailable"
     assert server_requests(endpoint, name) == 6
 
@@ -106,7 +106,7 @@ def test_503_burst_is_absorbed_by_bounded_retries(endpoint, tmp_path):
 def test_model_error_424_retries_only_container_5xx(endpoint, tmp_path, original_status, expected_requests, reason):
     fw, rec, name = make(endpoint, tmp_path)
     endpoint.set_faults(name, kind="model_error", original_status=original_status)
-    assert isinstance(call(fw), LegacyAnswer)
+    assert call(fw).from_legacy
     assert rec.calls[-1].fallback_reason == reason and rec.calls[-1].error_code == "ModelError"
     assert server_requests(endpoint, name) == expected_requests
 
@@ -114,7 +114,7 @@ def test_model_error_424_retries_only_container_5xx(endpoint, tmp_path, original
 def test_container_timeout_is_not_retried(endpoint, tmp_path):
     fw, rec, name = make(endpoint, tmp_path)
     endpoint.set_faults(name, kind="container_timeout")
-    assert isinstance(call(fw), LegacyAnswer)
+    assert call(fw).from_legacy
     assert rec.calls[-1].fallback_reason == "model_timeout"
     assert server_requests(endpoint, name) == 1
 
@@ -135,7 +135,7 @@ def test_read_timeout_from_env_is_honoured_and_bounded(endpoint, tmp_path, monke
     fw, rec = framework_for(settings)
     endpoint.set_faults(name, kind="read_timeout", sleep_s=1.5)
     started = time.perf_counter()
-    assert isinstance(call(fw), LegacyAnswer)
+    assert call(fw).from_legacy
     elapsed = time.perf_counter() - started
     assert rec.calls[-1].fallback_reason == "read_timeout"
     assert [r.error_code for r in rec.invocations] == ["ReadTimeout", "ReadTimeout"]
@@ -151,7 +151,7 @@ def test_connection_refused_falls_back_fast_and_opens_the_breaker(endpoint, tmp_
     fw, rec, name = make(endpoint, tmp_path, url=f"http://127.0.0.1:{closed_port()}")
     started = time.perf_counter()
     answers = [call(fw) for _ in range(5)]
-    assert all(isinstance(a, LegacyAnswer) for a in answers)
+    assert all(a.from_legacy for a in answers)
     assert time.perf_counter() - started < 5
     assert [r.fallback_reason for r in rec.calls] == ["connection_failed"] * 3 + ["circuit_open"] * 2
     assert len(rec.invocations) == 9 and {r.error_code for r in rec.invocations} == {"EndpointConnectionError"}
@@ -163,7 +163,7 @@ def test_connection_refused_falls_back_fast_and_opens_the_breaker(endpoint, tmp_
 def test_malformed_json_is_a_decode_error_not_retried(endpoint, tmp_path):
     fw, rec, name = make(endpoint, tmp_path)
     endpoint.set_faults(name, kind="malformed_json")
-    assert isinstance(call(fw), LegacyAnswer)
+    assert call(fw).from_legacy
     assert rec.calls[-1].fallback_reason == "decode_error"
     assert server_requests(endpoint, name) == 1
 
@@ -171,18 +171,18 @@ def test_malformed_json_is_a_decode_error_not_retried(endpoint, tmp_path):
 def test_truncated_output_is_reasked_once_then_falls_back(endpoint, tmp_path):
     fw, rec, name = make(endpoint, tmp_path)
     endpoint.set_faults(name, kind="truncated", fraction=0.4)
-    assert isinstance(call(fw), LegacyAnswer)
+    assert call(fw).from_legacy
     r = rec.calls[-1]
     assert r.fallback_reason == "invalid_output" and r.reasks == 1
     assert server_requests(endpoint, name) == 2
     endpoint.set_faults(name, kind="truncated", fraction=0.4, count=1)  # one bad answer: the re-ask repairs it
-    assert isinstance(call(fw), JobParserOutput)
+    assert isinstance(call(fw).value, JobParserOutput)
     assert rec.calls[-1].outcome == "success" and rec.calls[-1].reasks == 1
 
 
 def test_stream_control_succeeds(endpoint, tmp_path):
     fw, rec, name = make(endpoint, tmp_path, stream=True)
-    assert isinstance(call(fw), JobParserOutput)
+    assert isinstance(call(fw).value, JobParserOutput)
     assert rec.calls[-1].outcome == "success"
 
 
@@ -192,7 +192,7 @@ def test_stream_control_succeeds(endpoint, tmp_path):
 def test_stream_that_errors_after_200_falls_back_without_replaying(endpoint, tmp_path, error_code, reason):
     fw, rec, name = make(endpoint, tmp_path, stream=True)
     endpoint.set_faults(name, kind="stream_error", error_code=error_code, after_chunks=2)
-    assert isinstance(call(fw), LegacyAnswer)
+    assert call(fw).from_legacy
     # botocore's event-stream parser keeps only Code and Message of an exception event and drops the
     # modeled ErrorCode, so through boto3 every in-stream ModelStreamError reads as "stream_error"
     # (reported to the runtime owner); "stream_timeout" is accepted should the runtime infer it.
@@ -204,7 +204,7 @@ def test_stream_that_errors_after_200_falls_back_without_replaying(endpoint, tmp
 def test_inband_container_error_in_stream_falls_back(endpoint, tmp_path):
     fw, rec, name = make(endpoint, tmp_path, stream=True)
     endpoint.set_faults(name, kind="inband_error")
-    assert isinstance(call(fw), LegacyAnswer)
+    assert call(fw).from_legacy
     assert rec.calls[-1].fallback_reason in ("stream_error", "model_error")
     assert server_requests(endpoint, name) == 1
 
@@ -213,44 +213,46 @@ def test_inband_container_error_in_stream_falls_back(endpoint, tmp_path):
 
 
 def test_endpoint_recovers_mid_run_through_a_half_open_probe(endpoint, tmp_path):
-    fw, rec, name = make(endpoint, tmp_path, cooldown=0.3, max_attempts=1)
+    clock = FakeClock()
+    fw, rec, name = make(endpoint, tmp_path, cooldown=0.3, max_attempts=1, clock=clock)
     endpoint.set_faults(name, kind="service_unavailable")
     for _ in range(3):
-        assert isinstance(call(fw), LegacyAnswer)
+        assert call(fw).from_legacy
     assert [e.state for e in rec.circuits] == ["open"]
     before = server_requests(endpoint, name)
-    assert isinstance(call(fw), LegacyAnswer) and rec.calls[-1].fallback_reason == "circuit_open"
+    assert call(fw).from_legacy and rec.calls[-1].fallback_reason == "circuit_open"
     assert server_requests(endpoint, name) == before  # open: not even a request
 
-    time.sleep(0.35)  # cool-down over, still failing: the probe fails and re-opens
-    assert isinstance(call(fw), LegacyAnswer) and rec.calls[-1].fallback_reason == "service_unavailable"
+    clock.advance(0.35)  # cool-down over, still failing: the probe fails and re-opens
+    assert call(fw).from_legacy and rec.calls[-1].fallback_reason == "service_unavailable"
     assert server_requests(endpoint, name) == before + 1
     assert [e.state for e in rec.circuits] == ["open", "half_open", "open"]
 
     endpoint.clear_faults(name)  # the endpoint recovers
-    assert isinstance(call(fw), LegacyAnswer) and rec.calls[-1].fallback_reason == "circuit_open"
-    time.sleep(0.35)
-    out = call(fw)  # the half-open probe succeeds and closes the breaker
+    assert call(fw).from_legacy and rec.calls[-1].fallback_reason == "circuit_open"
+    clock.advance(0.35)
+    out = call(fw).value  # the half-open probe succeeds and closes the breaker
     assert isinstance(out, JobParserOutput) and rec.calls[-1].outcome == "success"
     assert [e.state for e in rec.circuits] == ["open", "half_open", "open", "half_open", "closed"]
-    assert all(isinstance(call(fw), JobParserOutput) for _ in range(3))
+    assert all(isinstance(call(fw).value, JobParserOutput) for _ in range(3))
     assert fw.breakers.states()[f"sagemaker:{name}"] == "closed"
 
 
 def test_half_open_lets_exactly_one_probe_through_under_concurrency(endpoint, tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    fw, rec, name = make(endpoint, tmp_path, cooldown=0.3, max_attempts=1)
+    clock = FakeClock()
+    fw, rec, name = make(endpoint, tmp_path, cooldown=0.3, max_attempts=1, clock=clock)
     endpoint.set_faults(name, kind="service_unavailable")
     for _ in range(3):
         call(fw)
-    time.sleep(0.35)
+    clock.advance(0.35)
     endpoint.set_faults(name, faults=[{"kind": "latency", "latency_ms": 300}])  # healthy but slow probe
     before = server_requests(endpoint, name)
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda _: call(fw), range(8)))
     assert server_requests(endpoint, name) == before + 1, "only the probe may reach a half-open endpoint"
-    assert sum(isinstance(a, JobParserOutput) for a in answers) == 1
+    assert sum(isinstance(a.value, JobParserOutput) for a in answers) == 1
     assert sum(r.fallback_reason == "circuit_open" for r in rec.calls[-8:]) == 7
 
 
@@ -305,13 +307,13 @@ def test_no_fault_reaches_the_caller_for_any_capability(endpoint, tmp_path):
         try:
             for capability in CAPABILITIES:
                 out = call(fw, capability)
-                assert isinstance(out, LegacyAnswer), (capability, fault)
+                assert out.from_legacy, (capability, fault)
         finally:
             endpoint.clear_faults("*")
     assert len(rec.calls) == len(ALL_FAULTS) * len(CAPABILITIES)
     assert all(r.outcome == "fallback" and r.fallback_reason for r in rec.calls)
     for capability in CAPABILITIES:  # and each capability still answers once the faults are gone
-        assert not isinstance(call(fw, capability), LegacyAnswer), capability
+        assert not call(fw, capability).from_legacy, capability
 
 
 # ------------------------------------------------------------------ the monolith's call sites, through the adapters

@@ -22,7 +22,6 @@ pytest.importorskip("starlette", reason="the local endpoint needs the 'serve' ex
 pytest.importorskip("uvicorn", reason="the local endpoint needs the 'serve' extra")
 psutil = pytest.importorskip("psutil", reason="leak checks need psutil (dev extra)")
 
-from adeptai_sagemaker.calls import LegacyAnswer  # noqa: E402
 from adeptai_sagemaker.errors import AdeptSageMakerError  # noqa: E402
 from adeptai_sagemaker.framework import Framework  # noqa: E402
 from adeptai_sagemaker.lab.server import LocalEndpoint  # noqa: E402
@@ -90,7 +89,7 @@ def run_calls(fw, n, start=0, fallback_every=5):
         legacy = None if i % fallback_every == 0 else legacy_for(capability)
         try:
             out = fw.call(capability, request, legacy=legacy)
-            kind = "fallback" if isinstance(out, LegacyAnswer) else "success"
+            kind = "fallback" if out.from_legacy else "success"
         except AdeptSageMakerError:
             kind = "typed_error"
         except BaseException as exc:  # anything else is a lost request

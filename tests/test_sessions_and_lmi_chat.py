@@ -11,7 +11,6 @@ pytest.importorskip("starlette", reason="the local endpoint needs the 'serve' ex
 pytest.importorskip("uvicorn", reason="the local endpoint needs the 'serve' extra")
 
 from adeptai_sagemaker import errors as E  # noqa: E402
-from adeptai_sagemaker.calls import LegacyAnswer  # noqa: E402
 from adeptai_sagemaker.codecs import get_codec  # noqa: E402
 from adeptai_sagemaker.completion import GenerationParams  # noqa: E402
 from adeptai_sagemaker.lab.server import LocalEndpoint  # noqa: E402
@@ -54,7 +53,7 @@ def call(fw, text="Python engineer, AWS"):
 def test_sticky_session_opens_once_reuses_the_id_and_closes(endpoint, tmp_path):
     fw, rec, name = make(endpoint, tmp_path, session="sticky")
     for text in ("Python engineer, AWS", "Data analyst, SQL", "Nurse, ICU"):
-        assert not isinstance(call(fw, text), LegacyAnswer)
+        assert not call(fw, text).from_legacy
     requests = sent(endpoint, name)
     assert requests[0]["session_id"] == "NEW_SESSION"
     sid = requests[1]["session_id"]
@@ -66,7 +65,7 @@ def test_sticky_session_opens_once_reuses_the_id_and_closes(endpoint, tmp_path):
 
 def test_a_streaming_capability_opens_its_session_with_invoke_endpoint_then_streams_in_it(endpoint, tmp_path):
     fw, rec, name = make(endpoint, tmp_path, session="sticky", stream=True)
-    assert not isinstance(call(fw), LegacyAnswer)
+    assert not call(fw).from_legacy
     first, second = sent(endpoint, name)
     assert first["session_id"] == "NEW_SESSION" and second["session_id"] not in (None, "NEW_SESSION")
     assert rec.calls[-1].outcome == "success"
@@ -76,8 +75,8 @@ def test_a_session_the_endpoint_forgot_fails_typed_and_is_not_reused_forever(end
     fw, rec, name = make(endpoint, tmp_path, session="sticky")
     call(fw)
     endpoint.app.state.sessions.clear()  # the instance went away
-    assert isinstance(call(fw), LegacyAnswer) and rec.calls[-1].fallback_reason == "validation_error"
-    assert not isinstance(call(fw), LegacyAnswer)  # a new session was opened
+    assert call(fw).from_legacy and rec.calls[-1].fallback_reason == "validation_error"
+    assert not call(fw).from_legacy  # a new session was opened
     assert [r["session_id"] for r in sent(endpoint, name)].count("NEW_SESSION") == 2
 
 
@@ -157,5 +156,5 @@ def test_lmi_chat_in_band_error_is_typed():
 def test_lmi_chat_round_trip_on_the_local_endpoint(endpoint, tmp_path):
     fw, rec, name = make(endpoint, tmp_path)
     out = call(fw)
-    assert not isinstance(out, LegacyAnswer) and out.provenance == "canned"
+    assert not out.from_legacy and out.value.provenance == "canned"
     assert rec.calls[-1].input_tokens and rec.calls[-1].output_tokens

@@ -1,4 +1,4 @@
-"""``adeptai-sagemaker``: serve, demo, run, batch, status, cache, deploy, rollback, cost, bench, audit, promote, report.
+"""``adeptai-sagemaker``: serve, demo, run, batch, status, cache, deploy, rollback, cost, bench, audit, promote, report, eval.
 
 Why it behaves like this:
 - Errors are one red line that says what to fix, never a traceback: exit 2
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from . import (batch, cache, cost, deploy, deploy_component, lab_commands, promote, report, run,  # noqa: F401
+from . import (batch, cache, cost, deploy, deploy_component, eval, lab_commands, promote, report, run,  # noqa: F401
                status)  # each registers its commands
 from ._base import cli, document_exit_codes, parse_duration
 from ..compliance.cli import audit as _audit

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 import traceback
 from typing import Any, Optional
@@ -29,8 +28,6 @@ from ..errors import AdeptSageMakerError, ConfigurationError, RegionNotAllowedEr
 
 log = logging.getLogger("adeptai_sagemaker.cli")
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 #: Loggers that log request/response bodies at DEBUG: kept quiet even with -v.
 _NOISY_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "httpx", "httpcore", "uvicorn.access")
 
@@ -205,11 +202,13 @@ def _emit_json(data: Any) -> None:
 
 
 def parse_duration(text: str) -> float:
-    """``90``, ``90s``, ``30m``, ``12h``, ``7d``, ``2w`` -> seconds."""
-    match = _DURATION_RE.match(text or "")
-    if not match:
-        raise click.BadParameter(f"{text!r} is not a duration; use e.g. 90s, 30m, 12h, 7d")
-    return float(match.group(1)) * _UNITS[match.group(2).lower()]
+    """``90``, ``90s``, ``30m``, ``12h``, ``7d``, ``2w`` -> seconds (``compliance.timeparse`` rules)."""
+    from ..compliance.timeparse import parse_duration as parse
+
+    try:
+        return parse(text or "")
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a duration; use e.g. 90s, 30m, 12h, 7d") from None
 
 
 def _summarize_output(output: Any) -> str:

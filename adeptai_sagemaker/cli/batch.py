@@ -49,14 +49,14 @@ def batch(ctx: click.Context, capability: str, input_path: str, output_path: str
             summary = _run(run_batch, fw, capability, input_path, output_path, concurrency, use_async, backend)
     else:
         from ..framework import Framework
-        from ..settings import STEMS, load_settings
+        from ..settings import load_settings
 
         if endpoint_url:
             overrides["sagemaker_endpoint_url"] = endpoint_url
         settings = load_settings(**overrides)
         if backend == "sagemaker" and not settings.endpoint(capability):
             raise ConfigurationError(
-                f"SAGEMAKER_{STEMS[capability]}_ENDPOINT is not set: no SageMaker endpoint for {capability} "
+                f"SAGEMAKER_{settings.stem(capability)}_ENDPOINT is not set: no SageMaker endpoint for {capability} "
                 "(set it, or pass --local for the lab's local endpoint)")
         fw = Framework(settings, cache=False)
         summary = _run(run_batch, fw, capability, input_path, output_path, concurrency, use_async, backend)

@@ -102,7 +102,7 @@ def deploy(ctx: click.Context, plan_file, endpoint_name, region, image, role_arn
     """Create or update an endpoint with autoscaling and alarms (see --dry-run)."""
     import os
 
-    from ..deploy import AlarmSpec, AsyncSpec, AutoscalingSpec, DeploymentPlan, check_region, lmi_env, tgi_env
+    from ..deploy import AlarmSpec, AsyncSpec, AutoscalingSpec, DeploymentPlan, lmi_env, tgi_env
 
     settings, region = _resolve_region(region)
     if plan_file:
@@ -127,7 +127,7 @@ def deploy(ctx: click.Context, plan_file, endpoint_name, region, image, role_arn
             if async_output else None,
             autoscaling=None if no_autoscaling else AutoscalingSpec(),
             alarms=None if no_alarms else _alarms(settings, endpoint_name, capability, alarm_topic))
-    check_region(plan.region, settings)
+    settings.checked_region(plan.region)
     if dry_run:
         _emit_json({"dry_run": True, **_plan_data(plan)}) if _json_mode(ctx) else _console().print(plan.plan())
         return

@@ -57,9 +57,7 @@ def deploy_component(ctx: click.Context, endpoint_name: str, component_name: str
 
     from ..settings import load_settings
 
-    from ..compliance.region import check_region
-
-    region = check_region(load_settings(), region)
+    region = load_settings().checked_region(region)
     clients = {name: boto3.client(name, region_name=region)
                for name in ("sagemaker", "application-autoscaling", "cloudwatch")}
     result = plan.apply(clients, create_endpoint=create_endpoint)

@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-from ._base import _console, _emit_json, _json_mode, _metrics_table, _summarize_output, cli, json_option
+from ._base import _console, _emit_json, _json_mode, _metrics_table, cli, json_option
 
 
 # --------------------------------------------------------------------------- serve
@@ -69,7 +69,9 @@ def demo(ctx: click.Context, endpoint_url: Optional[str], no_adapters: bool) -> 
     """Run all eight capabilities once against the reference model (offline; no AWS account needed)."""
     from rich.panel import Panel
 
-    from ..lab.demo import run_demo
+    from rich.markup import escape
+
+    from ..lab.demo import highlights, run_demo
 
     as_json = _json_mode(ctx)
     console = _console()
@@ -77,11 +79,18 @@ def demo(ctx: click.Context, endpoint_url: Optional[str], no_adapters: bool) -> 
     def show(result) -> None:
         if as_json:
             return
-        status = "[green]answered by the model[/]" if result.answered_by_model else f"[red]{result.error or result.outcome}[/]"
+        if not result.answered_by_model:
+            status = f"[red]{escape(str(result.error or result.outcome))}[/]"
+        else:
+            status = "[green]correct answer[/]" if result.correct else "[red]wrong answer[/]"
         header = (f"via {result.via} -> backend {result.backend or '-'} @ {result.endpoint or '-'}"
                   f" ({result.model_version or 'model version n/a'}), {result.latency_ms} ms")
-        body = header + "\n" + (_summarize_output(result.output) if result.ok else "")
-        console.print(Panel(body, title=f"{result.capability}: {status}", expand=False))
+        lines = [header]
+        if result.ok:
+            lines += [f"[bold]{escape(label)}[/]: {escape(value[:160])}{'...' if len(value) > 160 else ''}"
+                      for label, value in highlights(result.capability, result.output)]
+            lines += [("[green]✓[/] " if passed else "[red]✗[/] ") + escape(what) for what, passed in result.checks]
+        console.print(Panel("\n".join(lines), title=f"{result.capability}: {status}", expand=False))
 
     import os
 
@@ -95,8 +104,10 @@ def demo(ctx: click.Context, endpoint_url: Optional[str], no_adapters: bool) -> 
     else:
         console.print(_metrics_table(report.metrics, title="Metrics summary (this demo)"))
         answered = sum(r.answered_by_model for r in report.results)
+        correct = sum(r.correct for r in report.results)
         colour = "green" if report.ok else "red"
         console.print(f"[{colour}]{answered}/{len(report.results)} capabilities answered by the model at "
-                      f"{report.endpoint_url}{' (local reference endpoint)' if report.local else ''}[/]")
+                      f"{report.endpoint_url}{' (local reference endpoint: rule-based stand-in, not an LLM)' if report.local else ''}; "
+                      f"{correct}/{len(report.results)} answers correct for their input[/]")
     if not report.ok:
         ctx.exit(1)

@@ -130,7 +130,7 @@ def run_cmd(capability: str, input_file, backend: str, endpoint_url: Optional[st
                 fw.close()
     else:
         from ..framework import Framework
-        from ..settings import STEMS, load_settings
+        from ..settings import load_settings
 
         settings = load_settings(**({"sagemaker_endpoint_url": endpoint_url} if endpoint_url else {}))
         url = settings.sagemaker_endpoint_url if backend == "sagemaker" else None
@@ -142,7 +142,7 @@ def run_cmd(capability: str, input_file, backend: str, endpoint_url: Optional[st
                 _check_backend(fw, backend)
                 if backend == "sagemaker" and not settings.endpoint(capability):
                     raise ConfigurationError(
-                        f"SAGEMAKER_{STEMS[capability]}_ENDPOINT is not set: no SageMaker endpoint for {capability} "
+                        f"SAGEMAKER_{settings.stem(capability)}_ENDPOINT is not set: no SageMaker endpoint for {capability} "
                         "(set it, or pass --local for the lab's local endpoint)")
                 output = _invoke(fw, capability, data, backend)
             finally:

@@ -41,9 +41,7 @@ def _problems(settings, capability: str, region: Optional[str], mode_kind: str) 
     if region is None:
         problems.append("no AWS region: set AWS_REGION (or SAGEMAKER_REGION)")
     if not settings.endpoint(capability):
-        from ..settings import STEMS
-
-        problems.append(f"no endpoint: set SAGEMAKER_{STEMS.get(capability, capability.upper())}_ENDPOINT")
+        problems.append(f"no endpoint: set SAGEMAKER_{settings.stem(capability)}_ENDPOINT")
     return problems
 
 

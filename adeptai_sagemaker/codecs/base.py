@@ -6,10 +6,10 @@ sampling parameters become a request body, and how the container's answer
 
 Why the stream machinery lives here, once:
 - SageMaker cuts a stream into PayloadParts wherever it likes: mid-line,
-  mid-JSON, even mid-UTF-8 character (litellm#5372, langchain#16219).
+  mid-JSON, even mid-UTF-8 character (a frequent failure of other clients' stream parsers).
 - Containers frame the same events differently: SSE ``data:`` lines with blank
   keep-alives and a ``[DONE]`` sentinel (TGI, Messages API), JSON lines (LMI),
-  several objects on one line (litellm#5175), or a last line with no newline.
+  several objects on one line, or a last line with no newline.
 So bytes are buffered until a newline, the framing is peeled off, and JSON is
 decoded incrementally; each codec only says what one decoded object means.
 

@@ -1,7 +1,7 @@
 """The "generate" family: Hugging Face TGI and DJL LMI (rolling batch).
 
 Both take ``{"inputs": text, "parameters": {...}}``, but they drift
-(anchors §3): TGI names stops ``stop`` and answers with a list; LMI names them
+(docs/wire-formats.md): TGI names stops ``stop`` and answers with a list; LMI names them
 ``stop_sequences`` and answers with an object, except under dynamic batching
 (a list) or ``OPTION_TGI_COMPAT`` (TGI's shapes). So both codecs share one
 tolerant decoder and differ only in how they encode.

@@ -2,9 +2,9 @@
 
 Request ``{"inputs": [[{"role", "content"}, ...]], "parameters": {...}}``;
 answer ``[{"generation": {"role", "content"}}]``. The container refuses calls
-without ``CustomAttributes: accept_eula=true`` (langchain#16219,
-jupyter-ai#361), exposed here as ``default_custom_attributes`` so the caller
-sends it only to endpoints that need it (prior art sent it everywhere).
+without ``CustomAttributes: accept_eula=true`` (a common stumbling block for
+other clients), exposed here as ``default_custom_attributes`` so the caller
+sends it only to endpoints that need it (the monolith's code sent it everywhere).
 
 The legacy answer carries no token counts, so usage is estimated; newer
 TGI-backed JumpStart models (``generated_text`` + ``details``) report their own.

@@ -2,7 +2,7 @@
 
 Preferred route when the container supports it: the server applies the
 model's own chat template, so the system prompt is not silently dropped or
-mis-formatted (prior-art §1; litellm#9574).
+mis-formatted, as client-side chat templating often does.
 
 Usage (docs/wire-formats.md): a whole answer carries ``usage``; a stream carries
 it only when asked (``stream_options.include_usage``, sent by default) in a last

@@ -31,7 +31,7 @@ log = logging.getLogger("adeptai_sagemaker.compliance")
 
 SCORING_CAPABILITIES: tuple[str, ...] = ("behavioral_analyzer", "candidate_matcher", "explanation_generator")
 Scorer = Callable[[str, dict], Any]
-"""``(capability, request_dict) -> output`` (a pydantic output model, a dict, a ``LegacyAnswer`` or an object)."""
+"""``(capability, request_dict) -> output`` (a pydantic output model, a dict, a ``CallResult`` or an object)."""
 ScoreFn = Callable[[str, Any], "tuple[float, Optional[str]]"]
 """``(capability, output) -> (score on 0..100, recommendation or None)``."""
 
@@ -58,7 +58,7 @@ def framework_scorer(framework, backend: str = "sagemaker") -> Scorer:
 
 
 def _field(output: Any, name: str) -> Any:
-    value = getattr(output, "value", output) if type(output).__name__ == "LegacyAnswer" else output
+    value = output.value if hasattr(output, "served_by") else output  # a CallResult
     if isinstance(value, dict):
         return value.get(name)
     return getattr(value, name, None)

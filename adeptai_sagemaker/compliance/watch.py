@@ -12,7 +12,7 @@ What it sees, honestly:
   counts themselves can still be revealing, so groups below
   ``min_group_size`` are reported as insufficient, never as rates.
 - Which arm answered: ``sagemaker`` (the new model's answer reached the user,
-  canary-in or on) or ``legacy`` (a ``LegacyAnswer``: canary-out, shadow, off
+  canary-in or on) or ``legacy`` (a ``CallResult`` served by legacy: canary-out, shadow, off
   or fallback). Comparing the two arms' selection ratios shows whether the
   new model is more or less disparate than the code it replaces.
 - In shadow mode, ``on_shadow_result`` gives the agreement (0..1) between the
@@ -109,7 +109,7 @@ class BiasWatch:
         labels = self.clean_labels(groups)
         if not labels:
             return False
-        arm = "legacy" if type(result).__name__ == "LegacyAnswer" else "sagemaker"
+        arm = "legacy" if getattr(result, "served_by", None) == "legacy" else "sagemaker"
         if score is None:
             try:
                 score, _ = default_score(capability, result)

@@ -10,10 +10,13 @@ was answered by a model, validated, and counted in the metrics.
   credentials and region are set *in this process only*, restored afterwards.
 - With ``SAGEMAKER_ENDPOINT_URL`` set, that endpoint is used and the ambient
   credentials are left alone.
-- The five capabilities with an adapter run through it; the three without
-  (resume_summarizer, question_generator, candidate_matcher) through
-  ``Framework.call``. Fallback is off, so a failure shows as a failure
-  instead of a quiet legacy answer.
+- Four capabilities run through their drop-in adapter; job_parser,
+  resume_summarizer, question_generator and candidate_matcher through
+  ``Framework.call`` (the monolith's requirements shape has no title or
+  seniority, which the reader needs to see). Fallback is off, so a failure
+  shows as a failure instead of a quiet legacy answer.
+- Every panel shows the values that answer its input and a check that the
+  answer is right for it (``verify``): the demo's inputs have known answers.
 """
 
 from __future__ import annotations
@@ -48,10 +51,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "market_intelligence": {"prompt": "Summarize the talent market for senior Python engineers in the US.",
                             "system_prompt": "You are a talent-market analyst.", "focus_area": "market"},
     "job_parser": {"job_description": JOB},
+    # the monolith's search results call the explainer with its own keys on the 0-100 scale (result[...] * 100)
     "explanation_generator": {"candidate_profile": {"name": "Alex Example", "skills": ["Python", "AWS", "Docker"],
-                                                    "experience_years": 7},
+                                                    "experience_years": 7, "seniority_level": "senior"},
                               "job_query": "Senior Python Engineer with AWS",
-                              "match_scores": {"skill_match": 0.86, "experience_match": 0.9}, "ranking_position": 2},
+                              "match_scores": {"overall_score": 86.5, "technical_skills_score": 86.0,
+                                               "experience_score": 90.0, "seniority_score": 85.0,
+                                               "education_score": 100.0, "soft_skills_score": 70.0,
+                                               "location_score": 100.0},
+                              "ranking_position": 2},
     "resume_summarizer": {"resume_text": RESUME, "job_description": JOB, "max_words": 60},
     "question_generator": {"job_description": JOB, "resume_text": RESUME, "num_questions": 5},
     "candidate_matcher": {"job_description": JOB, "resume_text": RESUME},
@@ -169,12 +177,6 @@ def _via_market(fw, sample):
     return "HybridLLMService.generate_response", lambda: asyncio.run(cls(framework=fw).generate_response(request))
 
 
-def _via_job_parser(fw, sample):
-    cls = find_adapter("JobRequirementsExtractor")
-    return cls and ("JobRequirementsExtractor.extract_job_requirements",
-                    lambda: cls(framework=fw).extract_job_requirements(sample["job_description"]))
-
-
 def _via_explanation(fw, sample):
     cls = find_adapter("ExplainableRecruitmentAI")
     return cls and ("ExplainableRecruitmentAI.explain_candidate_selection",
@@ -188,12 +190,141 @@ ADAPTER_PATHS: dict[str, Callable[[Any, dict], Optional[tuple[str, Callable[[], 
     "query_enhancer": _via_query_enhancer,
     "behavioral_analyzer": _via_behavioral,
     "market_intelligence": _via_market,
-    "job_parser": _via_job_parser,
     "explanation_generator": _via_explanation,
 }
 
 
 # --------------------------------------------------------------------------- running
+
+
+# --------------------------------------------------------------------------- what each answer must say
+
+
+def _content(output: Any) -> dict:
+    """market_intelligence answers in the monolith's LLMResponse shape: the JSON sits in ``content``."""
+    import json
+
+    if isinstance(output, dict) and isinstance(output.get("content"), str):
+        try:
+            parsed = json.loads(output["content"])
+            return parsed if isinstance(parsed, dict) else {}
+        except ValueError:
+            return {}
+    return output if isinstance(output, dict) else {}
+
+
+def _profile(output: Any) -> dict:
+    return (output or {}).get("behavioral_profile") or {} if isinstance(output, dict) else {}
+
+
+def _has(items: Any, *names: str) -> bool:
+    have = {str(i).lower() for i in items or []}
+    return all(n.lower() in have for n in names)
+
+
+#: capability -> fn(output) -> list of (what is checked, passed?) for the sample input above.
+CHECKS: dict[str, Callable[[Any], list[tuple[str, bool]]]] = {
+    "query_enhancer": lambda o: [
+        ("location search for Austin", o.get("intent") == "location_search" and any("Austin" in str(t) for t in o.get("expanded_terms", []))),
+        ("expands Python/AWS", _has(o.get("related_skills"), "Django") or any("aws" in str(t).lower() for t in o.get("expanded_terms", []))),
+    ],
+    "behavioral_analyzer": lambda o: [
+        ("leadership shown (led a team, mentored)", (_profile(o).get("leadership_score") or 0) > 0.6),
+        ("overall score on 0..1", 0 < (_profile(o).get("overall_score") or 0) <= 1),
+    ],
+    "market_intelligence": lambda o: [
+        ("no figures supplied, none invented", _content(o).get("analysis_type") == "market" and bool(_content(o).get("insights"))),
+    ],
+    "job_parser": lambda o: [
+        ("'Senior' kept in the title", "senior" in str(o.get("title", "")).lower() and o.get("seniority_level") == "senior"),
+        ("'we need Python, AWS and PostgreSQL' are requirements", _has(o.get("mandatory_skills"), "Python", "AWS", "PostgreSQL")),
+        ("Docker, Kubernetes are a plus", _has(o.get("preferred_skills"), "Docker", "Kubernetes")),
+        ("5+ years, bachelor's, $140k-$170k", o.get("years_experience") == 5 and o.get("education_level") == "bachelor"
+         and (o.get("salary_range") or {}).get("min") == 140000),
+    ],
+    "explanation_generator": lambda o: [
+        ("skills 86, experience 90 -> a good score", (o.get("overall_score") or 0) >= 70),
+        ("recommended", str(o.get("recommendation", "")).startswith(("Strongly recommend", "Recommend"))),
+    ],
+    "resume_summarizer": lambda o: [
+        ("7 years of experience", o.get("years_experience") == 7),
+        ("Python, AWS, PostgreSQL matched; no required skill missing", _has(o.get("matched_skills"), "Python", "AWS", "PostgreSQL")
+         and not o.get("missing_skills")),
+        ("reads the B.Sc. line", "bachelor" in str(o.get("summary", "")).lower()),
+    ],
+    "question_generator": lambda o: [
+        ("5 questions", len(o.get("questions") or []) == 5),
+        ("asks about the job's skills", any(q.get("skill") for q in o.get("questions") or [])),
+    ],
+    "candidate_matcher": lambda o: [
+        ("reads 'B.Sc. Computer Science' as a bachelor's", o.get("education_match") == 100.0 and "shows bachelor" in str(o.get("reasoning", ""))),
+        ("all required skills present", not o.get("missing_skills") and _has(o.get("matched_skills"), "Python", "AWS", "PostgreSQL")),
+        ("a strong match", o.get("recommendation") in ("strong_match", "match")),
+    ],
+}
+
+
+def verify(capability: str, output: Any) -> list[tuple[str, bool]]:
+    """What the answer for the demo's sample input must say, and whether it does."""
+    check = CHECKS.get(capability)
+    if check is None or not isinstance(output, dict):
+        return [("an answer", False)]
+    try:
+        return check(output)
+    except Exception as exc:  # a malformed answer fails its check instead of stopping the demo
+        return [(f"answer readable ({type(exc).__name__})", False)]
+
+
+def _fmt_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}" if value <= 1 else f"{value:.1f}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_fmt_value(v) for v in value[:6]) + (" ..." if len(value) > 6 else "") if value else "-"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_fmt_value(v)}" for k, v in list(value.items())[:5])
+    return "-" if value is None else str(value)
+
+
+#: capability -> the fields a reader needs, as (label, fn(output) -> value).
+HIGHLIGHTS: dict[str, list[tuple[str, Callable[[Any], Any]]]] = {
+    "query_enhancer": [("intent", lambda o: o.get("intent")), ("expanded", lambda o: o.get("expanded_terms")),
+                       ("related skills", lambda o: o.get("related_skills")), ("job variations", lambda o: o.get("job_variations"))],
+    "behavioral_analyzer": [("overall", lambda o: _profile(o).get("overall_score")),
+                            ("leadership", lambda o: _profile(o).get("leadership_score")),
+                            ("strengths", lambda o: _profile(o).get("strengths")),
+                            ("risks", lambda o: _profile(o).get("risk_factors"))],
+    "market_intelligence": [("summary", lambda o: _content(o).get("summary")), ("insights", lambda o: _content(o).get("insights")),
+                            ("confidence", lambda o: _content(o).get("confidence"))],
+    "job_parser": [("title", lambda o: o.get("title")), ("seniority", lambda o: o.get("seniority_level")),
+                   ("required", lambda o: o.get("mandatory_skills")), ("preferred", lambda o: o.get("preferred_skills")),
+                   ("years", lambda o: o.get("years_experience")), ("education", lambda o: o.get("education_level")),
+                   ("work mode", lambda o: o.get("work_mode")), ("salary", lambda o: o.get("salary_range"))],
+    "explanation_generator": [("overall", lambda o: o.get("overall_score")), ("recommendation", lambda o: o.get("recommendation")),
+                              ("confidence", lambda o: o.get("confidence_level")), ("summary", lambda o: o.get("decision_summary")),
+                              ("strengths", lambda o: o.get("top_positive_factors"))],
+    "resume_summarizer": [("headline", lambda o: o.get("headline")), ("summary", lambda o: o.get("summary")),
+                          ("matched", lambda o: o.get("matched_skills")), ("missing", lambda o: o.get("missing_skills"))],
+    "question_generator": [(f"Q{i + 1}", (lambda i: lambda o: "[{}] {}".format(
+        (o.get("questions") or [{}] * 5)[i].get("type"), (o.get("questions") or [{}] * 5)[i].get("question")))(i))
+        for i in range(3)],
+    "candidate_matcher": [("overall", lambda o: o.get("overall_score")), ("recommendation", lambda o: o.get("recommendation")),
+                          ("skills/experience/education", lambda o: f"{o.get('skill_match')} / {o.get('experience_match')} / {o.get('education_match')}"),
+                          ("matched", lambda o: o.get("matched_skills")), ("missing", lambda o: o.get("missing_skills")),
+                          ("reasoning", lambda o: o.get("reasoning"))],
+}
+
+
+def highlights(capability: str, output: Any) -> list[tuple[str, str]]:
+    """(label, value) pairs a reader needs to judge the answer."""
+    if not isinstance(output, dict):
+        return [("answer", _fmt_value(output))]
+    out = []
+    for label, fn in HIGHLIGHTS.get(capability, []):
+        try:
+            out.append((label, _fmt_value(fn(output))))
+        except Exception:  # a missing field shows as missing
+            out.append((label, "-"))
+    return out
 
 
 @dataclass
@@ -208,10 +339,15 @@ class DemoResult:
     latency_ms: Optional[float] = None
     output: Any = None
     error: Optional[str] = None
+    checks: list = field(default_factory=list)  # (what the answer must say, passed?)
 
     @property
     def answered_by_model(self) -> bool:
         return self.ok and self.backend == "sagemaker" and self.outcome == "success"
+
+    @property
+    def correct(self) -> bool:
+        return self.answered_by_model and bool(self.checks) and all(ok for _, ok in self.checks)
 
 
 @dataclass
@@ -223,7 +359,7 @@ class DemoReport:
 
     @property
     def ok(self) -> bool:
-        return bool(self.results) and all(r.answered_by_model for r in self.results)
+        return bool(self.results) and all(r.answered_by_model and r.correct for r in self.results)
 
 
 def _jsonable(value: Any) -> Any:
@@ -244,7 +380,6 @@ def _jsonable(value: Any) -> Any:
 
 
 def run_capability(fw, capability: str, sample: dict, last: LastCall, *, use_adapters: bool = True) -> DemoResult:
-    from adeptai_sagemaker.calls import LegacyAnswer
 
     started = time.perf_counter()
     via, thunk = "Framework.call", None
@@ -255,18 +390,17 @@ def run_capability(fw, capability: str, sample: dict, last: LastCall, *, use_ada
         if thunk is not None:
             output = thunk()
         else:
-            output = fw.call(capability, sample)
-            if isinstance(output, LegacyAnswer):
-                output = output.value
+            output = fw.call(capability, sample).value
         ok, error = True, None
     except Exception as exc:  # shown in the table; the demo goes on with the next capability
         output, ok, error = None, False, f"{type(exc).__name__}: {exc}"
     record = last.records.get(capability)
+    output = _jsonable(output)
     return DemoResult(capability, via, ok, backend=getattr(record, "backend", None),
                       endpoint=getattr(record, "endpoint", None), outcome=getattr(record, "outcome", None),
                       model_version=getattr(record, "model_version", None),
-                      latency_ms=round((time.perf_counter() - started) * 1000, 1), output=_jsonable(output),
-                      error=error)
+                      latency_ms=round((time.perf_counter() - started) * 1000, 1), output=output,
+                      error=error, checks=verify(capability, output) if ok else [])
 
 
 def run_demo(endpoint_url: Optional[str] = None, *, capabilities: tuple[str, ...] = CAPABILITIES,

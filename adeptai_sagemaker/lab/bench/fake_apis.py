@@ -131,7 +131,7 @@ class FakeAPIServer:
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
         self._records: list[RequestRecord] = []
-        self._records_lock = threading.Lock()
+        self._records_changed = threading.Condition()
         self.faults = _Faults()
         self.app = self._build_app()
         from ..server.runner import BackgroundServer  # same uvicorn thread runner (and TCP_NODELAY) as the endpoint
@@ -153,11 +153,17 @@ class FakeAPIServer:
 
     # ------------------------------------------------------------------ records and faults
     def records(self) -> list[RequestRecord]:
-        with self._records_lock:
+        with self._records_changed:
             return list(self._records)
 
+    def wait_for_records(self, n: int, timeout_s: float = 5.0) -> bool:
+        """Block until at least ``n`` requests have been recorded (a request abandoned by its client
+        is recorded when the server finishes it); False on timeout."""
+        with self._records_changed:
+            return self._records_changed.wait_for(lambda: len(self._records) >= n, timeout=timeout_s)
+
     def reset(self) -> None:
-        with self._records_lock:
+        with self._records_changed:
             self._records.clear()
         self.faults.clear()
 
@@ -185,8 +191,9 @@ class FakeAPIServer:
             return profile.modelled_s(output_tokens, self._rng)
 
     def _record(self, record: RequestRecord) -> None:
-        with self._records_lock:
+        with self._records_changed:
             self._records.append(record)
+            self._records_changed.notify_all()
 
     def _build_app(self) -> Any:
         from starlette.applications import Starlette

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -128,7 +129,9 @@ def make_framework(url: str, endpoints: dict[str, str], *, cache_dir: Optional[s
     set_dummy_aws_env()
     caps = {cap: {"endpoint": name, "mode": "on", "codec": "tgi", **cap_overrides} for cap, name in endpoints.items()}
     overrides: dict[str, Any] = dict(aws_region=REGION, sagemaker_endpoint_url=url, sagemaker_llm_fallback=fallback,
-                                     capabilities=caps)
+                                     capabilities=caps,
+                                     adeptai_sagemaker_state_dir=os.environ.get("ADEPTAI_SAGEMAKER_STATE_DIR")
+                                     or _bench_state_dir())
     if cache_dir:
         overrides["adeptai_sagemaker_cache_dir"] = cache_dir
     settings = load_settings(env_file=None, **overrides)
@@ -155,7 +158,7 @@ def encoded_body(fw, capability: str, request: dict) -> bytes:
     cap = fw.settings.capability(capability)
     prompt = render(spec.name, spec.template, spec.variables(model), input_budget=cap.input_budget,
                     output_schema=spec.output_model.model_json_schema())
-    return fw.sagemaker.codec(cap.codec).encode(prompt, fw.pipeline.params(spec), stream=False)
+    return fw.sagemaker.codec(cap.codec).encode(prompt, fw.route(capability).params, stream=False)
 
 
 QUERY_WORDS = ("python", "java", "react", "nurse", "data", "devops", "sales", "finance", "rust", "golang")
@@ -167,19 +170,79 @@ def query_request(i: int) -> dict:
 
 
 def _unique_dir(prefix: str) -> str:
+    """A scratch cache folder; every caller removes it in its ``finally`` (``_remove``)."""
     return tempfile.mkdtemp(prefix=f"adeptai-bench-{prefix}-")
+
+
+def _remove(path: Optional[str]) -> None:
+    if path:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+_STATE_DIR: Optional[str] = None
+
+
+def _bench_state_dir() -> str:
+    """One scratch state folder (evidence store, live modes) per benchmark process, removed at exit,
+    so a benchmark never writes into the user's ``~/.local/state``."""
+    global _STATE_DIR
+    if _STATE_DIR is None:
+        import atexit
+
+        _STATE_DIR = _unique_dir("state")
+        atexit.register(_remove, _STATE_DIR)
+    return _STATE_DIR
 
 
 # --------------------------------------------------------------------------- a. overhead
 
 
-def framework_overhead(ep, calls: int, *, latency_ms: float = 5.0,
-                       warmup: int = 10) -> dict[str, Any]:
+#: What the overhead endpoint's model answers to every prompt: a valid query_enhancer output, at once,
+#: so the measurement is the client side only (the same for every client measured).
+CANNED_QUERY_ANSWER = json.dumps({"intent": "skill_search", "synonyms": ["py"], "related_skills": ["Django"],
+                                  "expanded_terms": ["python"], "titles": ["Python Developer"]})
+
+
+class CannedAnswerModel:
+    """Lab model backend for overhead runs (``EndpointProcess(backend="...workload:CannedAnswerModel")``)."""
+
+    version = "canned-1"
+
+    def generate(self, prompt_text: str, params: dict[str, Any]) -> str:
+        return CANNED_QUERY_ANSWER
+
+
+def litellm_caller(url: str, endpoint: str) -> Optional[Callable[[int], None]]:
+    """One LiteLLM ``sagemaker/`` completion per call against ``endpoint``, or None when LiteLLM is absent."""
+    try:
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # offline: no cost-map download
+        import litellm
+    except ImportError:
+        return None
+
+    def once(i: int) -> None:
+        litellm.completion(model=f"sagemaker/{endpoint}", messages=[{"role": "user", "content": query_request(i)["query"]}],
+                           aws_region_name=REGION, sagemaker_base_url=f"{url}/endpoints/{endpoint}/invocations",
+                           max_tokens=256, num_retries=0)
+
+    return once
+
+
+def framework_overhead(ep, calls: int, *, latency_ms: float = 0.0, warmup: int = 10,
+                       with_litellm: bool = True) -> dict[str, Any]:
+    """Added time per ``Framework.call`` (cache off) over a raw boto3 call sending the same bytes.
+
+    The clients are interleaved call by call, so machine noise hits them
+    alike; ``added_ms_median`` is the difference of medians, ``ratio`` is
+    framework median / raw median, and with LiteLLM installed the same loop
+    times its ``sagemaker/`` provider too.
+    """
     endpoint, url = "bench-overhead", ep.url
-    ep.set_faults(endpoint, kind="latency", latency_ms=latency_ms)
-    cache_dir = _unique_dir("overhead")
-    fw = make_framework(url, {"query_enhancer": endpoint}, cache_dir=cache_dir)
+    if latency_ms:
+        ep.set_faults(endpoint, kind="latency", latency_ms=latency_ms)
+    fw = make_framework(url, {"query_enhancer": endpoint})  # no cache_dir: the cache is off
     client = raw_client(url)
+    lite = litellm_caller(url, endpoint) if with_litellm else None
     try:
         bodies = [encoded_body(fw, "query_enhancer", query_request(i)) for i in range(calls + warmup)]
 
@@ -191,33 +254,105 @@ def framework_overhead(ep, calls: int, *, latency_ms: float = 5.0,
         def full(i: int) -> None:
             fw.call("query_enhancer", query_request(i))
 
+        paths = {"raw_boto3": raw, "framework": full}
+        skipped = None
+        if lite is not None:
+            try:
+                lite(0)
+                paths["litellm"] = lite
+            except Exception as exc:  # a peer's failure is a finding, not a benchmark crash
+                skipped = f"litellm call failed: {type(exc).__name__}"
+        else:
+            skipped = "litellm is not installed (pip install 'adeptai-sagemaker[bench]' adds this row)"
         for i in range(warmup):
-            raw(i)
-            full(i)
-        raw_s, fw_s = [], []
-        for i in range(warmup, warmup + calls):  # interleaved: noise hits both paths alike
-            t0 = time.perf_counter()
-            raw(i)
-            t1 = time.perf_counter()
-            full(i)
-            t2 = time.perf_counter()
-            raw_s.append(t1 - t0)
-            fw_s.append(t2 - t1)
-        raw_med, fw_med = statistics.median(raw_s), statistics.median(fw_s)
+            for fn in paths.values():
+                fn(i)
+        samples: dict[str, list[float]] = {name: [] for name in paths}
+        for i in range(warmup, warmup + calls):  # interleaved: noise hits every path alike
+            for name, fn in paths.items():
+                t0 = time.perf_counter()
+                fn(i)
+                samples[name].append(time.perf_counter() - t0)
+        raw_med = statistics.median(samples["raw_boto3"])
+        fw_med = statistics.median(samples["framework"])
         added_ms = (fw_med - raw_med) * 1000
-        ratio = fw_med / raw_med
-        paired = statistics.median([f - r for f, r in zip(fw_s, raw_s)]) * 1000
-        return {
-            "calls": calls, "injected_latency_ms": latency_ms,
-            "raw_boto3": summary_ms(raw_s), "framework": summary_ms(fw_s),
-            "added_ms_median": added_ms, "added_ms_paired_median": paired, "ratio": ratio,
-            "target_added_ms": 0.5, "target_ratio": 1.10,
-            "met": added_ms <= 0.5 and ratio <= 1.10,
-            "cache_entries_written": fw.cache.stats()["entries"] if fw.cache is not None else None,
+        result = {
+            "calls": calls, "injected_latency_ms": latency_ms, "cache": "off",
+            "raw_boto3": summary_ms(samples["raw_boto3"]), "framework": summary_ms(samples["framework"]),
+            "added_ms_median": added_ms,
+            "added_ms_paired_median": statistics.median(
+                [f - r for f, r in zip(samples["framework"], samples["raw_boto3"])]) * 1000,
+            "ratio": fw_med / raw_med, "target_added_ms": 0.5, "met": added_ms <= 0.5,
+            "framework_cache_hits": fw.metrics.snapshot()["totals"]["cache_hits"],
+            "framework_outcomes": {k: fw.metrics.snapshot()["totals"][k] for k in ("successes", "fallbacks", "errors")},
         }
+        if "litellm" in samples:
+            lite_med = statistics.median(samples["litellm"])
+            result["litellm"] = {**summary_ms(samples["litellm"]), "added_ms_median": (lite_med - raw_med) * 1000,
+                                 "ratio": lite_med / raw_med}
+        else:
+            result["litellm"] = {"skipped": skipped}
+        return result
     finally:
         fw.close()
-        ep.clear_faults(endpoint)
+        if latency_ms:
+            ep.clear_faults(endpoint)
+
+
+class _CannedCompletionBackend:
+    """An in-process backend answering ``CANNED_QUERY_ANSWER`` (no transport): isolates the framework's own work."""
+
+    name = "sagemaker"
+
+    def complete(self, prompt, params, target):
+        from adeptai_sagemaker.completion import Completion
+
+        return Completion(text=CANNED_QUERY_ANSWER)
+
+
+def framework_cpu(calls: int) -> dict[str, Any]:
+    """Median microseconds of ``Framework.call`` work with no transport at all (routing, input hash, render,
+    validation, record, observers): the part of the added time that machine load cannot hide."""
+    fw = make_framework("http://127.0.0.1:9", {"query_enhancer": "bench-cpu"})
+    fw.sagemaker = _CannedCompletionBackend()
+    try:
+        for i in range(20):
+            fw.call("query_enhancer", query_request(i))
+        samples = []
+        for i in range(20, 20 + calls):
+            t0 = time.perf_counter()
+            fw.call("query_enhancer", query_request(i))
+            samples.append(time.perf_counter() - t0)
+        return {"calls": calls, "median_us": statistics.median(samples) * 1e6, "p95_us": pct(samples, 95) * 1e6}
+    finally:
+        fw.close()
+
+
+def first_use_cost(runs: int) -> dict[str, Any]:
+    """Import plus ``Framework()`` construction in a fresh interpreter, against a bare interpreter."""
+    scratch = _unique_dir("first-use")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONPROFILE")}
+    env.update(AWS_REGION=REGION, ADEPTAI_SAGEMAKER_CACHE_DIR=os.path.join(scratch, "cache"),
+               ADEPTAI_SAGEMAKER_STATE_DIR=os.path.join(scratch, "state"))
+    code = "from adeptai_sagemaker.framework import Framework; Framework()"
+
+    def run(args: list[str]) -> float:
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, *args], check=True, env=env, stdout=subprocess.DEVNULL, cwd=scratch)
+        return time.perf_counter() - t0
+
+    try:
+        run(["-c", code])  # warm the OS file cache and the bytecode cache
+        bare, full = [], []
+        for _ in range(runs):
+            bare.append(run(["-c", "pass"]))
+            full.append(run(["-c", code]))
+    finally:
+        _remove(scratch)
+    added = (statistics.median(full) - statistics.median(bare)) * 1000
+    return {"runs": runs, "bare_ms": statistics.median(bare) * 1000,
+            "first_use_ms": statistics.median(full) * 1000, "added_ms": added, "target_added_ms": 300.0,
+            "met": added <= 300.0}
 
 
 def framework_phases(url: str, calls: int = 200) -> dict[str, float]:
@@ -241,7 +376,7 @@ def framework_phases(url: str, calls: int = 200) -> dict[str, float]:
             prompt = render(spec.name, spec.template, spec.variables(model), input_budget=cap.input_budget,
                             output_schema=schema); d = t()
             fw.cache.get(f"k{i}"); e = t()
-            codec.encode(prompt, fw.pipeline.params(spec)); f = t()
+            codec.encode(prompt, fw.route("query_enhancer").params); f = t()
             parse_output(text, spec.output_model); g = t()
             fw.cache.put(f"k{i}", json.loads(text), ttl=60, capability="query_enhancer"); h = t()
             for key, (s0, s1) in zip(names, ((a, b), (b, c), (c, d), (d, e), (e, f), (f, g), (g, h))):
@@ -249,6 +384,7 @@ def framework_phases(url: str, calls: int = 200) -> dict[str, float]:
         return {k: statistics.median(v) * 1e6 for k, v in times.items()}
     finally:
         fw.close()
+        _remove(cache_dir)
 
 
 # --------------------------------------------------------------------------- LiteLLM peer row
@@ -256,30 +392,25 @@ def framework_phases(url: str, calls: int = 200) -> dict[str, float]:
 
 def litellm_row(ep, calls: int, *, latency_ms: float = 5.0) -> dict[str, Any]:
     """LiteLLM's ``sagemaker/`` provider against the same endpoint, or why it was skipped."""
-    try:
-        import litellm  # noqa: F401
-    except ImportError:
-        return {"skipped": "litellm is not installed (pip install litellm to add this peer row)"}
-    endpoint, url = "bench-litellm", ep.url
-    ep.set_faults(endpoint, kind="latency", latency_ms=latency_ms)
+    endpoint = "bench-litellm"
     set_dummy_aws_env()
-    import litellm
-
-    def once(i: int) -> None:
-        litellm.completion(model=f"sagemaker/{endpoint}", messages=[{"role": "user", "content": query_request(i)["query"]}],
-                           aws_region_name=REGION, sagemaker_base_url=f"{url}/endpoints/{endpoint}/invocations",
-                           max_tokens=256, num_retries=0)
-
+    once = litellm_caller(ep.url, endpoint)
+    if once is None:
+        return {"skipped": "litellm is not installed (pip install 'adeptai-sagemaker[bench]' adds this row)"}
+    ep.set_faults(endpoint, kind="latency", latency_ms=latency_ms)
     try:
-        once(0)
-    except Exception as exc:  # a peer's failure is a finding, not a benchmark crash
-        return {"skipped": f"litellm call failed: {type(exc).__name__}"}
-    samples = []
-    for i in range(1, calls + 1):
-        t0 = time.perf_counter()
-        once(i)
-        samples.append(time.perf_counter() - t0)
-    return {"litellm": summary_ms(samples)}
+        try:
+            once(0)
+        except Exception as exc:  # a peer's failure is a finding, not a benchmark crash
+            return {"skipped": f"litellm call failed: {type(exc).__name__}"}
+        samples = []
+        for i in range(1, calls + 1):
+            t0 = time.perf_counter()
+            once(i)
+            samples.append(time.perf_counter() - t0)
+        return {"litellm": summary_ms(samples)}
+    finally:
+        ep.clear_faults(endpoint)
 
 
 # --------------------------------------------------------------------------- b. cache hit
@@ -303,6 +434,7 @@ def cache_hit(url: str, calls: int) -> dict[str, Any]:
         return {"calls": calls, **out, "hits": hits, "target_p50_ms": 0.3, "met": out["p50_ms"] <= 0.3 and hits == calls}
     finally:
         fw.close()
+        _remove(cache_dir)
 
 
 # --------------------------------------------------------------------------- c. import cost
@@ -396,6 +528,7 @@ def concurrency(ep, calls: int, workers: int, *,
                 "met": fw_wall <= 1.25 * ideal and not errors}
     finally:
         fw.close()
+        _remove(cache_dir)
         ep.clear_faults(endpoint)
 
 
@@ -418,7 +551,7 @@ def batch_behavioral(ep, candidates: int, *, workers: int = 32,
                                       f"on AWS; mentored juniors; {i % 7 + 1} years experience.",
                        "job_description": "Senior Python engineer, AWS, leadership.", "target_role": "Senior Engineer"}
             try:
-                out = fw.call("behavioral_analyzer", request)
+                out = fw.call("behavioral_analyzer", request).value
                 rec = {"ok": True, "overall_score": getattr(out, "overall_score", None)}
             except Exception as exc:  # the explicit error record
                 rec = {"ok": False, "error_code": getattr(exc, "code", type(exc).__name__),
@@ -447,31 +580,23 @@ def batch_behavioral(ep, candidates: int, *, workers: int = 32,
 
 
 def eval_data() -> tuple[list[dict], list[dict]]:
-    """(job descriptions, queries) from the labelled dev set."""
-    from ..evaluation import find_eval_data
+    """(job postings, queries) from the dev part of the in-repo golden sets (``lab/golden``)."""
+    from ..evaluation import load_golden
 
-    root = find_eval_data()
-
-    def load(name: str) -> list[dict]:
-        path = root / name if root is not None else None
-        if path is None or not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-    return load("job_descriptions.jsonl"), load("queries.jsonl")
+    return load_golden("job_parser", "dev"), load_golden("query_enhancer", "dev")
 
 
 def _score(kind: str, pairs: list[tuple[Any, dict]]) -> dict[str, Any]:
-    from .. import evaluation
+    """Field metrics from ``lab.evaluation`` (the same scorer ``adeptai-sagemaker eval`` prints)."""
+    from ..evaluation import score
 
-    result = (evaluation.score_job_parsing if kind == "jobs" else evaluation.score_queries)(pairs)
-    if hasattr(result, "model_dump"):
-        result = result.model_dump()
-    elif hasattr(result, "__dataclass_fields__"):
-        from dataclasses import asdict
+    return score("job_parser" if kind == "jobs" else "query_enhancer", pairs)
 
-        result = asdict(result)
-    return dict(result) if isinstance(result, dict) else {"score": result}
+
+def _provenances(run: "BackendRun") -> list[str]:
+    """Distinct model self-descriptions in a run's answers (the reference model names itself)."""
+    return sorted({str(pred["provenance"]) for _, pred in run.jobs_pairs + run.query_pairs
+                   if isinstance(pred, dict) and pred.get("provenance")})
 
 
 @dataclass
@@ -581,7 +706,7 @@ def side_by_side(url: str, *, repeats: int = 1, limit: Optional[int] = None, tim
     if limit is not None:
         jobs, queries = jobs[:limit], queries[:limit]
     if not jobs and not queries:
-        return {"not_measured": "no labelled evaluation data found (adeptai_sagemaker/lab/golden or $ADEPTAI_EVAL_DATA)",
+        return {"not_measured": "no labelled evaluation data to score (adeptai_sagemaker/lab/golden is empty or the limit is 0)",
                 "backends": {}, "skipped": {}, "break_even": {}}
     sm_profile = sagemaker_profile()
     results: dict[str, Any] = {"time_scale": scale, "jobs": len(jobs), "queries": len(queries), "repeats": repeats,
@@ -592,8 +717,8 @@ def side_by_side(url: str, *, repeats: int = 1, limit: Optional[int] = None, tim
     try:
         runs.append(run_backend(fw, "sagemaker", jobs, queries, repeats=repeats, sm_profile=sm_profile))
         with FakeAPIServer(time_scale=scale, api_key=FAKE_KEY) as fake:
-            fw.backends["openai"] = OpenAIBackend(FAKE_KEY, base_url=fake.openai_base_url)
-            fw.backends["anthropic"] = AnthropicBackend(FAKE_KEY, base_url=fake.anthropic_base_url)
+            fw.use_backend("openai", OpenAIBackend(FAKE_KEY, base_url=fake.openai_base_url))
+            fw.use_backend("anthropic", AnthropicBackend(FAKE_KEY, base_url=fake.anthropic_base_url))
             for name in ("openai", "anthropic"):
                 runs.append(run_backend(fw, name, jobs, queries, repeats=repeats, fake=fake))
         if include_real:
@@ -601,7 +726,9 @@ def side_by_side(url: str, *, repeats: int = 1, limit: Optional[int] = None, tim
                 if not os.environ.get(env):
                     results["skipped"][f"{name}-real"] = f"{env} is not set: real {name} service not measured"
                     continue
-                fw.backends.pop(name, None)  # rebuilt from env by the registered factory
+                from adeptai_sagemaker import external
+
+                fw.use_backend(name, getattr(external, f"{name}_from_env")())  # the real service, from env
                 real = run_backend(fw, name, jobs, queries, repeats=1)
                 real.name = f"{name}-real"
                 runs.append(real)
@@ -619,6 +746,7 @@ def side_by_side(url: str, *, repeats: int = 1, limit: Optional[int] = None, tim
                                     if run.valid_after_reask else None),
             "jobs": _score("jobs", run.jobs_pairs) if run.jobs_pairs else {},
             "queries": _score("queries", run.query_pairs) if run.query_pairs else {},
+            "provenance": _provenances(run),
         }
         tmp = BackendRun(cost_name, *[getattr(run, f) for f in ("latencies_s", "projected_s", "input_tokens",
                                                                 "output_tokens", "calls", "first_try_valid",
@@ -627,6 +755,9 @@ def side_by_side(url: str, *, repeats: int = 1, limit: Optional[int] = None, tim
         entry["cost"] = _cost_rows(tmp, sm_profile)
         entry["projected_samples_ms"] = [v * 1000 for v in run.projected_s]
         results["backends"][run.name] = entry
+    from ..evaluation import same_model_note
+
+    results["same_model"] = same_model_note({name: e["provenance"] for name, e in results["backends"].items()})
     results["profiles"] = _profile_notes(sm_profile)
     results["break_even"] = break_even_table(results)
     return results

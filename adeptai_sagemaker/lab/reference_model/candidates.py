@@ -23,8 +23,30 @@ def _job_skills(jd: dict, text: str) -> tuple[list[str], list[str]]:
     return mandatory, preferred
 
 
+def _implied(have: set[str]) -> set[str]:
+    """Languages a resume's frameworks imply: Django work is Python work, Spring Boot work is Java work."""
+    out = set()
+    for name in have:
+        entry = taxonomy.entry(name)
+        if entry and entry.category == "web":
+            out |= {r.lower() for r in entry.related
+                    if (rel := taxonomy.entry(r)) is not None and rel.category == "lang" and entry.name in rel.related}
+    return out
+
+
 def _covered(skills: list[str], have: set[str]) -> list[str]:
+    have = have | _implied(have)
     return [s for s in skills if s.lower() in have]
+
+
+def compare_skills(mandatory: list[str], preferred: list[str], facts: "resume.ResumeFacts") -> tuple[list[str], list[str]]:
+    """(matched, missing): the job's skills the resume shows, and the *required* ones it lacks.
+
+    One policy for the matcher and the summarizer: a missing nice-to-have is not a gap.
+    """
+    have = {s.lower() for s in facts.skills}
+    m_hit, p_hit = _covered(mandatory, have), _covered(preferred, have)
+    return m_hit + p_hit, [s for s in mandatory if s not in m_hit]
 
 
 def match(job_description: str, resume_text: str) -> dict:
@@ -33,6 +55,7 @@ def match(job_description: str, resume_text: str) -> dict:
     mandatory, preferred = _job_skills(jd, job_description)
     have = {s.lower() for s in facts.skills}
     m_hit, p_hit = _covered(mandatory, have), _covered(preferred, have)
+    matched, missing = compare_skills(mandatory, preferred, facts)
     if mandatory or preferred:
         m_cov = len(m_hit) / len(mandatory) if mandatory else 1.0
         p_cov = len(p_hit) / len(preferred) if preferred else m_cov
@@ -74,7 +97,6 @@ def match(job_description: str, resume_text: str) -> dict:
             location = 40.0
     overall = round(0.5 * skill + 0.25 * experience + 0.15 * education + 0.10 * location, 1)
     recommendation = "strong_match" if overall >= 80 else "match" if overall >= 65 else "weak_match" if overall >= 45 else "no_match"
-    missing = [s for s in mandatory + preferred if s.lower() not in have]
     reasoning = (
         f"The resume shows {len(m_hit)} of {len(mandatory)} required and {len(p_hit)} of {len(preferred)} preferred skills. "
         + (f"The job asks for {need}+ years; the resume shows about {years if years is not None else 'an unknown number of'} years. " if need else "")
@@ -84,7 +106,7 @@ def match(job_description: str, resume_text: str) -> dict:
     ).strip()
     return {
         "overall_score": overall, "skill_match": round(skill, 1), "experience_match": round(experience, 1),
-        "education_match": education, "location_match": location, "matched_skills": (m_hit + p_hit)[:60],
+        "education_match": education, "location_match": location, "matched_skills": matched[:60],
         "missing_skills": missing[:60], "recommendation": recommendation, "reasoning": reasoning or "No comparable requirements stated.",
     }
 
@@ -109,13 +131,13 @@ def summarize(resume_text: str, job_description: Optional[str] = None, max_words
     title = facts.titles[0] if facts.titles else None
     level = facts.seniority
     jd_skills: list[str] = []
+    matched: list[str] = []
+    missing: list[str] = []
     if job_description and job_description.strip():
         jd = job_parser.parse(job_description)
         m, p = _job_skills(jd, job_description)
         jd_skills = list(dict.fromkeys(m + p))
-    have = {s.lower() for s in facts.skills}
-    matched = [s for s in jd_skills if s.lower() in have]
-    missing = [s for s in jd_skills if s.lower() not in have]
+        matched, missing = compare_skills(m, p, facts)
     ordered = matched + [s for s in facts.skills if s not in matched]
     highlighted = []
     for skill in ordered[:12]:

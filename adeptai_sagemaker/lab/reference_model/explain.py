@@ -1,12 +1,12 @@
 """Explanations of a candidate's rank, following the monolith's ExplainableRecruitmentAI.
 
-Semantics kept from ``shared/reference/adeptai-interfaces.md`` §5: ten
+Semantics kept from ``docs/monolith-interfaces.md`` §5: ten
 features, the first six being the given match scores / 100; experience and
 seniority gaps parsed from the job query; contribution = value x weight;
 percentage = contribution / (overall / 100) x 100; direction from the feature
 value (> 0.05 positive, < 0.02 negative); overall_score is the given overall
 score unchanged; score bands 85 / 70 / 55. The monolith's exact weight table
-is not in the fact sheet; the weights below sum to 1 and rank the same way
+is not recorded there; the weights below sum to 1 and rank the same way
 (skills first). Percentages are clamped to the schema's -100..100.
 """
 

@@ -65,7 +65,11 @@ def years_mentions(text: str) -> list[int]:
         after = text[m.end():m.end() + 80]
         if _YEARS_REJECT_AFTER.match(after) or (_YEARS_REJECT_BEFORE.search(before) and not m.group("pre")):
             continue
-        if not (_YEARS_CONTEXT_AFTER.match(after) or re.search(r"experience|erfahrung|experiencia|expérience", before, re.I)):
+        # "minimum 5 years retail leadership" and a clause that starts with the years ("5 yrs healthcare
+        # analytics.", "0-2 yrs.") state experience even without the word
+        opens_clause = bool(re.search(r"(?:^|[.;:,|•(\n])\s*$", before))
+        if not (_YEARS_CONTEXT_AFTER.match(after) or re.search(r"experience|erfahrung|experiencia|expérience", before, re.I)
+                or m.group("pre") or opens_clause):
             continue
         value = _num(a)
         if value is not None and 0 <= value <= 50:
@@ -83,7 +87,7 @@ _CUR_SYMBOLS = {
 _CUR_CODES = "USD|EUR|GBP|CAD|AUD|INR|JPY|CHF|SEK|NOK|DKK|PLN|BRL|MXN|SGD|NZD|ZAR|HKD|AED"
 _SYM = r"(?:US\$|USD\$|CAD\$|CA\$|C\$|AU\$|A\$|NZ\$|S\$|R\$|HK\$|MX\$|Rs\.?|[$€£₹¥])"
 _AMOUNT = (
-    r"(?P<cur{i}>" + _SYM + r"|(?:" + _CUR_CODES + r")\s?)?\s*"
+    r"(?P<cur{i}>(?:(?:" + _CUR_CODES + r")\s?)?" + _SYM + r"|(?:" + _CUR_CODES + r")\s?)?\s*"
     r"(?P<num{i}>\d{{1,3}}(?:[,.\u202f\u00a0 ]\d{{3}})+(?:[.,]\d{{1,2}})?|\d+(?:\.\d+)?)"
     r"(?:\s*(?P<mult{i}>[kK](?![a-zA-Z])|thousand|[mM](?![a-zA-Z])|million|lakhs?|LPA|lpa|L(?![a-zA-Z])))?"
     r"(?:\s*(?P<code{i}>(?:" + _CUR_CODES + r")\b|€|£))?"
@@ -144,6 +148,9 @@ def _currency(*tokens: Optional[str]) -> Optional[str]:
         if not token:
             continue
         token = token.strip()
+        code = re.match(r"(" + _CUR_CODES + r")\b", token)
+        if code:  # "CAD $85,000": the code names the dollar
+            return code.group(1)
         if token in _CUR_SYMBOLS:
             return _CUR_SYMBOLS[token]
         if token.rstrip(".") in _CUR_SYMBOLS:
@@ -162,8 +169,23 @@ def _period(context: str, high: float, mult_token: Optional[str]) -> str:
     return "hour" if high < 300 else "year"
 
 
+_PER_UNIT_PAY = re.compile(r"^\s*(?:/\s*|per\s+)(?:mile|load|piece|unit|delivery|km)\b|^\s*(?:cpm|cents\s+per\s+mile)\b", re.I)
+_PERIOD_AFTER = re.compile(r"^\s*(?:/\s*(?:hr|hour|h|day|week|wk|month|mo|year|yr)\b|per\s+(?:hour|day|week|month|year|annum)\b|an\s+hour\b|hourly\b|a\s+day\b)", re.I)
+#: "OTE $150,000 ($75,000 base)": the base is the salary.
+_BASE_AMOUNT_RE = re.compile(r"(?P<amount>" + _SYM + r"\s?\d[\d,.]*\s*[kK]?)\s*base\b|\bbase(?:\s+salary)?(?:\s+of)?\s*:?\s*(?P<amount2>" + _SYM + r"\s?\d[\d,.]*\s*[kK]?)(?!\s*[-–])", re.I)
+
+
 def salary(text: str) -> Optional[dict]:
     """The stated pay range: {min, max, currency, period}, or None when none is stated."""
+    if re.search(r"\bOTE\b", text):
+        m = _BASE_AMOUNT_RE.search(text)
+        if m:
+            single = SALARY_SINGLE_RE.search(m.group("amount") or m.group("amount2"))
+            value = _parse_number(single.group("num1")) if single else None
+            cur = _currency(single.group("cur1")) if single else None
+            if value:
+                value *= _multiplier(single.group("mult1"))
+                return {"min": value, "max": value, "currency": cur or "USD", "period": "year"}
     best: Optional[tuple[int, dict]] = None
     for line in text.split("\n"):
         cue = bool(_SALARY_CUE.search(line))
@@ -172,7 +194,7 @@ def salary(text: str) -> Optional[dict]:
             mult1, mult2 = m.group("mult1"), m.group("mult2")
             if not (cur or cue or mult2 in ("LPA", "lpa")):
                 continue
-            if _NOT_SALARY_AFTER.match(line[m.end():]):
+            if _NOT_SALARY_AFTER.match(line[m.end():]) or _PER_UNIT_PAY.match(line[m.end():]):
                 continue
             a, b = _parse_number(m.group("num1")), _parse_number(m.group("num2"))
             if a is None or b is None:
@@ -197,11 +219,12 @@ def salary(text: str) -> Optional[dict]:
         return best[1]
     # a single stated amount ("up to $120k per year", "$25/hour") on a pay line
     for line in text.split("\n"):
-        if not _SALARY_CUE.search(line):
-            continue
+        cue = bool(_SALARY_CUE.search(line))
         for m in SALARY_SINGLE_RE.finditer(line):
             cur = _currency(m.group("cur1"), m.group("code1"))
-            if not cur or _NOT_SALARY_AFTER.match(line[m.end():]):
+            if not cur or _NOT_SALARY_AFTER.match(line[m.end():]) or _PER_UNIT_PAY.match(line[m.end():]):
+                continue
+            if not (cue or _PERIOD_AFTER.match(line[m.end():])):  # "$140/day", "$12/hr + tips"
                 continue
             value = _parse_number(m.group("num1"))
             if not value:
@@ -221,20 +244,43 @@ EDUCATION_ORDER = ("none", "high_school", "associate", "bachelor", "master", "ph
 _EDU_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("none", re.compile(r"\bno\s+(?:college\s+|formal\s+|university\s+)?(?:degree|diploma|education)\s+(?:is\s+)?(?:required|necessary|needed)"
                         r"|\bdegree\s+(?:is\s+)?not\s+(?:required|necessary)|\bno\s+degree\b", re.I)),
-    ("high_school", re.compile(r"\bhigh[\s-]school\b|\bGED\b|\bsecondary\s+school\b|\bHS\s+diploma\b|\bmatric", re.I)),
+    ("high_school", re.compile(r"\bhigh[\s-]school\s+(?:diploma|education|graduate|degree|equivalen|or\s+(?:equivalent|GED))"
+                               r"|\bhigh[\s-]school\s*$|\bGED\b|\bsecondary\s+school\b|\bHS\s+diploma\b|\bmatric", re.I | re.M)),
     ("associate", re.compile(r"\bassociate'?s?\s+(?:degree|of|in|or|/)\b|\bassociate\s+degree\b|\bA\.?A\.?S\.?\b|\bADN\b|\btwo-year\s+degree\b", re.I)),
-    ("bachelor", re.compile(r"\bbachelor|\bB\.?\s?S\.?c?\.?(?=\s*(?:in\b|degree|/|or\b|,))|\bB\.?A\.?(?=\s*(?:in\b|degree|/|or\b))|\bB\.E\.|\bB\.?Tech\b"
+    ("bachelor", re.compile(r"\bbachelor|\bB\.\s?Sc\.?|\bBSc\b|\bB\.S\.(?=\s)|\bB\.A\.(?=\s)|\bB\.\s?Eng\b|\bBEng\b|\bB\.?B\.?A\.?\b|\bB\.Com\b"
+                            r"|\bB\.?S\.?c?\.?(?=\s*\(hons\))|\bB\.?\s?S\.?c?\.?(?=\s*(?:in\b|degree|/|or\b|,))|\bB\.?A\.?(?=\s*(?:in\b|degree|/|or\b))|\bB\.E\.|\bB\.?Tech\b"
                             r"|\bBSN\b|\bundergraduate\s+degree|\b(?:four|4)-year\s+degree|\bcollege\s+degree|\buniversity\s+degree"
-                            r"|\bLicenciatura|\bgrado\s+en|\blicence\b", re.I)),
+                            r"|\bLicenciatura|\bgrado\s+en|\blicence\s+(?:en|de|professionnelle)\b", re.I)),
     ("degree", re.compile(r"\bdegree\s+in\b|\bdegree\s+required\b|\bdegree\s+from\b", re.I)),
-    ("master", re.compile(r"\bmaster'?s|\bM\.?\s?S\.?c?\.?(?=\s*(?:in\b|degree))|\bMBA\b|\bM\.?Tech\b|\bMSN\b|\bgraduate\s+degree|\bmaestr[ií]a", re.I)),
-    ("phd", re.compile(r"\bph\.?\s?d\b|\bdoctorate\b|\bdoctoral\s+degree|\bdoctor\s+of\s+philosophy", re.I)),
+    ("master", re.compile(r"\bmaster'?s|\bmaster\s+of\b|\bM\.\s?Sc\.?|\bMSc\b|\bM\.S\.(?=\s)|\bM\.A\.(?=\s)|\bM\.\s?Eng\b|\bMEng\b"
+                          r"|\bM\.?Ed\.?\b|\bMPH\b|\bMPP\b|\bMPA\b|\bMSW\b|\bLL\.?M\b|\bM\.?\s?S\.?c?\.?(?=\s*(?:in\b|degree))|\bMBA\b|\bM\.?Tech\b|\bMSN\b|\bgraduate\s+degree|\bmaestr[ií]a", re.I)),
+    ("phd", re.compile(r"\bph\.?\s?d\b|\bDPT\b|\bPharm\.?\s?D\b|\bdoctor\s+of\s+(?:physical\s+therapy|pharmacy|medicine)|\bEd\.?D\b|\bdoctorate\b|\bdoctoral\s+degree|\bdoctor\s+of\s+philosophy", re.I)),
 )
 
 
+_EDU_NEGATED_AFTER = re.compile(r"^[^.;]{0,40}?\b(?:is|are)\s+not\s+(?:required|needed|necessary|mandatory)|^\s*not\s+(?:required|needed)", re.I)
+_EDU_NEGATED_BEFORE = re.compile(r"\b(?:no|not|don'?t|do\s+not|doesn'?t|does\s+not|without)\s+(?:\w+\s+){0,3}$", re.I)
+_NO_DEGREE_RE = re.compile(r"\b(?:don'?t|do\s+not|does\s+not|doesn'?t|won'?t)\s+(?:need|require)\s+(?:a|any)?\s*(?:college\s+|university\s+|formal\s+|computer\s+science\s+)?(?:degree|diploma)", re.I)
+
+
+def _negated_level(text: str, pattern: re.Pattern) -> bool:
+    """Every mention of the level is negated ("a high school diploma is not required", "you don't need a degree")."""
+    hits = list(pattern.finditer(text))
+    return bool(hits) and all(_EDU_NEGATED_AFTER.match(text[h.end():]) or _EDU_NEGATED_BEFORE.search(text[max(0, h.start() - 40):h.start()])
+                              for h in hits)
+
+
 def education_levels(text: str) -> list[str]:
-    """Levels a text names; a bare "degree in X" means a bachelor's only when no level is named."""
-    levels = [level for level, pattern in _EDU_PATTERNS if pattern.search(text)]
+    """Levels a text names; a bare "degree in X" means a bachelor's only when no level is named.
+
+    A level that is only named to be waived ("a high school diploma is not required") counts as "none".
+    """
+    levels = []
+    for level, pattern in _EDU_PATTERNS:
+        if pattern.search(text):
+            levels.append("none" if level not in ("none", "degree") and _negated_level(text, pattern) else level)
+    if _NO_DEGREE_RE.search(text):
+        levels.append("none")
     if "degree" in levels:
         levels.remove("degree")
         if not levels:
@@ -243,10 +289,13 @@ def education_levels(text: str) -> list[str]:
 
 
 def minimum_education(texts: list[str]) -> Optional[str]:
+    """The lowest level required; "none" only when no level is asked for ("no degree; high school diploma
+    required" -> high_school: the waiver is about college)."""
     levels = [lvl for t in texts for lvl in education_levels(t)]
     if not levels:
         return None
-    return min(levels, key=EDUCATION_ORDER.index)
+    positive = [lvl for lvl in levels if lvl != "none"]
+    return min(positive, key=EDUCATION_ORDER.index) if positive else "none"
 
 
 def highest_education(text: str) -> Optional[str]:
@@ -264,11 +313,13 @@ EDUCATION_SPAN_RE = re.compile(
 
 _STATE_CODES = "|".join(sorted(set(d.US_STATES) | set(d.CA_PROVINCES)))
 CITY_STATE_RE = re.compile(
-    r"\b(?P<city>[A-Z][a-z][a-zA-Z.'’]*(?:[\s-][A-Z][a-z][a-zA-Z.'’]*){0,3}),\s*(?P<st>" + _STATE_CODES + r")\b(?![a-z])"
+    r"\b(?P<city>[A-Z][a-z][a-zA-Z.'’]*(?:[ -][A-Z][a-z][a-zA-Z.'’]*){0,3}),[ \t]*(?P<st>" + _STATE_CODES + r")\b(?![a-z])"
 )
 _COUNTRY_ALT = "|".join(sorted((re.escape(c) for c in d.COUNTRIES if len(c) > 2), key=len, reverse=True))
 CITY_COUNTRY_RE = re.compile(
-    r"\b(?P<city>[A-Z][a-zäöüßéèàíóúñç][a-zA-Zäöüßéèàíóúñç.'’]*(?:[\s-][A-Z][a-zA-Zäöüßéèàíóúñç.'’]+){0,2}),\s*(?P<country>(?i:" + _COUNTRY_ALT + r")|UK|USA|US)\b",
+    r"(?<!\bof )(?<!\bfor )(?<!\band )(?<!\bthe )"  # "Ministry of Transport, ..." is an organisation, not a city
+    r"\b(?P<city>[A-Z][a-zäöüßéèàíóúñç][a-zA-Zäöüßéèàíóúñç.'’]*(?:[ -][A-Z][a-zA-Zäöüßéèàíóúñç.'’]+){0,2}?)"
+    r"(?:[ \t]+[A-Z]{2,3})?,[ \t]*(?:(?P<region>[A-Z][\w.'’ -]{1,30}?),[ \t]*)?(?P<country>(?i:" + _COUNTRY_ALT + r")|UK|USA|US)\b",
 )
 _LEADING_NON_CITY = {
     "our", "the", "in", "at", "near", "from", "location", "based", "remote", "hybrid", "onsite", "on-site", "office",
@@ -280,6 +331,12 @@ CITY_NAME_RE = re.compile(
     re.IGNORECASE,
 )
 _LOCATION_LINE_RE = re.compile(r"^\s*(?:location|locations|based\s+in|office|work\s+location|where|job\s+location|ort|ubicación|lieu)\s*[:\-–]", re.I)
+
+
+#: "Toledo OH." / "Omaha NE," in terse postings: a capitalised place and a US state code ending a field.
+CITY_STATE_BARE_RE = re.compile(
+    r"(?:^|[,.;|•(]\s*|\bin\s+|\bnear\s+)(?P<city>[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}) (?P<st>" + "|".join(sorted(d.US_STATES)) + r")(?=\s*(?:[.,;|)]|$))",
+    re.M)
 
 
 def _clean_city(city: str) -> Optional[str]:
@@ -299,12 +356,17 @@ def city_display(name: str) -> Optional[str]:
     return f"{hit[0]}, {hit[1]}"
 
 
+def _city_state(m: re.Match) -> Optional[str]:
+    city = _clean_city(m.group("city"))
+    if not city:
+        return None
+    return f"{city}, Canada" if m.group("st") in d.CA_PROVINCES and m.group("st") not in d.US_STATES else f"{city}, {m.group('st')}"
+
+
 def _location_in(text: str) -> Optional[str]:
     m = CITY_STATE_RE.search(text)
-    if m:
-        city = _clean_city(m.group("city"))
-        if city:
-            return f"{city}, {m.group('st')}"
+    if m and _city_state(m):
+        return _city_state(m)
     m = CITY_COUNTRY_RE.search(text)
     if m:
         city = _clean_city(m.group("city"))
@@ -326,13 +388,15 @@ def location(text: str) -> Optional[str]:
                 return found
     m = CITY_STATE_RE.search(text)
     while m:
-        city = _clean_city(m.group("city"))
-        if city:
-            return f"{city}, {m.group('st')}"
+        if _city_state(m):
+            return _city_state(m)
         m = CITY_STATE_RE.search(text, m.end())
     m = CITY_COUNTRY_RE.search(text)
     if m and _clean_city(m.group("city")):
         return f"{_clean_city(m.group('city'))}, {d.COUNTRIES.get(m.group('country').lower(), m.group('country'))}"
+    m = CITY_STATE_BARE_RE.search(text)
+    if m and _clean_city(m.group("city")):
+        return f"{_clean_city(m.group('city'))}, {m.group('st')}"
     m = CITY_NAME_RE.search(text)
     if m:
         return city_display(m.group(0))
@@ -358,7 +422,7 @@ _REMOTE_RE = re.compile(
 _NOT_REMOTE_RE = re.compile(r"\b(?:not|no|isn't|is\s+not|non)[\s-]+(?:a\s+)?remote\b|\bremote\s+work\s+is\s+not\b", re.I)
 _ONSITE_RE = re.compile(
     r"\bon-?site\b|\bon\s+site\b|\bin[- ]office\b|\bin\s+the\s+office\b|\bin[- ]person\b|\boffice-based\b|\bin\s+office\b"
-    r"|\b(?:five|5)\s+days\s+(?:a|per)\s+week\b|\bpresencial\b|\bsur\s+site\b|\bvor\s+ort\b",
+    r"|\b(?:five|5)\s+days\s+(?:a|per)\s+week\b|\bpresencial\b|\bsur\s+site\b|\bvor\s+ort\b|\bon\s+campus\b|\bfield-based\b",
     re.IGNORECASE,
 )
 
@@ -375,7 +439,7 @@ def work_mode(text: str) -> Optional[str]:
 
 # --------------------------------------------------------------------------- employment type
 
-_EMPLOYMENT_LINE_RE = re.compile(r"^\s*(?:employment\s+type|job\s+type|type|engagement|contract\s+type|position\s+type)\s*:\s*(.+)$", re.I | re.M)
+_EMPLOYMENT_LINE_RE = re.compile(r"^\s*(?:employment\s+type|job\s+type|type|engagement|contract(?:\s+type)?|position\s+type|schedule)\s*:\s*(.+)$", re.I | re.M)
 _INTERN_RE = re.compile(r"\bintern(?:ship)?s?\b|\bco-?op\b|\bpraktikum\b|\bstage\b(?=\s)|\bprácticas\b|\bestágio\b", re.I)
 _CONTRACT_RE = re.compile(
     r"\b\d+[\s-]*(?:month|week|year)s?\s+contract\b|\bcontract\s+(?:role|position|basis|engagement|assignment|job|work|opportunity)\b"
@@ -384,7 +448,9 @@ _CONTRACT_RE = re.compile(
     re.I | re.M,
 )
 _PART_RE = re.compile(r"\bpart[\s-]time\b|\bteilzeit\b|\bmedio\s+tiempo\b|\btemps\s+partiel\b", re.I)
-_FULL_RE = re.compile(r"\bfull[\s-]time\b|\bpermanent\b|\bvollzeit\b|\btiempo\s+completo\b|\btemps\s+plein\b|\bFTE\b", re.I)
+_FULL_RE = re.compile(r"\bfull[\s-]time\b|\bpermanent\b|\bvollzeit\b|\btiempo\s+completo\b|\btemps\s+plein\b|\bFTE\b|(?-i:\bFT\b)", re.I)
+#: "Bartender PT - Nashville", "PT/FT": the abbreviation as a schedule (not "PT license", "PT, DPT").
+_PT_RE = re.compile(r"(?<![\w/])PT(?=\s*(?:[-–|.]|$))(?!\s*[-–]\s*\w+\s+license)|\bP/T\b")
 
 
 _INTERNSHIP_POSITION_RE = re.compile(
@@ -397,7 +463,7 @@ def _employment_from(text: str) -> Optional[str]:
         return "internship"
     if _CONTRACT_RE.search(text):
         return "contract"
-    if _PART_RE.search(text):
+    if _PART_RE.search(text) or _PT_RE.search(text):
         return "part_time"
     if _FULL_RE.search(text):
         return "full_time"

@@ -27,7 +27,7 @@ from . import taxonomy_data as d
 _HEADING_KINDS: tuple[tuple[str, re.Pattern], ...] = (
     ("preferred", re.compile(r"nice[\s-]to[\s-]have|bonus|preferred|\bplus(?:es)?\b|desirable|desired|would\s+love|we'?d\s+love|great\s+if|advantage|extra\s+credit|good\s+to\s+have|optional|not\s+required|pluspunkte|wünschenswert|deseable|souhaité", re.I)),
     ("meta", re.compile(r"^(?:location|locations|salary|salary\s+range|compensation|pay|pay\s+range|rate|hourly\s+rate|schedule|engagement|ctc|employment(?:\s+type)?|hours|shift|job\s+type|type|base\s+salary|hybrid(?:\s+schedule)?|remote|on-?site|start\s+date|travel|reports\s+to|department|work\s+mode|workplace|contract|duration|benefits|perks|what\s+we\s+offer|we\s+offer|our\s+offer|why\s+join(?:\s+us)?|equal\s+opportunity|eeo|how\s+to\s+apply)\b", re.I)),
-    ("required", re.compile(r"requirement|required|qualification|\bmust\b|what\s+you\s+bring|you\s+bring|what\s+we\s+need|who\s+you\s+are|your\s+profile|about\s+you|looking\s+for|you\s+have|you'?ll\s+need|you\s+will\s+need|what\s+it\s+takes|ideal\s+candidate|\bskills\b|experience|competenc|need\s+to\s+have|essential|minimum|your\s+background|\byou\s+are\b|profil|anforderungen|requisitos|exigences|qualifikation", re.I)),
+    ("required", re.compile(r"requirement|required|qualification|\bmust\b|what\s+you\s+bring|you\s+bring|you(?:'ll|\s+will)\s+(?:have|bring|need)\b|what\s+we\s+need|who\s+you\s+are|your\s+profile|about\s+you|looking\s+for|you\s+have|you'?ll\s+need|you\s+will\s+need|what\s+it\s+takes|ideal\s+candidate|\bskills\b|experience|competenc|need\s+to\s+have|essential|minimum|your\s+background|\byou\s+are\b|profil|anforderungen|requisitos|exigences|qualifikation", re.I)),
     ("duties", re.compile(r"responsibilit|what\s+you'?ll\s+do|what\s+you\s+will\s+do|your\s+tasks|\btasks\b|the\s+work|the\s+role|day[\s-]to[\s-]day|what\s+you'?ll\s+handle|duties|the\s+job|mission|impact|you\s+will|you'?ll|overview|summary|accountabilit|during\s+this|aufgaben|responsabilidades|missions?|in\s+this\s+role", re.I)),
     ("about", re.compile(r"about\s+us|about\s+the\s+company|who\s+we\s+are|our\s+company|company|the\s+team|culture|our\s+story|\babout\b|über\s+uns|sobre\s+nosotros|qui\s+sommes", re.I)),
 )
@@ -36,7 +36,8 @@ _PREF_CUE = re.compile(
     r"nice[\s-]to[\s-]have|\bbonus\b|\bpreferred\b|\bpreferably\b|\ba\s+(?:big\s+|huge\s+|strong\s+|definite\s+)?plus\b|\bpluses\b"
     r"|\bis\s+(?:also\s+)?a\s+plus\b|would\s+be\s+(?:great|nice|a\s+plus|helpful|an\s+advantage|a\s+bonus|ideal|beneficial)"
     r"|\bideally\b|\bdesirable\b|\bdesired\b|\badvantageous\b|\ban\s+advantage\b|\bwe'?d\s+love\b|\bgreat\s+if\b|\bgood\s+to\s+have\b"
-    r"|\bnot\s+required\s+but\b|\bhelpful\b|\bwelcome\b|\bbeneficial\b|\bde\s+preferencia\b|\bvon\s+vorteil\b|\bun\s+plus\b",
+    r"|\bnot\s+required\s+but\b|\bhelpful\b|\bwelcome\b|\bbeneficial\b|\bde\s+preferencia\b|\bvon\s+vorteil\b|\bun\s+plus\b"
+    r"|\bpref(?:'d)?\b\.?|\bnice\b|\ban\s+asset\b|\bvaluable\b|\bgood\s+to\s+know\b|\bdesirable\b",
     re.I,
 )
 _REQ_CUE = re.compile(
@@ -44,7 +45,8 @@ _REQ_CUE = re.compile(
     r"|\byou'?re\s+(?:fluent|comfortable|proficient|skilled|experienced)|\bfluen(?:t|cy)\b|\bproficien|\bessential\b|\bminimum\b|\bat\s+least\b"
     r"|\bexperience\s+(?:with|in|using|designing|building|running|managing)\b|\bknowledge\s+of\b|\bexpertise\b|\bstrong\b|\bsolid\b"
     r"|\bcomfort(?:able)?\s+with\b|\bhands-on\b|\bqualifications?\b|\byou\s+should\b|\bmandatory\b|\bcertification\b|\blicen[sc]e\b"
-    r"|\bcandidates?\s+(?:should|will|must)\b|\bwe'?re\s+looking\s+for\s+someone\b|\bdeep\b|\bexcellent\b|\bworking\s+knowledge\b",
+    r"|\bcandidates?\s+(?:should|will|must)\b|\bwe'?re\s+looking\s+for\s+someone\b|\bdeep\b|\bexcellent\b|\bworking\s+knowledge\b"
+    r"|\breq'?d\b|\breq\.|\bmust-haves?\b|\bmust\s+know\b",
     re.I,
 )
 _DUTY_CUE = re.compile(
@@ -87,6 +89,14 @@ _SPECIALTY_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _SPECIALTY_CO
 _SALES_COMPOUND_RE = re.compile(
     r"\b(?:closing|selling|sales|quota[\s-]carrying|sell)\b[^.;]{0,40}?\bB2B(?:\s+SaaS)?\b|\bB2B(?:\s+SaaS)?\s+(?:sales|selling|closing)\b", re.I)
 _TECH_CATEGORIES = {"lang", "web", "mobile", "data", "ml", "cloud", "devops", "db", "tool", "arch", "qa", "security"}
+#: Words that make a clause a requirement on their own ("Excel required", "must know X", "PLC req'd").
+_STRONG_REQ = re.compile(r"\brequired\b|\bmust\b|\bmandatory\b|\bessential\b|\breq'?d\b|\breq\.|\bwe\s+need\b|\byou\s+need\b"
+                         r"|\bmust-haves?\b|\bneed\s+to\s+have\b", re.I)
+#: "X is not required but helps", "X is a plus but not required": a preference, not a negation.
+_SOFT_NEGATION = re.compile(
+    r"\bnot\s+(?:required|necessary|needed|mandatory|essential)\s*,?\s*but\b"
+    r"|\b(?:plus|bonus|helpful|nice\s+to\s+have|preferred|welcome|advantage|asset)\s*,?\s*but\s+(?:is\s+)?not\s+(?:required|necessary|needed|mandatory|essential)\b",
+    re.I)
 
 
 @dataclass
@@ -108,12 +118,28 @@ def classify_heading(label: str) -> Optional[str]:
     return None
 
 
+#: The first sentence of a line; "Sr." / "Jr." / "Dr." / "St." and initials do not end it.
+_FIRST_SENTENCE_RE = re.compile(r"^\s*(.+?(?<!\bSr)(?<!\bJr)(?<!\bDr)(?<!\bSt)(?<!\s[A-Z]))[.!|](?:\s+|$)")
+_PROSE_START_RE = re.compile(r"^\s*(?:we|our|the|as|at|join|are|you|this|in|about)\b", re.I)
+_TITLE_WORD = r"(?:[A-Z][\w&/.+'’-]*|II|III|IV|of|and|&|in|for)"
+#: "X is hiring a <Title> for ...", "We're looking for a <Title> to ...", "As <Title> at X, you'll ...".
+_PROSE_TITLE_RE = re.compile(
+    r"(?:\b(?:is|are|we'?re|we\s+are|now)\s+(?:hiring|seeking|recruiting|looking\s+for)|\bseeks|\bhiring)\s+(?:an?\s+)?"
+    r"(?P<title>[A-Z][\w&/.+'’-]*(?:\s+" + _TITLE_WORD + r"){0,6}?)(?=\s+(?:to|for|at|in|who|with|on|join|covering)\b|[.,;]|\s*$)"
+    r"|^\s*As\s+(?:an?\s+|the\s+)?(?P<title2>[A-Z][\w&/.+'’-]*(?:\s+" + _TITLE_WORD + r"){0,6}?)(?=\s+(?:at|with|for|on|in)\b|,)",
+    re.M,
+)
+_TITLE_COLON_RE = re.compile(r"^\s*([A-Z][^:.;,]{1,60}?)\s*:\s+")
+_TRAILING_SCHEDULE_RE = re.compile(r"\s+(?:PT|FT|F/T|P/T)$")
+
+
 def clean_title(line: str) -> str:
     """'Frontend Engineer – React/TypeScript (m/w/d)' -> 'Frontend Engineer'."""
     text = re.sub(r"^\s*(?:job\s+title|position|role|title|we'?re\s+hiring|hiring|now\s+hiring|urgent)\s*[:!\-–]\s*", "", line, flags=re.I)
     text = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text)
     text = re.split(r"\s+[–—|]\s+|\s+-\s+|,\s+|\s+@\s+|\s+at\s+(?=[A-Z])", text)[0]
-    text = re.sub(r"\s+", " ", text).strip(" -–—:*#")
+    text = re.sub(r"\s+", " ", text).strip(" -–—:*#.")
+    text = _TRAILING_SCHEDULE_RE.sub("", text)  # "Bartender PT" -> "Bartender"
     return text[:200]
 
 
@@ -130,8 +156,71 @@ def _sentence_class(sentence: str, first_paragraph: bool) -> str:
     return "unknown"
 
 
-def segment(body: str) -> list[Unit]:
-    """Cut a posting body (title removed) into classified units."""
+def _clauses(text: str) -> list[tuple[str, int, bool]]:
+    """The clauses of a sentence, split at ';', ',' and 'but' (a list "X, Y and Z" becomes its items);
+    the flag is True for the first clause after a ';' (a new, independent item)."""
+    out = []
+    for group in re.finditer(r"[^;]+", text):
+        first = True
+        for m in re.finditer(r"[^,]+", group.group(0)):
+            piece, start = m.group(0), group.start() + m.start()
+            for sub in re.finditer(r"(?:(?!\bbut\b).)+", piece, re.I):
+                if sub.group(0).strip():
+                    out.append((sub.group(0), start + sub.start(), first))
+                    first = False
+    return out
+
+
+_LIST_MARK_RE = re.compile(r"[;,]|\bbut\b", re.I)
+
+
+def _mixed(text: str, section: Optional[str]) -> bool:
+    """A sentence that asks for some skills and only prefers others ("Excel required, SQL nice")."""
+    if not _LIST_MARK_RE.search(text) or not _PREF_CUE.search(text) or _SOFT_NEGATION.search(text):
+        return False  # cheapest test first: most sentences are not lists
+    return bool(_STRONG_REQ.search(text)) or section == "required"
+
+
+def split_mixed(text: str, default: str) -> list[tuple[str, int, str]]:
+    """Clauses of a mixed sentence, each with its own class.
+
+    A cue word binds the clause it sits in. A clause without one joins the cue
+    that reaches it: a leading cue carries forward ("must have X, Y"), a trailing
+    cue reaches back over the list before it ("X, Y and Z are required"),
+    otherwise the section's default applies.
+    """
+    out: list[tuple[str, int, str]] = []
+    pending: list[tuple[str, int]] = []
+    forward: Optional[str] = None
+    for clause, start, new_item in _clauses(text):
+        if new_item:  # a trailing cue never reaches back over a ';'
+            out += [(c, s, default) for c, s in pending]
+            pending = []
+        pref, req = _PREF_CUE.search(clause), _STRONG_REQ.search(clause)
+        if not (pref or req):
+            if forward:
+                out.append((clause, start, forward))
+            else:
+                pending.append((clause, start))
+            continue
+        cls = "preferred" if pref else "required"
+        cue = pref or req
+        mentions = taxonomy.find(clause)
+        leading = not mentions or cue.start() < mentions[0].start
+        out += [(c, s, default if leading else cls) for c, s in pending]
+        pending = []
+        out.append((clause, start, cls))
+        forward = cls if leading else None
+    out += [(c, s, default) for c, s in pending]
+    return sorted(out, key=lambda x: x[1])
+
+
+def segment(body: str, single_paragraph: bool = False) -> list[Unit]:
+    """Cut a posting body (title removed) into classified units.
+
+    ``single_paragraph``: the whole posting is one paragraph (terse postings), so its first
+    sentences are requirements, not a company blurb.
+    """
     units: list[Unit] = []
     section: Optional[str] = None
     paragraph_section: Optional[str] = None  # inline heading scope: until the paragraph ends
@@ -196,10 +285,15 @@ def segment(body: str) -> list[Unit]:
                     cls = "required"
             elif active == "preferred":
                 cls = "preferred"
+            elif active in ("required", "preferred", None) and _mixed(text, active):
+                # "BLS required; ACLS preferred", "Excel required, SQL nice": classify each clause
+                for clause, start, clause_cls in split_mixed(text, active or "required"):
+                    units.append(Unit(clause, offset + start, active, clause_cls, paragraph))
+                continue
             elif active == "required":
-                strong = re.search(r"\brequired\b|\bmust\b|\bmandatory\b|\bessential\b", text, re.I)
-                if _PREF_CUE.search(text) and strong and re.search(r"[;(]", text):
-                    # "BLS required; ACLS preferred" / "Python (Django preferred)": classify each part
+                strong = _STRONG_REQ.search(text)
+                if _PREF_CUE.search(text) and strong and re.search(r"[(]", text):
+                    # "Python (Django preferred)": classify each part
                     for part in _PART_SPLIT_RE.finditer(text):
                         if part.group(0).strip():
                             units.append(Unit(part.group(0), offset + part.start(), active,
@@ -207,7 +301,8 @@ def segment(body: str) -> list[Unit]:
                     continue
                 cls = "preferred" if _PREF_CUE.search(text) and not strong else "required"
             else:
-                cls = _sentence_class(text, first_paragraph=(paragraph == first_prose_paragraph and not bullet))
+                cls = _sentence_class(text, first_paragraph=(paragraph == first_prose_paragraph and not bullet
+                                                             and not single_paragraph))
             units.append(Unit(text, offset, active, cls, paragraph))
     return units
 
@@ -232,12 +327,22 @@ def _masked_spans(text: str, mentions: list[taxonomy.Mention]) -> list[tuple[int
 
 
 def _negated(unit_text: str, mention: taxonomy.Mention) -> bool:
+    if _SOFT_NEGATION.search(unit_text):
+        return False  # "not required but helps": a preference
     # find the clause holding the mention
     bounds = [0] + [m.end() for m in _CLAUSE_SPLIT_RE.finditer(unit_text)] + [len(unit_text) + 1]
     for lo, hi in zip(bounds, bounds[1:]):
         if lo <= mention.start < hi:
             clause = unit_text[lo:hi]
             return bool(_NEGATION_RE.search(clause)) and not _PREF_CUE.search(clause)
+    return False
+
+
+def _short_item(unit_text: str, mention: taxonomy.Mention) -> bool:
+    """The mention sits in a list item of at most five words: a language named as a requirement."""
+    for clause, start, _ in _clauses(unit_text):
+        if start <= mention.start < start + len(clause):
+            return len(clause.split()) <= 5
     return False
 
 
@@ -255,7 +360,8 @@ def unit_skills(unit_text: str) -> tuple[list[str], set[str]]:
             continue
         if any(s <= mention.start < e for s, e in masked):
             continue
-        if entry.category == "language" and (not language_ok or (bilingual and entry.name == "English")):
+        if entry.category == "language" and (not (language_ok or _short_item(unit_text, mention))
+                                             or (bilingual and entry.name == "English")):
             continue
         if _negated(unit_text, mention):
             negated.add(entry.name)
@@ -284,13 +390,29 @@ def parse(text: str) -> dict:
             body_start = sum(len(l) + 1 for l in lines[: i + 1])
             break
     if len(title_line) > 120 or title_line.endswith(".") and len(title_line.split()) > 8:
-        title_line, body_start = "", 0  # no title line: the posting starts with prose
+        # no title line: a terse one-liner starts with a short title sentence ("Maint Tech II. PLC req'd. ..."),
+        # prose names the role in its first sentences ("We're hiring a Quality Engineer at ...")
+        first = _FIRST_SENTENCE_RE.match(title_line)
+        head = _TITLE_COLON_RE.match(title_line)
+        if head and classify_heading(head.group(1)) is None:  # "CNC Machinist: CNC mills, GD&T, Fanuc. 3 years."
+            body_start = text.index(title_line) + head.end()
+            title_line = head.group(1)
+        elif first and 0 < len(clean_title(first.group(1)).split()) <= 6 and not _PROSE_START_RE.match(title_line):
+            body_start = text.index(title_line) + first.end()
+            title_line = first.group(1)
+        else:
+            title_line, body_start = "", 0
     body = text[body_start:]
     title = clean_title(title_line) if title_line else None
     if not title:
+        m = _PROSE_TITLE_RE.search(text[:600])
+        if m:
+            title = re.sub(r"\s+", " ", m.group("title") or m.group("title2")).strip()
+            title_line = title
+    if not title:
         hits = taxonomy.find_titles(text[:600])
         title = hits[0][0] if hits else None
-    units = segment(body)
+    units = segment(body, single_paragraph=not re.search(r"\n\s*\n", body.strip()))
 
     all_mentions = taxonomy.apply_context(taxonomy.find(text))
     allowed = {m.name for m in all_mentions}

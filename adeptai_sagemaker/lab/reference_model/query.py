@@ -315,7 +315,7 @@ def enhance(query: str, context: Optional[str] = None) -> dict:
         title_head_is_language = any(taxonomy.ENTRIES[m.name].category in _LANG_TITLE_CATEGORIES for m in head_mentions)
     if min_years is not None:
         intent = "experience_search"
-    elif location and not outside_title:
+    elif location:  # the labelling guide: a place outranks a role or skills
         intent = "location_search"
     elif title_hit and not title_head_is_language:
         intent = "role_search"

@@ -137,6 +137,30 @@ def strip_injection(text: str) -> tuple[str, bool]:
     return "\n".join(kept), True
 
 
+#: A credential the person is still working towards is not one they hold ("studying for the PTCB exam").
+_NOT_HELD_BEFORE = re.compile(r"\b(?:studying\s+for|preparing\s+for|working\s+towards?|pursuing|sitting\s+for|enrolled\s+in)\s+(?:the\s+|an?\s+)?$", re.I)
+_NOT_HELD_AFTER = re.compile(r"^\s*(?:level\s+\w+\s+)?(?:exam\s+)?(?:candidate|in\s+progress|\(in\s+progress\)|expected|pending)\b", re.I)
+#: A language counts as a skill only where the resume says the person speaks it.
+_LANGUAGE_CONTEXT = re.compile(r"\b(?:fluent|fluency|bilingual|native|speak|speaks|spoken|languages?|proficient|conversational)\b", re.I)
+
+
+_FOR_YEARS_RE = re.compile(r"\b(?:for|over)\s+(?P<n>\d{1,2})\+?\s+(?:years|yrs)\b", re.I)
+
+
+def _role_years(text: str) -> list[int]:
+    """"Warehouse associate for 5 years", "iOS developer for 5 years": a role held for N years."""
+    out = []
+    for m in _FOR_YEARS_RE.finditer(text):
+        sentence_start = max(text.rfind(".", 0, m.start()), text.rfind("\n", 0, m.start()), 0)
+        if taxonomy.find_titles(text[sentence_start:m.start()]) and 0 < int(m.group("n")) <= 50:
+            out.append(int(m.group("n")))
+    return out
+
+
+def _held(text: str, m: taxonomy.Mention) -> bool:
+    return not (_NOT_HELD_BEFORE.search(text[max(0, m.start - 40):m.start]) or _NOT_HELD_AFTER.match(text[m.end:m.end + 40]))
+
+
 def read(text: str) -> ResumeFacts:
     clean, injected = strip_injection(text or "")
     mentions = taxonomy.apply_context(taxonomy.find(clean))
@@ -144,14 +168,18 @@ def read(text: str) -> ResumeFacts:
     domains: dict[str, int] = {}
     for m in mentions:
         entry = taxonomy.ENTRIES[m.name]
+        if not _held(clean, m):
+            continue
         if entry.category == "language":
+            if _LANGUAGE_CONTEXT.search(clean[max(0, m.start - 40):m.end + 40]):
+                skills.append(m.name)
             continue
         domains[entry.domain] = domains.get(entry.domain, 0) + 1
         (skills if entry.kind == "skill" else fields).append(m.name)
     skills = list(dict.fromkeys(skills))
     fields = list(dict.fromkeys(fields))
     spans = tenures(clean)
-    stated = extract.years_mentions(clean[:3000])
+    stated = extract.years_mentions(clean[:3000]) + _role_years(clean[:3000])
     titles = [t[0] for t in taxonomy.find_titles(clean[:6000])]
     facts = ResumeFacts(
         text=clean, skills=skills, fields=fields, tenures=spans, stated_years=max(stated) if stated else None,

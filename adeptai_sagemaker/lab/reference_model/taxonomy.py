@@ -133,8 +133,8 @@ _CI_ALIASES: dict[str, str] = {}
 _CS_ALIASES: dict[str, str] = {}
 for _e in ENTRIES.values():
     for _alias in (_e.name.lower(),) + tuple(a.lower() for a in _e.aliases):
-        if _e.name in d.CASE_SENSITIVE and _alias == _e.name.lower():
-            continue  # the bare canonical of an ambiguous skill is case-sensitive only
+        if _e.name in d.CASE_SENSITIVE and _alias in {a.lower() for a in _split(d.CASE_SENSITIVE[_e.name])}:
+            continue  # an ambiguous bare word ("Go", "Opera") is matched case-sensitively only
         _CI_ALIASES.setdefault(_alias, _e.name)
 for _name, _cs in d.CASE_SENSITIVE.items():
     if _name in ENTRIES:

@@ -394,7 +394,7 @@ SKILLS: tuple[tuple[str, str, str, str], ...] = (
     ("CargoWise", "ops", "cargowise|cargowise one|cw1", "Customs brokerage|Freight forwarding"),
     ("Incoterms", "ops", "incoterms|incoterms 2020", "International trade|Freight forwarding"),
     ("Customs brokerage", "ops", "customs brokerage|licensed customs broker|customs clearance|customs compliance", "Incoterms|HTS classification"),
-    ("Forklift certification", "ops", "forklift certification|forklift certified|forklift license|forklift operator certification|powered industrial truck certification|pit certification|forklift / powered industrial truck certification|forklift/powered industrial truck certification", "Warehouse operations|OSHA|RF scanners"),
+    ("Forklift certification", "ops", "forklift certification|forklift certified|forklift license|forklift operator certification|powered industrial truck certification|pit certification|forklift / powered industrial truck certification|forklift/powered industrial truck certification|certified forklift operator|forklift operator", "Warehouse operations|OSHA|RF scanners"),
     ("CDL", "ops", "cdl|cdl class a|class a cdl|commercial driver's license|commercial drivers license|cdl-a", "DOT regulations|Logistics"),
     ("Hazmat endorsement", "ops", "hazmat endorsement|hazmat|hazardous materials endorsement", "CDL|DOT regulations"),
     ("DOT medical card", "ops", "dot medical card|dot medical certificate|dot physical|dot medical", "CDL"),
@@ -917,3 +917,32 @@ AMBIGUOUS: dict[str, dict] = {
     "lead": {"senses": [("Lead (seniority)", None, ""), ("lead (metal)", None, "paint|abatement|metal|poisoning")], "forbid": "lead abatement|lead paint"},
     "london": {"senses": [("London, UK", None, ""), ("London, Ontario", None, "ontario|canada|on")], "forbid_by_sense": {"London, UK": "london ontario|london, on|london, canada"}},
 }
+
+# --------------------------------------------------------------------------- industries beyond software
+# Rows for health care, logistics, finance, retail, manufacturing, education, hospitality, the public
+# sector and sales live in their own table; a row whose canonical name already exists above is skipped,
+# and an alias already claimed above keeps its first owner (taxonomy.py uses setdefault).
+from .taxonomy_industries import INDUSTRY_CATEGORY_DOMAIN, INDUSTRY_FIELDS, INDUSTRY_SKILLS, INDUSTRY_TITLES  # noqa: E402
+
+CATEGORY_DOMAIN.update(INDUSTRY_CATEGORY_DOMAIN)
+_KNOWN_SKILLS = {row[0] for row in SKILLS}
+SKILLS = SKILLS + tuple(row for row in INDUSTRY_SKILLS if row[0] not in _KNOWN_SKILLS)
+_KNOWN_FIELDS = {row[0] for row in FIELDS} | {row[0] for row in SKILLS}
+FIELDS = FIELDS + tuple(row for row in INDUSTRY_FIELDS if row[0] not in _KNOWN_FIELDS)
+CASE_SENSITIVE.update({"Canvas LMS": "Canvas", "Opera PMS": "Opera", "Delphi": "Delphi"})
+NEEDS_CONTEXT.update({"Canvas LMS": frozenset({"general", "tech"}), "Opera PMS": frozenset({"operations", "sales"}),
+                      "Delphi": frozenset({"operations", "sales"})})
+_KNOWN_TITLES = {row[0] for row in TITLES}
+TITLES = TITLES + tuple(row for row in INDUSTRY_TITLES if row[0] not in _KNOWN_TITLES)
+#: More US metros (name -> display city, state, nearby areas), for terse searches like "welders in cleveland";
+#: names that are also ordinary words or surnames (Buffalo, Madison, Boulder...) are left out.
+CITIES.update({name: (name.title(), st, "") for name, st in (
+    ("cleveland", "OH"), ("cincinnati", "OH"), ("toledo", "OH"), ("dayton", "OH"), ("milwaukee", "WI"), ("omaha", "NE"),
+    ("sacramento", "CA"), ("fresno", "CA"), ("oakland", "CA"), ("el paso", "TX"), ("fort worth", "TX"), ("laredo", "TX"),
+    ("albuquerque", "NM"), ("tucson", "AZ"), ("boise", "ID"), ("spokane", "WA"), ("tacoma", "WA"), 
+    ("albany", "NY"), ("rochester", "NY"), ("hartford", "CT"), ("norfolk", "VA"),
+    ("louisville", "KY"), ("new orleans", "LA"), ("oklahoma city", "OK"),
+    ("tulsa", "OK"), ("little rock", "AR"), ("des moines", "IA"), ("grand rapids", "MI"), 
+    ("honolulu", "HI"), ("jacksonville", "FL"), ("greenville", "SC"), ("knoxville", "TN"),
+    ("asheville", "NC"), 
+) if name not in CITIES})

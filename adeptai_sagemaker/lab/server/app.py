@@ -69,7 +69,7 @@ class ServerState:
 
 
 @dataclass
-class CallContext:
+class InvocationContext:
     """The request headers SageMaker forwards, read once."""
 
     endpoint: EndpointConfig
@@ -82,7 +82,7 @@ class CallContext:
     inference_component: Optional[str]
 
 
-def _context(state: ServerState, name: str, headers: Any, *, async_call: bool = False) -> CallContext:
+def _context(state: ServerState, name: str, headers: Any, *, async_call: bool = False) -> InvocationContext:
     ep = state.config.resolve(name)
     if ep is None:
         raise E.endpoint_not_found(name)
@@ -109,7 +109,7 @@ def _context(state: ServerState, name: str, headers: Any, *, async_call: bool = 
         raise E.RuntimeAPIError("ValidationError", "Inference Component Name header is not allowed for endpoints to which "
                                 "you dont plan to deploy inference components. Please remove the Inference Component "
                                 "Name header and try again.")
-    return CallContext(ep, variant or ep.variant, content_type, accept, custom,
+    return InvocationContext(ep, variant or ep.variant, content_type, accept, custom,
                        headers.get(prefix + "inference-id"), headers.get(prefix + "target-model"), component)
 
 
@@ -138,7 +138,7 @@ def _raise_for_fault(fault: FaultSpec, name: str, variant: str) -> None:
                                 fault.message or "Model is not ready yet. Wait and try your request again.")
 
 
-def _check_content_type(ctx: CallContext, name: str) -> None:
+def _check_content_type(ctx: InvocationContext, name: str) -> None:
     ct = (ctx.content_type or "").split(";")[0].strip().lower()
     if ct and ct not in _JSON_TYPES:
         raise E.model_error(name, 415, f"Content type {ct} is not supported by this container; send application/json.",
@@ -178,7 +178,7 @@ class Answer:
     fault: Optional[FaultSpec]
 
 
-async def _answer(state: ServerState, ctx: CallContext, name: str, body: bytes, streaming_route: bool,
+async def _answer(state: ServerState, ctx: InvocationContext, name: str, body: bytes, streaming_route: bool,
                   fault: Optional[FaultSpec]) -> Answer:
     """Run one invocation to the point where only framing is left. Raises RuntimeAPIError."""
     if fault is not None:
@@ -211,7 +211,7 @@ async def _answer(state: ServerState, ctx: CallContext, name: str, body: bytes, 
     return Answer(events, content_type, kind or "ok", gen.model_version, fault)
 
 
-def _common_headers(ctx: CallContext, model_version: str) -> dict[str, str]:
+def _common_headers(ctx: InvocationContext, model_version: str) -> dict[str, str]:
     headers = {
         "x-Amzn-Invoked-Production-Variant": ctx.variant,
         "X-Amzn-SageMaker-Custom-Attributes": f"model_version={model_version}",
@@ -327,7 +327,7 @@ def _s3_client(state: ServerState):
     return boto3.client("s3", region_name=state.config.region, endpoint_url=state.config.s3_endpoint_url)
 
 
-async def _process_async(state: ServerState, ctx: CallContext, name: str, input_uri: str, output_uri: str,
+async def _process_async(state: ServerState, ctx: InvocationContext, name: str, input_uri: str, output_uri: str,
                          failure_uri: str) -> None:
     s3 = await run_in_threadpool(_s3_client, state)
     fired: list[str] = []

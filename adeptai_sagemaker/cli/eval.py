@@ -1,0 +1,155 @@
+"""``eval``: score a backend on the in-repo golden sets, or compare two backends field by field.
+
+Why it behaves like this:
+- Every backend goes through ``Framework.invoke`` (the same render, codec,
+  validation and re-ask path production uses), so numbers are comparable.
+- ``local`` starts the local endpoint (reference model) for the command only,
+  with dummy AWS credentials in this process; ``sagemaker`` uses the
+  configured endpoint and ambient credentials; ``openai``/``anthropic`` need
+  their API keys; any other name is a backend registered by a plugin.
+- The lab is imported inside the command: the product path never loads it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator, Optional
+
+import click
+
+from ..errors import ConfigurationError
+from ._base import _console, _emit_json, _json_mode, cli
+
+SPLIT_CHOICES = ("dev", "test", "all")
+
+
+@contextlib.contextmanager
+def _framework_for(backend: str, capability: str) -> Iterator[tuple[object, str]]:
+    """Yield ``(framework, backend name to invoke)`` for a backend name given on the command line."""
+    from ..framework import Framework
+
+    if backend == "local":
+        from ..lab.demo import DUMMY_AWS_ENV, build_framework, temporary_env
+        from ..lab.server.runner import LocalEndpoint
+
+        with temporary_env(DUMMY_AWS_ENV), LocalEndpoint(default_dialect="tgi") as ep:
+            fw = build_framework(ep.url, capabilities=(capability,))
+            try:
+                yield fw, "sagemaker"
+            finally:
+                fw.close()
+        return
+    plugins: list[object] = []
+    if backend in ("openai", "anthropic"):
+        from ..external import ExternalBackends
+
+        plugins.append(ExternalBackends())
+    fw = Framework(plugins=plugins, cache=False)
+    try:
+        if backend == "sagemaker":
+            endpoint = fw.settings.capability(capability).endpoint
+            if not endpoint:
+                raise ConfigurationError(f"no SageMaker endpoint configured for {capability} "
+                                         f"(set SAGEMAKER_{capability.upper()}_ENDPOINT)")
+        else:
+            fw.backend(backend)  # fails now, with the factory's message, when a key is missing
+        yield fw, backend
+    finally:
+        fw.close()
+
+
+def _run(capability: str, backend: str, split: str, limit: Optional[int]):
+    from ..lab import evaluation
+
+    with _framework_for(backend, capability) as (fw, invoke_as):
+        result = evaluation.evaluate(fw, capability, backend=invoke_as, split=split, limit=limit)
+    result.backend = backend
+    if backend == "local":  # priced as what it is: the reference model on this machine
+        result.cost_per_1k_usd, result.cost_basis = None, "local reference model: no instance to price"
+    return result
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _print_metrics(console, metrics: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{metrics['capability']} on the {metrics['split']} set ({metrics['n']} rows), "
+                        f"backend {metrics['backend']}")
+    table.add_column("field")
+    table.add_column("score", justify="right")
+    for key, value in metrics["fields"].items():
+        if key != "n":
+            table.add_row(key, _fmt(value))
+    console.print(table)
+    lat, tok = metrics["latency_ms"], metrics["tokens"]
+    console.print(f"schema-valid first try {_fmt(metrics['schema_valid_first_try'])}, after re-ask "
+                  f"{_fmt(metrics['schema_valid_after_reask'])} ({metrics['reasks']} re-asks); latency p50 "
+                  f"{_fmt(lat['p50'])} ms, p95 {_fmt(lat['p95'])} ms; tokens in/out {_fmt(tok['mean_input'])}/"
+                  f"{_fmt(tok['mean_output'])}; cost per 1k requests "
+                  f"{'$' + _fmt(metrics['cost_per_1k_usd']) if metrics['cost_per_1k_usd'] is not None else 'n/a'}"
+                  f" ({metrics['cost_basis']})")
+    if metrics["errors"]:
+        console.print("errors: " + ", ".join(f"{k} x{v}" for k, v in metrics["errors"].items()))
+    console.print("model: " + (", ".join(metrics["provenance"]) or "does not name itself"))
+
+
+def _print_compare(console, report: dict, a: str, b: str) -> None:
+    from rich.table import Table
+
+    ma, mb = report[a], report[b if b != a else f"{b} (2)"]
+    table = Table(title=f"{report['capability']} on the {report['split']} set ({report['n']} rows): {a} vs {b}")
+    for col in ("field", a, b):
+        table.add_column(col, justify="left" if col == "field" else "right")
+    for key in ma["fields"]:
+        if key != "n":
+            table.add_row(key, _fmt(ma["fields"].get(key)), _fmt(mb["fields"].get(key)))
+    for key in ("schema_valid_first_try", "schema_valid_after_reask", "cost_per_1k_usd"):
+        table.add_row(key, _fmt(ma[key]), _fmt(mb[key]))
+    table.add_row("latency p50 ms", _fmt(ma["latency_ms"]["p50"]), _fmt(mb["latency_ms"]["p50"]))
+    console.print(table)
+    agree = Table(title=f"field-level agreement between {a} and {b} ({report['both_answered']} rows both answered)")
+    agree.add_column("output field")
+    agree.add_column("agreement", justify="right")
+    for key, value in report["agreement"].items():
+        agree.add_row(key, _fmt(value))
+    console.print(agree)
+    console.print(("[yellow]" if report["same_model"] else "") + report["note"] + ("[/]" if report["same_model"] else ""))
+
+
+@cli.command("eval")
+@click.argument("capability", type=click.Choice(["job_parser", "query_enhancer", "candidate_matcher", "resume_summarizer"]))
+@click.option("--backend", default="local", show_default=True,
+              help="local (reference model on a local endpoint), sagemaker (configured endpoint), openai, "
+                   "anthropic, or a plugin backend's name.")
+@click.option("--set", "split", type=click.Choice(SPLIT_CHOICES), default="dev", show_default=True,
+              help="Which part of the golden set to score.")
+@click.option("--compare", "compare_with", nargs=2, default=None, metavar="A B",
+              help="Score backends A and B on the same rows and report field-level agreement.")
+@click.option("--limit", type=int, default=None, help="Only the first N rows (quick checks).")
+@click.pass_context
+def eval_command(ctx: click.Context, capability: str, backend: str, split: str, compare_with: Optional[tuple[str, str]],
+                 limit: Optional[int]) -> None:
+    """Score a backend on the golden set for CAPABILITY (per-field metrics, schema-valid rate, latency, cost)."""
+    from ..lab import evaluation
+
+    as_json, console = _json_mode(ctx), _console()
+    if compare_with:
+        a, b = compare_with
+        report = evaluation.compare(_run(capability, a, split, limit), _run(capability, b, split, limit))
+        if as_json:
+            _emit_json(report)
+        else:
+            _print_compare(console, report, a, b)
+        return
+    metrics = _run(capability, backend, split, limit).metrics()
+    if as_json:
+        _emit_json(metrics)
+    else:
+        _print_metrics(console, metrics)
