@@ -95,3 +95,14 @@ def test_type_errors_never_echo_the_value(monkeypatch):
     with pytest.raises(ConfigurationError) as info:
         load_settings(env_file=None)
     assert "SAGEMAKER_BEHAVIORAL_READ_TIMEOUT" in str(info.value) and "soon-ish" not in str(info.value)
+
+
+def test_a_plugin_tasks_variables_are_not_typos_but_a_near_miss_of_a_stem_is(monkeypatch):
+    monkeypatch.setenv("SAGEMAKER_SALARY_BENCHMARK_ENDPOINT", "ep")  # a plugin task's stem, registered later
+    monkeypatch.setenv("SAGEMAKER_JOB_PARSR_ENDPOINT", "ep")  # one letter off a built-in stem
+    settings = load_settings(env_file=None)
+    assert dict(settings.unknown_variables()) == {"SAGEMAKER_JOB_PARSR_ENDPOINT": "SAGEMAKER_JOB_PARSER_ENDPOINT"}
+    settings.register_capability("salary_benchmark", "SALARY_BENCHMARK")
+    assert settings.capability("salary_benchmark").endpoint == "ep"
+    monkeypatch.setenv("SAGEMAKER_SALARY_BENCHMRK_MODE", "on")  # now a near miss of a registered stem
+    assert dict(settings.unknown_variables())["SAGEMAKER_SALARY_BENCHMRK_MODE"] == "SAGEMAKER_SALARY_BENCHMARK_MODE"
