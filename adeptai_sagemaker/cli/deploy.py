@@ -102,7 +102,7 @@ def deploy(ctx: click.Context, plan_file, endpoint_name, region, image, role_arn
     """Create or update an endpoint with autoscaling and alarms (see --dry-run)."""
     import os
 
-    from ..deploy import AlarmSpec, AsyncSpec, AutoscalingSpec, DeploymentPlan, lmi_env, tgi_env
+    from ..deploy import AsyncSpec, AutoscalingSpec, DeploymentPlan, lmi_env, tgi_env
 
     settings, region = _resolve_region(region)
     if plan_file:
