@@ -16,12 +16,14 @@ Why it behaves like this:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import re
 import sys
 import traceback
-from typing import Any, Optional
+from typing import Any, Iterator, Mapping, Optional
 
 import click
 
@@ -247,3 +249,22 @@ def _metrics_table(snapshot: dict, title: str = "Metrics"):
 
 def _fmt(value: Optional[float]) -> str:
     return "-" if value is None else f"{value:.1f}"
+
+
+@contextlib.contextmanager
+def temporary_env(values: Mapping[str, Optional[str]]) -> Iterator[None]:
+    """Set (or, for None, unset) env vars for the block and restore them exactly afterwards."""
+    saved = {k: os.environ.get(k) for k in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

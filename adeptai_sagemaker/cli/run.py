@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from typing import Iterator, Optional
 from urllib.parse import urlsplit
 
@@ -21,7 +20,7 @@ import click
 
 from ..errors import ConfigurationError, InputValidationError
 from ..tasks import CAPABILITIES
-from ._base import UsageProblem, cli, json_option
+from ._base import UsageProblem, cli, json_option, temporary_env
 
 #: Credentials for loopback endpoints only (the local endpoint verifies the signature's shape, not the key).
 LOOPBACK_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "LOCALENDPOINT", "AWS_SECRET_ACCESS_KEY": "LOCALENDPOINT"}
@@ -39,21 +38,8 @@ def loopback_credentials(url: Optional[str]) -> Iterator[None]:
     if not is_loopback(url):
         yield
         return
-    values: dict[str, Optional[str]] = {**LOOPBACK_CREDENTIALS, "AWS_SESSION_TOKEN": None, "AWS_PROFILE": None}
-    saved = {k: os.environ.get(k) for k in values}
-    try:
-        for key, value in values.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with temporary_env({**LOOPBACK_CREDENTIALS, "AWS_SESSION_TOKEN": None, "AWS_PROFILE": None}):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _read_input(input_file, capability: str) -> dict:
