@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Protocol
+from typing import Callable, Iterable, Optional, Protocol
 
 from .completion import Completion, GenerationParams, InvokeOptions
 from .errors import ConfigurationError, InvocationError
@@ -119,16 +119,9 @@ class SageMakerBackend:
         body = codec.encode(prompt, params, stream=target.stream)
         try:
             if target.stream:
-                decoder = codec.stream_decoder(prompt)
-                first: Optional[float] = None
-                for part in runtime.invoke_stream(target.endpoint, body, content_type=codec.content_type,
-                                                  accept=getattr(codec, "stream_accept", codec.accept),
-                                                  options=options):
-                    if first is None:
-                        first = time.perf_counter() - started
-                    decoder.feed(part)
-                completion = decoder.finish()
-                completion.time_to_first_token_s = first
+                completion = _decode_stream(codec, prompt, started, runtime.invoke_stream(
+                    target.endpoint, body, content_type=codec.content_type,
+                    accept=getattr(codec, "stream_accept", codec.accept), options=options))
             else:
                 result = runtime.invoke(target.endpoint, body, content_type=codec.content_type, accept=codec.accept,
                                         options=options)
@@ -169,14 +162,7 @@ class SageMakerBackend:
         started = time.perf_counter()
         response = runtime.invoke_openai(target.endpoint, body, inference_component=component, stream=target.stream)
         if target.stream:
-            decoder = codec.stream_decoder(prompt)
-            first: Optional[float] = None
-            for part in response.chunks:
-                if first is None:
-                    first = time.perf_counter() - started
-                decoder.feed(part)
-            completion = decoder.finish()
-            completion.time_to_first_token_s = first
+            completion = _decode_stream(codec, prompt, started, response.chunks)
         else:
             completion = codec.decode(response.body, prompt)
         completion.attempts = response.attempts
@@ -185,6 +171,19 @@ class SageMakerBackend:
     def close_sessions(self) -> int:
         """Close the stateful sessions this backend opened (Framework.close calls it)."""
         return self.sessions.close_all()
+
+
+def _decode_stream(codec, prompt: RenderedPrompt, started: float, parts: Iterable[bytes]) -> Completion:
+    """Feed every payload part to the codec's stream decoder, noting the time to the first part."""
+    decoder = codec.stream_decoder(prompt)
+    first: Optional[float] = None
+    for part in parts:
+        if first is None:
+            first = time.perf_counter() - started
+        decoder.feed(part)
+    completion = decoder.finish()
+    completion.time_to_first_token_s = first
+    return completion
 
 
 def _model_version(custom_attributes: Optional[str]) -> Optional[str]:

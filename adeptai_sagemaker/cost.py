@@ -152,6 +152,19 @@ def api_cost_per_request(input_tokens: float, output_tokens: float, pricing: Api
     return pricing.cost(input_tokens, output_tokens)
 
 
+def required_throughput(price_per_hour: float, api_cost_per_request_usd: float, target_utilization: float) -> Optional[float]:
+    """Requests/s ONE instance must sustain (at the target utilization) for its amortized cost per request to
+    equal the API's: below it the API stays cheaper at any traffic. None when the API is free."""
+    if api_cost_per_request_usd <= 0:
+        return None
+    return price_per_hour / (api_cost_per_request_usd * target_utilization * 3600)
+
+
+def per_second(requests_per_month: Optional[float], hours: float = HOURS_PER_MONTH) -> Optional[float]:
+    """A monthly volume as the average request rate (traffic spread evenly over the month)."""
+    return None if requests_per_month is None else requests_per_month / (hours * 3600)
+
+
 @dataclass(frozen=True)
 class BreakEven:
     """Where an endpoint stops being more expensive than the API (requests per month).
@@ -250,4 +263,8 @@ class CostModel:
             "sagemaker_cost_per_request_usd": self.cost_per_request(prices),
             "api_model": self.api_model, "api_cost_per_request_usd": self.api_cost_per_request(),
             "break_even_requests_per_month": be.first, "sustained_break_even_requests_per_month": be.sustained,
+            "break_even_rps": per_second(be.first), "sustained_break_even_rps": per_second(be.sustained),
+            "throughput_rps": self.throughput_rps, "target_utilization": self.target_utilization,
+            "required_throughput_rps": required_throughput(self.hourly_price(prices), self.api_cost_per_request(),
+                                                           self.target_utilization),
         }

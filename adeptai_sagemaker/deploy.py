@@ -57,7 +57,13 @@ MANAGED_TAG = "adeptai-sagemaker:managed"
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 METRICS_NAMESPACE = "AdeptAI/SageMakerLLM"
 _NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
-_SECRET_KEYS = ("TOKEN", "SECRET", "PASSWORD", "API_KEY")
+#: Container env names whose values are secrets, masked in dry runs and logs. A list of names, not a
+#: substring match: "TOKEN" would also hide MAX_TOTAL_TOKENS, which an operator must see.
+SECRET_ENV_NAMES = frozenset({
+    "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_API_TOKEN", "HUGGINGFACE_TOKEN",
+    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
+    "ADEPTAI_SAGEMAKER_CACHE_KEY", "WANDB_API_KEY", "DATABASE_URL", "DB_PASSWORD",
+})
 
 
 # --------------------------------------------------------------------------- container env
@@ -101,7 +107,7 @@ def check_env(env: Mapping[str, str]) -> None:
 
 def mask_env(env: Mapping[str, str]) -> dict[str, str]:
     """The env with secret values masked, for dry runs and logs."""
-    return {k: ("***" if any(s in k.upper() for s in _SECRET_KEYS) and v else v) for k, v in env.items()}
+    return {k: ("***" if k.upper() in SECRET_ENV_NAMES and v else v) for k, v in env.items()}
 
 
 # --------------------------------------------------------------------------- the plan

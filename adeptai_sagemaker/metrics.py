@@ -479,3 +479,42 @@ class CloudWatchExporter:
         for i in range(0, len(datums), self.batch_size):
             self.client.put_metric_data(Namespace=self.namespace, MetricData=datums[i:i + self.batch_size])
         return len(datums)
+
+
+class PeriodicExport:
+    """Flushes an exporter (``EMFExporter``, ``CloudWatchExporter``) every ``interval_s`` on a daemon thread.
+
+    Why a thread and not a timer per flush: one long-lived thread, named, that a
+    worker process starts once at import time (MIGRATION.md step 5). A failed
+    flush is logged by exception type only and the next interval tries again, so
+    metrics can never take the service down. ``stop()`` flushes the last interval
+    (register it with ``atexit``). ``stop_event`` exists for tests (an event whose
+    ``wait`` returns at once), so none of them sleeps.
+    """
+
+    def __init__(self, exporter: Any, interval_s: float = 60.0, *, stop_event: Any = None) -> None:
+        if interval_s <= 0:
+            raise ValueError("interval_s must be > 0")
+        self.exporter = exporter
+        self.interval_s = interval_s
+        self.flushes = 0
+        self._stop = stop_event if stop_event is not None else threading.Event()
+        self._thread = threading.Thread(target=self._run, name="adeptai-sagemaker-metrics-export", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self._flush()
+
+    def _flush(self) -> None:
+        try:
+            self.exporter.flush()
+            self.flushes += 1
+        except Exception as exc:  # never let metrics export break the service
+            log.warning("metrics export failed: %s", type(exc).__name__)
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the thread and flush what was recorded since the last interval."""
+        self._stop.set()
+        self._thread.join(timeout_s)
+        self._flush()

@@ -23,11 +23,13 @@ PREFIX_AWARE``.
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Literal, Optional
+from typing import Any, Iterable, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,7 +55,8 @@ class Mode:
     def parse(cls, text: str) -> "Mode":
         match = _MODE_RE.match(text.strip().lower())
         if not match or (match.group(2) is not None and int(match.group(2)) > 100):
-            raise ValueError(f"{text!r} is not a rollout mode; allowed: {MODE_HELP}")
+            # The value is never echoed (it may be anything an operator pasted); the allowed forms are.
+            raise ValueError(f"not a rollout mode; allowed: {MODE_HELP}")
         if match.group(2) is not None:
             return cls("canary", int(match.group(2)))
         return cls(match.group(1))  # type: ignore[arg-type]
@@ -165,6 +168,11 @@ class Settings(BaseSettings):
     _stems: dict[str, str] = PrivateAttr(default_factory=lambda: dict(STEMS))
 
     # ------------------------------------------------------------------ derived views
+
+    def unknown_variables(self) -> list[tuple[str, Optional[str]]]:
+        """Variables (env and this settings' ``.env``) that look like misspelt settings, checked against every
+        capability registered so far (see the module function ``unknown_variables``)."""
+        return unknown_variables(self._env_file, stems=self._stems)
 
     def capability(self, name: str) -> CapabilitySettings:
         """The settings of ``name``; a capability never configured gets the defaults."""
@@ -283,13 +291,22 @@ def _env_name(loc: tuple, prefix: str = "") -> str:
     return f"{prefix}{field}".upper()
 
 
+def _problem_text(err: dict) -> str:
+    """pydantic's message without its "Value error, " prefix; our validators' own text as they wrote it."""
+    cause = (err.get("ctx") or {}).get("error")
+    if err.get("type") == "value_error" and cause is not None:
+        return str(cause)
+    return str(err.get("msg", "invalid value"))
+
+
 def _raise_named(exc: ValidationError, prefix: str = "") -> None:
+    """One ConfigurationError naming each bad variable; values are never echoed (pydantic's input is dropped)."""
     problems = []
-    for err in exc.errors():
+    for err in exc.errors(include_input=False, include_url=False):
         name = _env_name(err.get("loc", ()), prefix)
-        msg = err.get("msg", "invalid value")
-        if name.endswith("_MODE"):
-            msg = f"{msg} (allowed: {MODE_HELP})"
+        msg = _problem_text(err)
+        if name.endswith("_MODE") and MODE_HELP not in msg:
+            msg = f"{msg}; allowed: {MODE_HELP}"
         problems.append(f"{name}: {msg}")
     raise ConfigurationError("invalid setting " + "; ".join(problems)) from None
 
@@ -321,6 +338,86 @@ def _capability_from_env(stem: str, environment: dict[str, str], given: Optional
         raise  # unreachable: _raise_named always raises
 
 
+# --------------------------------------------------------------------------- typos in variable names
+
+#: Prefixes that mark a variable as meant for this package (``USE_SAGEMAKER*`` are whole known names).
+OUR_PREFIXES = ("SAGEMAKER_", "ADEPTAI_SAGEMAKER_")
+#: Names with our prefixes read outside ``Settings`` (``tests/test_settings_typos.py`` finds every
+#: env read in the code and fails when one is missing here, so none of them is ever called a typo).
+OTHER_VARIABLES = frozenset({"ADEPTAI_SAGEMAKER_INSTALL", "ADEPTAI_SAGEMAKER_PRICES_FILE"})
+#: ``SAGEMAKER_*`` variables that belong to others and share our prefix, so are not typos: the monolith's
+#: own (its ``app/config.py``) and the ones SageMaker sets inside its serving containers.
+FOREIGN_VARIABLES = frozenset({
+    "SAGEMAKER_DOMAIN_CLASSIFIER_ENDPOINT", "SAGEMAKER_LTR_ENDPOINT", "SAGEMAKER_DENSE_RETRIEVAL_ENDPOINT",
+    "SAGEMAKER_JOB_FIT_ENDPOINT", "SAGEMAKER_EMBEDDING_ENDPOINT",
+    "SAGEMAKER_BIND_TO_PORT", "SAGEMAKER_SAFE_PORT_RANGE", "SAGEMAKER_PROGRAM", "SAGEMAKER_SUBMIT_DIRECTORY",
+    "SAGEMAKER_MODEL_SERVER_WORKERS", "SAGEMAKER_MODEL_SERVER_TIMEOUT", "SAGEMAKER_CONTAINER_LOG_LEVEL",
+    "SAGEMAKER_ENABLE_CLOUDWATCH_METRICS", "SAGEMAKER_MULTI_MODEL",
+})
+log = logging.getLogger("adeptai_sagemaker.settings")
+
+
+def known_variables(stems: Optional[Mapping[str, str]] = None) -> frozenset[str]:
+    """Every env name this package reads: global fields, each task's ``SAGEMAKER_<STEM>_*`` (``stems``: capability
+    -> stem, default the built-in tasks'), and the names read outside ``Settings``."""
+    names = {field.upper() for field in Settings.model_fields if field != "capabilities"}
+    for stem in (STEMS if stems is None else stems).values():
+        names |= {f"SAGEMAKER_{stem}_{field.upper()}" for field in CapabilitySettings.model_fields}
+    return frozenset(names | OTHER_VARIABLES)
+
+
+def _looks_like_ours(name: str) -> bool:
+    """Our prefixes, or a near miss of them (``SAGEMKER_REGION``, ``ADEPTAI_SAGEMAKR_CACHE_DIR``)."""
+    if name.startswith(OUR_PREFIXES):
+        return True
+    head = name.split("_", 2)
+    first, two = head[0], "_".join(head[:2])
+    return (difflib.SequenceMatcher(None, first, "SAGEMAKER").ratio() >= 0.8
+            or difflib.SequenceMatcher(None, two, "ADEPTAI_SAGEMAKER").ratio() >= 0.85)
+
+
+def _plugin_task_variable(name: str, stems: Mapping[str, str]) -> bool:
+    """``SAGEMAKER_<STEM>_<FIELD>`` with an exact field and a stem far from every known one: most likely a
+    plugin task registered after the settings were read (``Settings.register_capability``), not a typo."""
+    for field in CapabilitySettings.model_fields:
+        suffix = f"_{field.upper()}"
+        if name.startswith("SAGEMAKER_") and name.endswith(suffix):
+            stem = name[len("SAGEMAKER_"):-len(suffix)]
+            if stem and not difflib.get_close_matches(stem, list(stems.values()), n=1, cutoff=0.8):
+                return True
+    return False
+
+
+def unknown_variables(env_file: str | os.PathLike | None = ".env", environ: Optional[Mapping[str, str]] = None,
+                      stems: Optional[Mapping[str, str]] = None) -> list[tuple[str, Optional[str]]]:
+    """``(name, closest known name or None)`` for every variable in the environment or ``env_file`` that looks
+    meant for this package but is not one it reads: a typo there silently leaves a module off.
+
+    Names only: values are never read into the result.
+    """
+    names = {k.upper() for k in (os.environ if environ is None else environ)}
+    if env_file is not None and Path(env_file).is_file():
+        from dotenv import dotenv_values
+
+        names |= {k.upper() for k in dotenv_values(env_file)}
+    stems = STEMS if stems is None else stems
+    known = known_variables(stems)
+    found = []
+    for name in sorted(names):
+        if name in known or name in FOREIGN_VARIABLES or name.startswith("USE_SAGEMAKER") or not _looks_like_ours(name):
+            continue
+        if _plugin_task_variable(name, stems):
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        found.append((name, close[0] if close else None))
+    return found
+
+
+def unknown_variable_message(name: str, suggestion: Optional[str]) -> str:
+    hint = f"did you mean {suggestion}?" if suggestion else "see the variables in README's Configuration table"
+    return f"unknown setting {name} is ignored: {hint}"
+
+
 def load_settings(env_file: str | os.PathLike | None = ".env", **overrides: Any) -> Settings:
     """Read the global and every capability's settings from env vars and ``env_file``.
 
@@ -345,6 +442,8 @@ def load_settings(env_file: str | os.PathLike | None = ".env", **overrides: Any)
             caps[name] = _capability_from_env(STEMS[name], environment, given or {})
     settings.capabilities = caps
     settings._env_file = env_file
+    for name, suggestion in settings.unknown_variables():
+        log.warning("%s", unknown_variable_message(name, suggestion))
     return settings
 
 

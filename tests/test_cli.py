@@ -22,6 +22,7 @@ def env(monkeypatch, tmp_path):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)  # no stray .env
     monkeypatch.setenv("ADEPTAI_SAGEMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ADEPTAI_SAGEMAKER_STATE_DIR", str(tmp_path / "state"))  # no evidence from other runs
     return monkeypatch
 
 
@@ -70,7 +71,7 @@ def test_cost_json_and_table(env):
     assert row["api_cost_per_request_usd"] == pytest.approx(0.00033)
     assert row["break_even_requests_per_month"] == pytest.approx(1027.84 / 0.00033)
     table = invoke("cost")
-    assert table.exit_code == 0 and "candidate_matcher" in table.output and "throughput assumed" in table.output
+    assert table.exit_code == 0 and "candidate_matcher" in table.output and "ASSUMED" in table.output
 
 
 def test_deploy_dry_run_masks_the_token_and_needs_no_aws(env):
@@ -196,11 +197,12 @@ def test_errors_are_one_red_line_with_exit_codes(env):
     assert missing.exit_code == 2 and "--endpoint-name" in missing.output
 
     not_json = invoke("run", "job_parser", input="{nope")
-    assert not_json.exit_code == 2 and "not JSON" in not_json.output
+    assert not_json.exit_code == 2 and "not valid JSON" in not_json.output
 
     env.setenv("SAGEMAKER_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens; never reached (bad input first)
     bad_input = invoke("run", "job_parser", "--local", input=json.dumps({"wrong": 1}))
-    assert bad_input.exit_code == 1 and "job_description" in bad_input.output and "Traceback" not in bad_input.output
+    # bad input is a usage error (2), named before any endpoint is called
+    assert bad_input.exit_code == 2 and "job_description" in bad_input.output and "Traceback" not in bad_input.output
 
 
 def test_verbose_logs_debug_to_stderr_but_keeps_botocore_quiet(env):

@@ -163,7 +163,8 @@ def test_status_shows_live_modes_and_every_workers_evidence(tmp_path):
     from adeptai_sagemaker.evidence import EvidenceStore
 
     state = tmp_path / "state"
-    env = cli_env(state)
+    # canary:10 sends traffic to SageMaker: status exits 2 unless the module can reach it (region + endpoint)
+    env = cli_env(state, AWS_REGION="us-east-1", SAGEMAKER_JOB_PARSER_ENDPOINT="adeptai-job-parser")
     store = EvidenceStore(state)
     store.add(calls=[{"ts": time.time() - 10, "capability": "job_parser", "mode": "canary:10", "route": "sagemaker",
                       "backend": "sagemaker", "outcome": o, "latency_ms": 900.0} for o in ("success", "fallback")])

@@ -7,7 +7,10 @@ Why it behaves like this:
 - ``-v`` turns on DEBUG for this package's loggers only. botocore and urllib3
   stay at WARNING because their DEBUG output includes request bodies, i.e.
   prompts with resume text (privacy rule: no candidate text in logs).
-- ``--json`` gives machine output for the commands whose output is data.
+- ``--json`` gives machine output for the commands whose output is data, before
+  or after the subcommand.
+- Every command's ``--help`` ends with the exit codes (added here, after every
+  command is registered, so new commands get them without doing anything).
 - Each command lives in its own module; importing this package registers them.
 """
 
@@ -17,12 +20,13 @@ from typing import Optional
 
 from . import (batch, cache, cost, deploy, deploy_component, eval, lab_commands, promote, report, run,  # noqa: F401
                status)  # each registers its commands
-from ._base import cli, parse_duration
+from ._base import cli, document_exit_codes, parse_duration
 from ..compliance.cli import audit as _audit
 from ..lab.bench.cli import bench as _bench
 
 cli.add_command(_bench, "bench")
 cli.add_command(_audit, "audit")
+document_exit_codes(cli)  # last: after every command above is registered
 
 __all__ = ["cli", "main", "parse_duration"]
 

@@ -7,18 +7,23 @@ Why it behaves like this:
 - ``-v`` turns on DEBUG for this package's loggers only. botocore and urllib3
   stay at WARNING because their DEBUG output includes request bodies, i.e.
   prompts with resume text (privacy rule: no candidate text in logs).
-- ``--json`` gives machine output for the commands whose output is data.
+- ``--json`` gives machine output for the commands whose output is data, before
+  or after the subcommand (``json_option`` adds it to a command).
+- Every command's ``--help`` ends with the exit codes (``document_exit_codes``).
 - Rich consoles are created per call, so output goes wherever click's
   stdout/stderr point (tests use ``CliRunner``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import re
 import sys
 import traceback
-from typing import Any, Optional
+from typing import Any, Iterator, Mapping, Optional
 
 import click
 
@@ -38,11 +43,26 @@ def _console(stderr: bool = False):
     return Console(file=stream, highlight=False, soft_wrap=True, width=None if is_tty else 160)
 
 
+EXIT_CODES = "Exit codes: 0 ok; 1 failure (a call, check or AWS request failed); 2 usage or configuration error."
+_VARIABLE_RE = re.compile(r"\b((?:ADEPTAI_SAGEMAKER|SAGEMAKER|USE_SAGEMAKER|AWS)_[A-Z0-9_]+)\b")
+
+
+class UsageProblem(click.UsageError):
+    """A usage error (exit 2) that carries its own fix instead of the generic "see --help"."""
+
+    def __init__(self, message: str, fix: str, ctx: Optional[click.Context] = None) -> None:
+        super().__init__(message, ctx)
+        self.fix = fix
+
+
 def _fix_for(exc: BaseException) -> Optional[str]:
     if isinstance(exc, RegionNotAllowedError):
         return "use a region listed in SAGEMAKER_ALLOWED_REGIONS, or have compliance extend that list"
     if isinstance(exc, ConfigurationError):
-        return "set the variable named above (see MIGRATION.md and `adeptai-sagemaker status`)"
+        named = _VARIABLE_RE.search(str(exc))
+        if named:
+            return f"set or correct {named.group(1)} in the environment or .env (see README's Configuration table)"
+        return "see `adeptai-sagemaker status` and README's Configuration table"
     name = type(exc).__name__
     if name in ("NoCredentialsError", "PartialCredentialsError"):
         return "configure AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
@@ -53,6 +73,10 @@ def _fix_for(exc: BaseException) -> Optional[str]:
     if isinstance(exc, AdeptSageMakerError):
         return "see `adeptai-sagemaker status`; with SAGEMAKER_LLM_FALLBACK=true callers get the legacy answer"
     return None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _error_line(exc: BaseException) -> str:
@@ -86,8 +110,8 @@ class AdeptGroup(click.Group):
         except click.exceptions.Exit as exc:
             code = exc.exit_code
         except click.UsageError as exc:
-            hint = f" -- fix: see `{exc.ctx.command_path} --help`" if exc.ctx else ""
-            _print_error(f"error: {exc.format_message()}{hint}")
+            fix = getattr(exc, "fix", None) or (f"see `{exc.ctx.command_path} --help`" if exc.ctx else None)
+            _print_error(f"error: {_one_line(exc.format_message())}" + (f" -- fix: {fix}" if fix else ""))
             code = 2
         except click.ClickException as exc:
             _print_error(f"error: {exc.format_message()}")
@@ -130,11 +154,50 @@ def _setup_logging(verbose: bool) -> None:
 def cli(ctx: click.Context, verbose: bool, as_json: bool) -> None:
     """Move AdeptAI's LLM work to SageMaker, module by module (see MIGRATION.md)."""
     _setup_logging(verbose)
+    _setup_settings_warnings()
     ctx.obj = {"json": as_json, "verbose": verbose}
 
 
 def _json_mode(ctx: click.Context) -> bool:
     return bool((ctx.find_root().obj or {}).get("json"))
+
+
+def json_option(command):
+    """Decorator: ``--json`` after the subcommand (``status --json``), same effect as before it.
+
+    Apply it to every command that prints data; the command reads ``_json_mode(ctx)``.
+    """
+    def _set(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            root = ctx.find_root()
+            root.obj = {**(root.obj or {}), "json": True}
+
+    return click.option("--json", "json_output", is_flag=True, expose_value=False, callback=_set,
+                        help="Print machine-readable JSON instead of text.")(command)
+
+
+def document_exit_codes(command: click.Command) -> None:
+    """Append the exit codes to the help of ``command`` and of every command below it (run once, after
+    every command is registered, so commands added later in ``cli/__init__.py`` get it too)."""
+    if EXIT_CODES not in (command.epilog or ""):
+        command.epilog = f"{command.epilog}\n\n{EXIT_CODES}" if command.epilog else EXIT_CODES
+    for sub in getattr(command, "commands", {}).values():
+        document_exit_codes(sub)
+
+
+class _SettingsWarnings(logging.Handler):
+    """Prints the settings' typo warnings as yellow lines on stderr (names only, never values)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from rich.markup import escape
+
+        _console(stderr=True).print(f"[yellow]warning: {escape(record.getMessage())}[/]")
+
+
+def _setup_settings_warnings() -> None:
+    logger = logging.getLogger("adeptai_sagemaker.settings")
+    if not any(isinstance(h, _SettingsWarnings) for h in logger.handlers):
+        logger.addHandler(_SettingsWarnings(logging.WARNING))  # (a handler here also keeps Python's bare fallback quiet)
 
 
 def _emit_json(data: Any) -> None:
@@ -186,3 +249,22 @@ def _metrics_table(snapshot: dict, title: str = "Metrics"):
 
 def _fmt(value: Optional[float]) -> str:
     return "-" if value is None else f"{value:.1f}"
+
+
+@contextlib.contextmanager
+def temporary_env(values: Mapping[str, Optional[str]]) -> Iterator[None]:
+    """Set (or, for None, unset) env vars for the block and restore them exactly afterwards."""
+    saved = {k: os.environ.get(k) for k in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -9,7 +9,7 @@ import click
 
 from ..errors import ConfigurationError
 from ..tasks import CAPABILITIES
-from ._base import _console, _emit_json, _json_mode, cli
+from ._base import _console, _emit_json, _json_mode, cli, json_option
 
 
 @cli.command("batch")
@@ -27,10 +27,10 @@ from ._base import _console, _emit_json, _json_mode, cli
 @click.option("--backend", default="sagemaker", show_default=True, help="Real-time backend (sagemaker, openai, ...).")
 @click.option("--endpoint-url", default=None, help="Runtime URL override (e.g. a running `serve`).")
 @click.option("--local", is_flag=True, help="Use the lab's local endpoint and reference model (as `run --local`).")
-@click.option("--json", "as_json", is_flag=True, help="Print the run's summary as one JSON object.")
+@json_option
 @click.pass_context
 def batch(ctx: click.Context, capability: str, input_path: str, output_path: str, concurrency: int, use_async: bool,
-          s3_prefix: Optional[str], backend: str, endpoint_url: Optional[str], local: bool, as_json: bool) -> None:
+          s3_prefix: Optional[str], backend: str, endpoint_url: Optional[str], local: bool) -> None:
     """Run CAPABILITY over every line of --input into --output.
 
     Every input line yields exactly one output line. Interrupted? Run the same
@@ -61,7 +61,7 @@ def batch(ctx: click.Context, capability: str, input_path: str, output_path: str
         fw = Framework(settings, cache=False)
         summary = _run(run_batch, fw, capability, input_path, output_path, concurrency, use_async, backend)
     data = {**asdict(summary), "written_this_run": summary.written, "output": output_path}
-    if as_json or _json_mode(ctx):
+    if _json_mode(ctx):
         _emit_json(data)
     else:
         _console().print(f"{summary.total} records: {summary.skipped} already done, {summary.succeeded} answered, "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from ..tasks import CAPABILITIES
-from ._base import _console, _emit_json, _json_mode, cli, parse_duration
+from ._base import _console, _emit_json, _json_mode, cli, json_option, parse_duration
 
 
 # --------------------------------------------------------------------------- cache
@@ -27,6 +27,7 @@ def _open_cache():
 
 
 @cache.command("stats")
+@json_option
 @click.pass_context
 def cache_stats(ctx: click.Context) -> None:
     """Entries, size and location of the cache."""
@@ -44,6 +45,7 @@ def cache_stats(ctx: click.Context) -> None:
 
 @cache.command("clear")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
 @click.pass_context
 def cache_clear(ctx: click.Context, yes: bool) -> None:
     """Delete every cached answer."""
@@ -61,6 +63,7 @@ def cache_clear(ctx: click.Context, yes: bool) -> None:
 @click.option("--older-than", "older_than", required=True, help="Age, e.g. 90s, 30m, 12h, 7d.")
 @click.option("--capability", "capabilities", multiple=True, type=click.Choice(CAPABILITIES),
               help="Only this capability's entries (repeatable).")
+@json_option
 @click.pass_context
 def cache_purge(ctx: click.Context, older_than: str, capabilities: tuple[str, ...]) -> None:
     """Delete entries stored longer ago than --older-than (retention)."""

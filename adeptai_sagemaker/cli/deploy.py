@@ -9,7 +9,7 @@ from typing import Optional
 import click
 
 from ..tasks import CAPABILITIES
-from ._base import _console, _emit_json, _json_mode, cli
+from ._base import _console, _emit_json, _json_mode, cli, json_option
 
 
 def _alarms(settings, endpoint_name: str, capability: Optional[str], topic: Optional[str]):
@@ -47,6 +47,25 @@ def _resolve_region(region: Optional[str]):
     return settings, region or settings.region()
 
 
+def _plan_data(plan) -> dict:
+    """The dry run as data: every AWS request ``apply()`` would send, in order, secrets masked."""
+    from ..deploy import timestamp
+
+    names = plan.names(timestamp())
+    requests = [{"call": "sagemaker:CreateModel", "request": plan.model_request(v, names[f"model:{v.name}"], masked=True)}
+                for v in plan.variants]
+    requests.append({"call": "sagemaker:CreateEndpointConfig",
+                     "request": plan.endpoint_config_request(names, "<current config>")})
+    requests.append({"call": "sagemaker:CreateEndpoint or UpdateEndpoint",
+                     "request": {"EndpointName": plan.endpoint_name, "EndpointConfigName": names["config"]}})
+    for register, policy in plan.scaling_requests():
+        requests.append({"call": "application-autoscaling:RegisterScalableTarget", "request": register})
+        requests.append({"call": "application-autoscaling:PutScalingPolicy", "request": policy})
+    requests.extend({"call": "cloudwatch:PutMetricAlarm", "request": alarm} for alarm in plan.alarm_requests())
+    return {"endpoint_name": plan.endpoint_name, "region": plan.region, "endpoint_config": names["config"],
+            "requests": requests}
+
+
 @cli.command()
 @click.option("--plan-file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A JSON DeploymentPlan (variants, async, autoscaling, alarms); overrides the flags below.")
@@ -75,6 +94,7 @@ def _resolve_region(region: Optional[str]):
 @click.option("--no-alarms", is_flag=True)
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option("--no-wait", is_flag=True, help="Do not wait for InService (autoscaling still needs it).")
+@json_option
 @click.pass_context
 def deploy(ctx: click.Context, plan_file, endpoint_name, region, image, role_arn, container, model_id, model_data,
            instance_type, instance_count, num_gpus, max_input_length, max_total_tokens, hf_token_env, async_output,
@@ -82,7 +102,7 @@ def deploy(ctx: click.Context, plan_file, endpoint_name, region, image, role_arn
     """Create or update an endpoint with autoscaling and alarms (see --dry-run)."""
     import os
 
-    from ..deploy import AlarmSpec, AsyncSpec, AutoscalingSpec, DeploymentPlan, lmi_env, tgi_env
+    from ..deploy import AsyncSpec, AutoscalingSpec, DeploymentPlan, lmi_env, tgi_env
 
     settings, region = _resolve_region(region)
     if plan_file:
@@ -109,8 +129,7 @@ def deploy(ctx: click.Context, plan_file, endpoint_name, region, image, role_arn
             alarms=None if no_alarms else _alarms(settings, endpoint_name, capability, alarm_topic))
     settings.checked_region(plan.region)
     if dry_run:
-        text = plan.plan()
-        _emit_json({"dry_run": True, "plan": text.splitlines()}) if _json_mode(ctx) else _console().print(text)
+        _emit_json({"dry_run": True, **_plan_data(plan)}) if _json_mode(ctx) else _console().print(plan.plan())
         return
     total = (len(plan.variants) + 3 + len(plan.scaling_requests()) + len(plan.alarm_requests())
              + (len(plan.variants) if plan.autoscaling else 0))
@@ -129,6 +148,7 @@ def deploy(ctx: click.Context, plan_file, endpoint_name, region, image, role_arn
 @click.argument("endpoint_name")
 @click.option("--region", default=None, help="Default: AWS_REGION / SAGEMAKER_REGION.")
 @click.option("--no-wait", is_flag=True)
+@json_option
 @click.pass_context
 def rollback(ctx: click.Context, endpoint_name: str, region: Optional[str], no_wait: bool) -> None:
     """Switch ENDPOINT_NAME back to its previous endpoint config.

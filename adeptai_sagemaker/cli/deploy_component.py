@@ -6,7 +6,7 @@ from typing import Optional
 
 import click
 
-from ._base import _console, _emit_json, _json_mode, cli
+from ._base import _console, _emit_json, _json_mode, cli, json_option
 
 
 @cli.command("deploy-component")
@@ -22,12 +22,11 @@ from ._base import _console, _emit_json, _json_mode, cli
 @click.option("--memory-mb-per-copy", default=8192, show_default=True, type=click.IntRange(128, 2_000_000))
 @click.option("--region", default=None, help="Default: AWS_REGION / SAGEMAKER_REGION.")
 @click.option("--dry-run", is_flag=True, help="Print the requests; send nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the plan or the result as JSON.")
+@json_option
 @click.pass_context
 def deploy_component(ctx: click.Context, endpoint_name: str, component_name: str, model_name: str,
                      create_endpoint: bool, instance_type: str, max_instances: int, max_copies: int,
-                     accelerators_per_copy: float, memory_mb_per_copy: int, region: Optional[str], dry_run: bool,
-                     as_json: bool) -> None:
+                     accelerators_per_copy: float, memory_mb_per_copy: int, region: Optional[str], dry_run: bool) -> None:
     """Deploy COMPONENT_NAME on ENDPOINT_NAME so that it scales to zero copies when idle.
 
     Registers the component's copy count (0..--max-copies) with Application
@@ -42,7 +41,7 @@ def deploy_component(ctx: click.Context, endpoint_name: str, component_name: str
     plan = ComponentPlan(endpoint_name, component_name, model_name, instance_type=instance_type,
                          max_instance_count=max_instances, max_copies=max_copies,
                          accelerators_per_copy=accelerators_per_copy, memory_mb_per_copy=memory_mb_per_copy)
-    json_out = as_json or _json_mode(ctx)
+    json_out = _json_mode(ctx)
     if dry_run:
         steps = [{"service": svc, "operation": op, "params": params}
                  for svc, op, params in plan.requests(create_endpoint=create_endpoint)]

@@ -41,7 +41,8 @@ def _framework_for(backend: str, capability: str) -> Iterator[tuple[object, str]
             yield fw, "sagemaker"
         return
     if backend == "local":
-        from ..lab.demo import DUMMY_AWS_ENV, build_framework, temporary_env
+        from ..lab.demo import DUMMY_AWS_ENV, build_framework
+        from ._base import temporary_env
         from ..lab.server.runner import LocalEndpoint
 
         with temporary_env(DUMMY_AWS_ENV), LocalEndpoint(default_dialect="tgi") as ep:

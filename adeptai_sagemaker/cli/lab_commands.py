@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-from ._base import _console, _emit_json, _json_mode, _metrics_table, cli
+from ._base import _console, _emit_json, _json_mode, _metrics_table, cli, json_option
 
 
 # --------------------------------------------------------------------------- serve
@@ -17,8 +17,12 @@ from ._base import _console, _emit_json, _json_mode, _metrics_table, cli
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--endpoint", "endpoints", multiple=True, metavar="NAME=DIALECT",
-              help="Serve endpoint NAME in DIALECT (tgi, lmi, messages, jumpstart, custom). Repeatable.")
-@click.option("--default-dialect", default=None, help="Dialect for endpoint names not listed (default: tgi).")
+              help="Serve endpoint NAME in DIALECT (tgi, lmi, messages, jumpstart, custom). Repeatable. Once any "
+                   "is given, only the names given are served: others answer ValidationError 'Endpoint ... not "
+                   "found', as on AWS, unless --default-dialect is given too.")
+@click.option("--default-dialect", default=None,
+              help="Dialect for endpoint names not listed. Default: tgi when no --endpoint (or --config) is given, "
+                   "so any name is served; none otherwise.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Server config file (endpoints, dialects, faults).")
 @click.option("--log-level", default="info", show_default=True,
@@ -28,7 +32,19 @@ from ._base import _console, _emit_json, _json_mode, _metrics_table, cli
                    "through llama.cpp; extra 'llm'), or the path of a GGUF file.")
 def serve(host: str, port: int, endpoints: tuple[str, ...], default_dialect: Optional[str],
           config_file: Optional[str], log_level: str, model: Optional[str]) -> None:
-    """Run the local SageMaker endpoint / serving container until Ctrl-C."""
+    """Run the local SageMaker endpoint / serving container until Ctrl-C.
+
+    \b
+    Request contract: the body is the container dialect's JSON (tgi, lmi:
+    {"inputs": PROMPT, "parameters": {...}}; messages: {"messages": [...]}).
+    The default model is the reference model, a rule-based stand-in: it
+    answers only prompts rendered by this package's templates (a
+    '### TASK: <capability>' line and <<<DATA name>>> blocks), which is what
+    `adeptai-sagemaker run` and the framework send. Any other prompt gets a
+    400 from the model (a 424 ModelError through the runtime API) that says
+    so. A real model behind the endpoint (--model smollm2 or a GGUF) takes
+    any prompt (README: The local endpoint; A real small LLM in the loop).
+    """
     parsed: dict[str, str] = {}
     for item in endpoints:
         name, sep, dialect = item.partition("=")
@@ -38,21 +54,25 @@ def serve(host: str, port: int, endpoints: tuple[str, ...], default_dialect: Opt
     from ..lab.server.model_backends import backend_for
     from ..lab.server.runner import serve as run_server
 
-    if default_dialect is None and not config_file:
-        default_dialect = "tgi"
+    if default_dialect is None and not config_file and not parsed:
+        default_dialect = "tgi"  # nothing configured: serve every name (said in --help)
     try:
         backend = backend_for(model)
     except (RuntimeError, OSError, ValueError) as exc:
         raise click.BadParameter(str(exc), param_hint="--model") from None
-    _console(stderr=True).print(f"serving on http://{host}:{port} ({backend.version}; Ctrl-C to stop)")
+    label = "reference model" if not model or model == "reference" else backend.version
+    names = ", ".join(f"{n} ({d})" for n, d in parsed.items()) or f"any endpoint name ({default_dialect or 'from --config'})"
+    _console(stderr=True).print(f"serving {names} on http://{host}:{port} ({label}; Ctrl-C to stop)")
     run_server(host=host, port=port, endpoints=parsed or None, default_dialect=default_dialect,
                config_file=config_file, log_level=log_level, backend=backend)
 
 
 
 @cli.command()
-@click.option("--endpoint-url", default=None, help="Use this runtime URL instead of starting a local endpoint.")
+@click.option("--endpoint-url", default=None, help="Use this runtime URL instead of starting a local endpoint "
+              "(a loopback URL is called with dummy AWS credentials).")
 @click.option("--no-adapters", is_flag=True, help="Call every capability through Framework.call only.")
+@json_option
 @click.pass_context
 def demo(ctx: click.Context, endpoint_url: Optional[str], no_adapters: bool) -> None:
     """Run all eight capabilities once against the reference model (offline; no AWS account needed)."""
@@ -81,7 +101,12 @@ def demo(ctx: click.Context, endpoint_url: Optional[str], no_adapters: bool) -> 
             lines += [("[green]✓[/] " if passed else "[red]✗[/] ") + escape(what) for what, passed in result.checks]
         console.print(Panel("\n".join(lines), title=f"{result.capability}: {status}", expand=False))
 
-    report = run_demo(endpoint_url, use_adapters=not no_adapters, on_result=show)
+    import os
+
+    from .run import loopback_credentials
+
+    with loopback_credentials(endpoint_url or os.environ.get("SAGEMAKER_ENDPOINT_URL")):  # `serve` needs no real keys
+        report = run_demo(endpoint_url, use_adapters=not no_adapters, on_result=show)
     if as_json:
         _emit_json({"endpoint_url": report.endpoint_url, "local": report.local, "ok": report.ok,
                     "results": [asdict(r) for r in report.results], "metrics": report.metrics})

@@ -23,7 +23,7 @@ from typing import Optional
 import click
 
 from ..tasks import CAPABILITIES
-from ._base import _console, _emit_json, _json_mode, cli
+from ._base import _console, _emit_json, _json_mode, cli, json_option
 
 
 @cli.command()
@@ -32,10 +32,10 @@ from ._base import _console, _emit_json, _json_mode, cli
 @click.option("--to", "to_mode", default=None, metavar="MODE",
               help="Set this mode directly instead of the gate's step: off | shadow | canary:N | on | default "
                    "(default = drop the live override; env settings apply).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (verdict, from_mode, to_mode, reasons, evidence).")
+@json_option
 @click.option("--reason", default=None, help="A note stored with the change (e.g. a ticket id).")
 @click.pass_context
-def promote(ctx: click.Context, module: str, dry_run: bool, to_mode: Optional[str], as_json: bool,
+def promote(ctx: click.Context, module: str, dry_run: bool, to_mode: Optional[str],
             reason: Optional[str]) -> None:
     """Gate MODULE's next rollout step on its recorded evidence, and apply it (see MIGRATION.md)."""
     from ..evidence import store_error, store_for
@@ -74,7 +74,7 @@ def promote(ctx: click.Context, module: str, dry_run: bool, to_mode: Optional[st
     out = {**decision.as_dict(), "applied": applied, "dry_run": dry_run, "mode_source": source,
            "kill_switch_engaged": not settings.sagemaker_llm_enabled, "state_dir": str(settings.state_dir()),
            "refresh_s": settings.adeptai_sagemaker_mode_refresh_s}
-    if as_json or _json_mode(ctx):
+    if _json_mode(ctx):
         _emit_json(out)
         return
     _print(out)

@@ -7,7 +7,7 @@ import sqlite3
 import click
 
 from ..tasks import CAPABILITIES
-from ._base import _console, _emit_json, _json_mode, cli
+from ._base import _console, _emit_json, _json_mode, cli, json_option
 
 
 @cli.command()
@@ -18,9 +18,9 @@ from ._base import _console, _emit_json, _json_mode, cli
 @click.option("--instance-type", default="ml.g5.xlarge", show_default=True, help="For the cost per 1,000 calls.")
 @click.option("--throughput", type=float, default=1.0, show_default=True,
               help="Requests/s one instance sustains (from `adeptai-sagemaker bench`); 1.0 is an assumption.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON too.")
+@json_option
 @click.pass_context
-def report(ctx: click.Context, out_dir: str, capabilities, instance_type: str, throughput: float, as_json: bool) -> None:
+def report(ctx: click.Context, out_dir: str, capabilities, instance_type: str, throughput: float) -> None:
     """Per module: mode, gate verdict and why, per-field agreement, latency, cost, fallbacks (needs matplotlib)."""
     try:
         import matplotlib  # noqa: F401
@@ -41,7 +41,7 @@ def report(ctx: click.Context, out_dir: str, capabilities, instance_type: str, t
         raise click.ClickException(store_error(store, exc)) from None
     finally:
         store.close()
-    if as_json or _json_mode(ctx):
+    if _json_mode(ctx):
         _emit_json(result)
         return
     console = _console()

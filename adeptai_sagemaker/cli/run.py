@@ -1,18 +1,85 @@
-"""``run``: one capability call from the command line."""
+"""``run``: one capability call from the command line.
+
+Why it behaves like this:
+- Bad input is a usage error (exit 2) named before any endpoint is called:
+  JSON syntax with its line and column, a missing or wrong field by name, an
+  unknown backend with the registered ones; each with the fix.
+- A loopback endpoint URL (``serve`` on this machine) gets dummy AWS
+  credentials for the call: the local endpoint checks the SigV4 shape, not the
+  key, and real credentials have no business being signed into a lab server.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from typing import Optional
+from typing import Iterator, Optional
+from urllib.parse import urlsplit
 
 import click
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, InputValidationError
 from ..tasks import CAPABILITIES
-from ._base import cli
+from ._base import UsageProblem, cli, json_option, temporary_env
+
+#: Credentials for loopback endpoints only (the local endpoint verifies the signature's shape, not the key).
+LOOPBACK_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "LOCALENDPOINT", "AWS_SECRET_ACCESS_KEY": "LOCALENDPOINT"}
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
-# --------------------------------------------------------------------------- run
+def is_loopback(url: Optional[str]) -> bool:
+    host = urlsplit(url).hostname if url else None
+    return bool(host) and (host in _LOOPBACK_HOSTS or host.startswith("127."))
+
+
+@contextlib.contextmanager
+def loopback_credentials(url: Optional[str]) -> Iterator[None]:
+    """Dummy credentials while calling a loopback URL; the caller's are restored afterwards."""
+    if not is_loopback(url):
+        yield
+        return
+    with temporary_env({**LOOPBACK_CREDENTIALS, "AWS_SESSION_TOKEN": None, "AWS_PROFILE": None}):
+        yield
+
+
+def _read_input(input_file, capability: str) -> dict:
+    raw = input_file.read()
+    example = '{"job_description": "..."}' if capability == "job_parser" else "{...}"
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        msg = getattr(exc, "msg", str(exc)).removesuffix(" at").strip()
+        where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
+        raise UsageProblem(f"--input is not valid JSON: {msg}{where}",
+                           fix=f"pass one JSON object, e.g. {example}, with control characters in strings escaped (\\n, \\t)") from None
+    if not isinstance(data, dict):
+        raise UsageProblem(f"--input must be a JSON object, got a JSON {type(data).__name__}",
+                           fix=f"wrap the fields in one object, e.g. {example}")
+    return data
+
+
+def _fields_hint(fw, capability: str) -> str:
+    fields = fw.spec(capability).input_model.model_fields
+    listed = ", ".join(f"{name}{' (required)' if f.is_required() else ''}" for name, f in fields.items())
+    return f"give the input JSON the fields {capability} takes: {listed}"
+
+
+def _check_backend(fw, backend: str) -> None:
+    names = {"sagemaker"}
+    fw.hook.register_backends(register=lambda name, _factory: names.add(name))
+    if backend not in names:
+        raise UsageProblem(f"unknown backend {backend!r}; registered: {', '.join(sorted(names))}",
+                           fix="pass --backend with one of those (plugins add more through the "
+                               "'adeptai_sagemaker' entry points)")
+
+
+def _invoke(fw, capability: str, data: dict, backend: str = "sagemaker"):
+    _check_backend(fw, backend)
+    try:
+        request = fw.coerce(capability, data)
+    except InputValidationError as exc:
+        raise UsageProblem(str(exc), fix=_fields_hint(fw, capability)) from None
+    return fw.invoke(capability, request, backend=backend)
 
 
 @cli.command("run")
@@ -20,31 +87,31 @@ from ._base import cli
 @click.option("--input", "input_file", type=click.File("r"), default="-", show_default=True,
               help="Input JSON file ('-' = stdin).")
 @click.option("--backend", default="sagemaker", show_default=True, help="Backend to run on (sagemaker, openai, ...).")
-@click.option("--endpoint-url", default=None, help="Runtime URL override (e.g. a running `serve`).")
+@click.option("--endpoint-url", default=None,
+              help="Runtime URL override (e.g. a running `serve`). A loopback URL (127.0.0.1, localhost) is called "
+                   "with dummy AWS credentials, so none need to be configured.")
 @click.option("--local", is_flag=True,
               help="Answer with the lab's local endpoint and its reference model (a rule-based stand-in), started "
                    "for this command (or the one at --endpoint-url). Without it, the capability's "
                    "SAGEMAKER_<STEM>_ENDPOINT must be set.")
+@json_option
 def run_cmd(capability: str, input_file, backend: str, endpoint_url: Optional[str], local: bool) -> None:
     """Run CAPABILITY on input JSON and print the validated output JSON.
 
     The call goes to the SageMaker endpoint configured for CAPABILITY (or to
     --backend); nothing answers silently in its place: with no endpoint
     configured the command fails and names the variable to set, unless
-    --local asks for the lab's local endpoint.
+    --local asks for the lab's local endpoint. The output is JSON with or
+    without --json.
     """
-    raw = input_file.read()
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise click.BadParameter(f"input is not JSON ({exc.msg} at line {exc.lineno})", param_hint="--input") from None
+    data = _read_input(input_file, capability)
     if local:
         from ..lab.demo import build_framework, local_or_configured_endpoint
 
-        with local_or_configured_endpoint(endpoint_url) as (url, _local):
+        with local_or_configured_endpoint(endpoint_url) as (url, _local), loopback_credentials(url):
             fw = build_framework(url, capabilities=(capability,))
             try:
-                output = fw.invoke(capability, data)
+                output = _invoke(fw, capability, data)
             finally:
                 fw.close()
     else:
@@ -52,13 +119,18 @@ def run_cmd(capability: str, input_file, backend: str, endpoint_url: Optional[st
         from ..settings import load_settings
 
         settings = load_settings(**({"sagemaker_endpoint_url": endpoint_url} if endpoint_url else {}))
-        if backend == "sagemaker" and not settings.endpoint(capability):
-            raise ConfigurationError(
-                f"SAGEMAKER_{settings.stem(capability)}_ENDPOINT is not set: no SageMaker endpoint for {capability} "
-                "(set it, or pass --local for the lab's local endpoint)")
-        fw = Framework(settings, cache=False)
-        try:
-            output = fw.invoke(capability, data, backend=backend)
-        finally:
-            fw.close()
+        url = settings.sagemaker_endpoint_url if backend == "sagemaker" else None
+        if is_loopback(url) and not (settings.sagemaker_region or settings.aws_region or settings.aws_default_region):
+            settings.aws_region = "us-east-1"  # a loopback endpoint answers for any region
+        with loopback_credentials(url):
+            fw = Framework(settings, cache=False)
+            try:
+                _check_backend(fw, backend)
+                if backend == "sagemaker" and not settings.endpoint(capability):
+                    raise ConfigurationError(
+                        f"SAGEMAKER_{settings.stem(capability)}_ENDPOINT is not set: no SageMaker endpoint for {capability} "
+                        "(set it, or pass --local for the lab's local endpoint)")
+                output = _invoke(fw, capability, data, backend)
+            finally:
+                fw.close()
     click.echo(json.dumps(output.model_dump(mode="json"), indent=2, ensure_ascii=False))

@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
+from adeptai_sagemaker.cli._base import temporary_env
 from adeptai_sagemaker.hookspecs import hookimpl
 from adeptai_sagemaker.metrics import MetricsRecorder
 from adeptai_sagemaker.tasks import CAPABILITIES
@@ -64,21 +65,6 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "question_generator": {"job_description": JOB, "resume_text": RESUME, "num_questions": 5},
     "candidate_matcher": {"job_description": JOB, "resume_text": RESUME},
 }
-
-
-@contextlib.contextmanager
-def temporary_env(values: dict[str, str]) -> Iterator[None]:
-    """Set env vars for the duration of the block and restore them exactly afterwards."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @contextlib.contextmanager

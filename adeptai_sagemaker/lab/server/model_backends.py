@@ -19,6 +19,14 @@ class BackendInputError(ValueError):
     """The prompt cannot be answered; the container reports it as a 400 (surfaced as a 424 ModelError)."""
 
 
+#: Said in every 400 the reference model answers, so someone sending a plain prompt learns the contract
+#: (kept short: the endpoint caps the container's message at 500 characters).
+REFERENCE_CONTRACT = ("this endpoint's model is the reference model, a rule-based stand-in that answers only "
+                      "prompts rendered by adeptai_sagemaker's templates (a '### TASK: <capability>' line and "
+                      "<<<DATA name>>> blocks): send requests through `adeptai-sagemaker run` or the framework, "
+                      "or put a real model behind the endpoint for free-form prompts (README: The local endpoint)")
+
+
 @runtime_checkable
 class ModelBackend(Protocol):
     """One method and a version string; ``params`` are the dialect-normalised sampling parameters
@@ -60,7 +68,7 @@ class ReferenceBackend:
         try:
             return model.generate(prompt_text)
         except self._input_error as exc:  # type: ignore[misc]
-            raise BackendInputError(str(exc)) from exc
+            raise BackendInputError(f"{exc}; {REFERENCE_CONTRACT}") from exc
 
 
 class EchoBackend:
