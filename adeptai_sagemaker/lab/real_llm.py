@@ -9,27 +9,11 @@ room for a complete answer but stops a repetition loop.
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 from typing import Any, Iterator, Optional
 
-DUMMY_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 ENDPOINT = "smollm2"
 MAX_TOKENS = 256  # a job parse is ~150 tokens, a query expansion ~200
-
-
-@contextlib.contextmanager
-def _env(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
 
 
 @contextlib.contextmanager
@@ -38,8 +22,11 @@ def local_llm_framework(capabilities: tuple[str, ...], *, grammar: bool, backend
                         max_reasks: int = 1, plugins: tuple = ()) -> Iterator[Any]:
     """Yield a ``Framework`` whose ``capabilities`` call a local endpoint served by ``backend``
     (default: ``backend_for(model)``), with dummy AWS credentials in this process while it runs."""
+    from adeptai_sagemaker.cli._base import temporary_env
     from adeptai_sagemaker.framework import Framework
     from adeptai_sagemaker.settings import load_settings
+
+    from .demo import DUMMY_AWS_ENV
 
     from .server import LocalEndpoint
     from .server.model_backends import backend_for
@@ -48,7 +35,7 @@ def local_llm_framework(capabilities: tuple[str, ...], *, grammar: bool, backend
     cap = {"endpoint": ENDPOINT, "mode": "on", "codec": "messages", "grammar": grammar, "stream": stream,
            "max_tokens": max_tokens, "max_reasks": max_reasks, "max_attempts": 1, "read_timeout": 600,
            "cache": False}
-    with _env(DUMMY_AWS), tempfile.TemporaryDirectory() as cache_dir, \
+    with temporary_env(DUMMY_AWS_ENV), tempfile.TemporaryDirectory() as cache_dir, \
             LocalEndpoint(default_dialect="messages", backend=backend) as ep:
         settings = load_settings(env_file=None, aws_region="us-east-1", sagemaker_endpoint_url=ep.url,
                                  sagemaker_llm_fallback=False, adeptai_sagemaker_plugins="",
