@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from adeptai_sagemaker.lab import evaluation as ev
@@ -96,8 +98,9 @@ def test_evaluation_reads_only_the_golden_sets_in_the_repo():
     import inspect
 
     source = inspect.getsource(ev)
-    assert "../shared" not in source and "/shared/" not in source and "ADEPTAI_EVAL_DATA" not in source
-    assert "environ" not in source and "parent.parent" not in source
+    package_dir = Path(ev.__file__).resolve().parent
+    assert ev.GOLDEN_DIR.resolve().is_relative_to(package_dir)  # the data ship inside the package
+    assert "environ" not in source and "parent.parent" not in source  # no env override, no climbing out
 
 
 def test_unknown_split_or_capability_is_a_clear_error():

@@ -22,9 +22,9 @@ from ._base import _console, _emit_json, _json_mode, cli, json_option
 @click.pass_context
 def report(ctx: click.Context, out_dir: str, capabilities, instance_type: str, throughput: float) -> None:
     """Per module: mode, gate verdict and why, per-field agreement, latency, cost, fallbacks (needs matplotlib)."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:  # an optional extra, not part of this repo
         raise click.ClickException("report draws charts with matplotlib: pip install 'adeptai-sagemaker[report]'") from None
     from ..evidence import store_error, store_for
     from ..migration_report import write_report

@@ -62,17 +62,10 @@ class RequestRecord:
     fault: Optional[str] = None
 
 
-def _stub_generate(text: str) -> str:
-    """Used only while the reference model is absent: content-free, not schema-valid JSON."""
-    return json.dumps({"stub": True, "prompt_chars": len(text)})
-
-
 def reference_generate() -> Callable[[str], str]:
-    """``ReferenceModel().generate``, or a labelled stub when the package is not there yet."""
-    try:
-        from adeptai_sagemaker.lab.reference_model import ReferenceModel
-    except ImportError:
-        return _stub_generate
+    """``ReferenceModel().generate``: the fake APIs answer with the same rule-based stand-in as the local endpoint."""
+    from adeptai_sagemaker.lab.reference_model import ReferenceModel
+
     return ReferenceModel().generate
 
 
