@@ -70,10 +70,7 @@ class SageMakerBackend:
         return codec
 
     def runtime_for(self, target: Target):
-        """The runtime client for ``target``'s timeouts (shared with the async backend)."""
-        return self._runtime(target)
-
-    def _runtime(self, target: Target):
+        """The runtime client for ``target``'s timeouts, built once per timeout set (shared with the async backend)."""
         key = (target.connect_timeout, target.read_timeout, target.max_attempts)
         runtime = self._runtimes.get(key)
         if runtime is None:
@@ -104,7 +101,7 @@ class SageMakerBackend:
         if not target.endpoint:
             raise ConfigurationError(f"no endpoint configured for {target.capability}")
         codec = self.codec(target.codec)
-        runtime = self._runtime(target)
+        runtime = self.runtime_for(target)
         options = target.options
         default_attrs = getattr(codec, "default_custom_attributes", None)
         if default_attrs and not options.custom_attributes:

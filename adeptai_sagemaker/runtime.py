@@ -310,29 +310,7 @@ class SageMakerRuntime:
                 raise
 
         (resp, events, first), attempts = self._call(endpoint, open_and_peek, max_attempts)
-        try:
-            if first is None:
-                return
-            yield first
-            while True:
-                try:
-                    part = _next_payload(events, endpoint)
-                except AdeptSageMakerError as exc:
-                    exc.attempts = attempts
-                    raise
-                except Exception as exc:
-                    err = from_botocore(exc, endpoint)
-                    err.attempts = attempts
-                    failure = (err, exc)
-                else:
-                    failure = None
-                if failure is not None:
-                    _raise_mapped(*failure)
-                if part is None:
-                    return
-                yield part
-        finally:
-            _close(resp)
+        yield from _parts_after(first, lambda: _next_payload_typed(events, endpoint), attempts, lambda: _close(resp))
 
     # -- OpenAI-compatible route ------------------------------------------------
     @property
@@ -423,21 +401,7 @@ class SageMakerRuntime:
 
     def _openai_stream(self, resp: Any, chunks: Iterator[bytes], first: Optional[bytes], endpoint: str,
                        attempts: int) -> Iterator[bytes]:
-        try:
-            if first is None:
-                return
-            yield first
-            while True:
-                try:
-                    part = _next_chunk(chunks, endpoint)
-                except AdeptSageMakerError as exc:
-                    exc.attempts = attempts
-                    raise
-                if part is None:
-                    return
-                yield part
-        finally:
-            resp.raw.release_conn()
+        yield from _parts_after(first, lambda: _next_chunk(chunks, endpoint), attempts, resp.raw.release_conn)
 
     # -- async ------------------------------------------------------------------
     def invoke_async(self, endpoint: str, input_location: str, *, content_type: str = "application/json",
@@ -571,6 +535,43 @@ def _is_client_error(exc: BaseException) -> bool:
     except ImportError:  # pragma: no cover
         return False
     return isinstance(exc, ClientError)
+
+
+def _parts_after(first: Optional[bytes], next_part: Callable[[], Optional[bytes]], attempts: int,
+                 release: Callable[[], Any]) -> Iterator[bytes]:
+    """A stream's parts: ``first`` (already read while opening it), then ``next_part()`` until it returns None.
+
+    Typed errors raised mid-stream carry the attempts it took to open the stream; the connection is released
+    however the caller stops reading. Both transports (InvokeEndpointWithResponseStream and the OpenAI
+    route's SSE body) stream through here.
+    """
+    try:
+        if first is None:
+            return
+        yield first
+        while True:
+            try:
+                part = next_part()
+            except AdeptSageMakerError as exc:
+                exc.attempts = attempts
+                raise
+            if part is None:
+                return
+            yield part
+    finally:
+        release()
+
+
+def _next_payload_typed(events: Iterator[dict[str, Any]], endpoint: str) -> Optional[bytes]:
+    """``_next_payload`` with botocore's own failures (read timeouts, broken connections) typed."""
+    try:
+        return _next_payload(events, endpoint)
+    except AdeptSageMakerError:
+        raise
+    except Exception as exc:
+        failure = (from_botocore(exc, endpoint), exc)
+    _raise_mapped(*failure)  # outside the except block: container text never rides along as __context__
+    return None  # unreachable: _raise_mapped always raises
 
 
 def _next_payload(events: Iterator[dict[str, Any]], endpoint: str) -> Optional[bytes]:

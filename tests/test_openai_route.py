@@ -165,7 +165,7 @@ def test_container_rejection_is_a_model_error_with_the_containers_status(env, se
     fw, _ = framework(server, tmp_path, max_tokens=1)
     from adeptai_sagemaker.backends import Target
 
-    runtime = fw.sagemaker._runtime(Target("job_parser", "ic-ep"))
+    runtime = fw.sagemaker.runtime_for(Target("job_parser", "ic-ep"))
     with pytest.raises(E.ModelError) as info:
         runtime.invoke_openai("ic-ep", b'{"messages": "not a list"}', inference_component="ic-a")
     assert info.value.original_status_code == 400 and info.value.reason == "model_error_4xx"
@@ -180,7 +180,7 @@ def test_the_token_never_reaches_the_logs(env, server, tmp_path, caplog):
         call(fw)
     from adeptai_sagemaker.backends import Target
 
-    provider = fw.sagemaker._runtime(Target("job_parser", "ic-ep")).bearer
+    provider = fw.sagemaker.runtime_for(Target("job_parser", "ic-ep")).bearer
     token = provider.token()
     assert provider.minted == 1  # cached across calls and retries
     assert token not in caplog.text and token[18:40] not in caplog.text
