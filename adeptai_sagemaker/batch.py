@@ -155,10 +155,11 @@ def run_batch(framework: Any, capability: str, input_path: str | os.PathLike, ou
         framework.backend(ASYNC_BACKEND)  # raises the ConfigurationError that names the missing setting
     batch_name = source.stem or "batch"
 
-    def run_one(record: _Record) -> dict:
+    def run_one(record: _Record) -> tuple[dict, bool]:
+        """(the output line, whether it went through async inference)."""
         if record.problem is not None:
             code, message = record.problem
-            return {"id": record.id, "error": {"code": code, "message": message}}
+            return {"id": record.id, "error": {"code": code, "message": message}}, False
         chosen = ASYNC_BACKEND if use_async else backend
         try:
             with inference_id_scope(inference_id(batch_name, record.id)):
@@ -170,11 +171,11 @@ def run_batch(framework: Any, capability: str, input_path: str | os.PathLike, ou
                     chosen = ASYNC_BACKEND  # over the real-time limit: the same request through S3
                     output = framework.invoke(capability, record.request, backend=chosen)
         except AdeptSageMakerError as exc:
-            return {"id": record.id, "error": {"code": exc.code, "message": str(exc)[:500]}, "_async": chosen}
+            return {"id": record.id, "error": {"code": exc.code, "message": str(exc)[:500]}}, chosen == ASYNC_BACKEND
         except Exception as exc:  # a bug must cost one record, never the run
-            return {"id": record.id, "error": {"code": type(exc).__name__, "message": "unexpected error"},
-                    "_async": chosen}
-        return {"id": record.id, "output": output.model_dump(mode="json"), "_async": chosen}
+            return ({"id": record.id, "error": {"code": type(exc).__name__, "message": "unexpected error"}},
+                    chosen == ASYNC_BACKEND)
+        return {"id": record.id, "output": output.model_dump(mode="json")}, chosen == ASYNC_BACKEND
 
     sink.parent.mkdir(parents=True, exist_ok=True)
     written = len(done)
@@ -188,9 +189,8 @@ def run_batch(framework: Any, capability: str, input_path: str | os.PathLike, ou
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     pending.discard(future)
-                    line = future.result()
-                    if line.pop("_async", None) == ASYNC_BACKEND:
-                        summary.sent_async += 1
+                    line, went_async = future.result()
+                    summary.sent_async += went_async
                     if "error" in line:
                         summary.failed += 1
                         code = line["error"]["code"]
