@@ -18,7 +18,7 @@ import logging
 import math
 from typing import Any, Callable, Optional
 
-from adeptai_sagemaker.prompting import safe_text as clean_text  # the one text sanitiser
+from adeptai_sagemaker.core.prompting import safe_text as clean_text  # the one text sanitiser
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -31,7 +31,7 @@ def framework_source(framework: Any = None) -> FrameworkSource:
         return lambda: framework
 
     def default():
-        from adeptai_sagemaker.framework import get_framework
+        from adeptai_sagemaker.core.framework import get_framework
 
         return get_framework()
 

@@ -37,8 +37,8 @@ import logging
 import threading
 from typing import Any, Callable, Dict, List, Optional
 
-from . import _shapes
-from ._common import clamp, clean_text, framework_source, guarded_call, stable_id, str_list
+from adeptai_sagemaker.adapters import _shapes
+from adeptai_sagemaker.adapters._common import clamp, clean_text, framework_source, guarded_call, stable_id, str_list
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -221,7 +221,7 @@ class EnhancedBehavioralPipeline:
                 key=cand,
             )
         except Exception as exc:
-            from adeptai_sagemaker.errors import AdeptSageMakerError
+            from adeptai_sagemaker.core.errors import AdeptSageMakerError
 
             if isinstance(exc, AdeptSageMakerError):
                 raise

@@ -28,8 +28,8 @@ import math
 import re
 from typing import Any, Dict, List
 
-from . import _shapes
-from ._common import clamp, clean_json_value, clean_text, framework_source, guarded_call, str_list
+from adeptai_sagemaker.adapters import _shapes
+from adeptai_sagemaker.adapters._common import clamp, clean_json_value, clean_text, framework_source, guarded_call, str_list
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -290,7 +290,7 @@ class ExplainableRecruitmentAI:
         except ValueError:
             raise
         except Exception as exc:
-            from adeptai_sagemaker.errors import AdeptSageMakerError
+            from adeptai_sagemaker.core.errors import AdeptSageMakerError
 
             if isinstance(exc, AdeptSageMakerError):
                 raise

@@ -67,14 +67,14 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from . import behavioral as _beh
-from . import explainable_ai as _xai
-from . import market_intelligence as _mi
-from . import matcher as _match
-from . import query_enhancer as _qe
-from ._common import mode_kind
-from ._import_hook import ModuleWatcher
-from ._shapes import module_matches
+from adeptai_sagemaker.adapters import behavioral as _beh
+from adeptai_sagemaker.adapters import explainable_ai as _xai
+from adeptai_sagemaker.adapters import market_intelligence as _mi
+from adeptai_sagemaker.adapters import matcher as _match
+from adeptai_sagemaker.adapters import query_enhancer as _qe
+from adeptai_sagemaker.adapters._common import mode_kind
+from adeptai_sagemaker.adapters._import_hook import ModuleWatcher
+from adeptai_sagemaker.adapters._shapes import module_matches
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -228,9 +228,9 @@ _current: Optional[Installation] = None
 
 def _resolve(settings: Any, framework: Any) -> Tuple[Any, Dict[str, bool]]:
     """(framework, monolith enable flags). Accepts this project's Settings or the monolith's pydantic one."""
-    from adeptai_sagemaker.framework import Framework
-    from adeptai_sagemaker.settings import Settings as OwnSettings
-    from adeptai_sagemaker.settings import load_settings
+    from adeptai_sagemaker.core.framework import Framework
+    from adeptai_sagemaker.core.settings import Settings as OwnSettings
+    from adeptai_sagemaker.core.settings import load_settings
 
     flags: Dict[str, bool] = {}
     own = None

@@ -46,8 +46,8 @@ import threading
 import time
 from typing import Any, Dict, List, Optional
 
-from . import _shapes
-from ._common import clamp, clean_json_value, clean_text, framework_source, guarded_call
+from adeptai_sagemaker.adapters import _shapes
+from adeptai_sagemaker.adapters._common import clamp, clean_json_value, clean_text, framework_source, guarded_call
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -214,7 +214,7 @@ class _AsyncAdapterBase:
         try:
             value = await asyncio.to_thread(run)
         except Exception as exc:
-            from adeptai_sagemaker.errors import AdeptSageMakerError
+            from adeptai_sagemaker.core.errors import AdeptSageMakerError
 
             if isinstance(exc, AdeptSageMakerError) or not use_legacy_obj:
                 raise
@@ -312,7 +312,7 @@ class HybridLLMService(_AsyncAdapterBase):
                 to_legacy, lambda: self._fallback_sync(request), key=None,
             )
         except Exception as exc:
-            from adeptai_sagemaker.errors import AdeptSageMakerError
+            from adeptai_sagemaker.core.errors import AdeptSageMakerError
 
             if isinstance(exc, AdeptSageMakerError):  # fallback is off: the typed error is the answer
                 raise
@@ -414,7 +414,7 @@ class FastLLMService(_AsyncAdapterBase):
         out = []
         for request, result in zip(requests, results):
             if isinstance(result, BaseException):
-                from adeptai_sagemaker.errors import AdeptSageMakerError
+                from adeptai_sagemaker.core.errors import AdeptSageMakerError
 
                 if isinstance(result, AdeptSageMakerError):
                     raise result

@@ -33,7 +33,7 @@ import re
 import types
 from typing import Any, Callable, Dict, Optional
 
-from ._common import clean_text, framework_source, guarded_call, str_list
+from adeptai_sagemaker.adapters._common import clean_text, framework_source, guarded_call, str_list
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -131,7 +131,7 @@ class JobRequirementsExtractor:
                                  legacy=lambda: self._fallback(text), to_legacy=requirements_from_output)
             return normalize_requirements(value)
         except Exception as exc:
-            from adeptai_sagemaker.errors import AdeptSageMakerError
+            from adeptai_sagemaker.core.errors import AdeptSageMakerError
 
             if isinstance(exc, AdeptSageMakerError):
                 raise

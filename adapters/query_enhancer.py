@@ -22,7 +22,7 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable, Dict, List, Optional
 
-from ._common import clean_text, framework_source, guarded_call, mode_kind, str_list
+from adeptai_sagemaker.adapters._common import clean_text, framework_source, guarded_call, mode_kind, str_list
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -266,7 +266,7 @@ class LLMQueryEnhancer:
             )
             return value if _is_valid_shape(value) else rule_based_enhancement(text, self.synonyms)
         except Exception as exc:  # fallback off surfaced a typed error: the caller asked for it
-            from adeptai_sagemaker.errors import AdeptSageMakerError
+            from adeptai_sagemaker.core.errors import AdeptSageMakerError
 
             if isinstance(exc, AdeptSageMakerError):
                 raise

@@ -1,6 +1,6 @@
 """b. A full ``Framework.call`` served from the disk cache."""
 
-from adeptai_sagemaker.lab.bench import workload
+from adeptai_sagemaker_lab.bench import workload
 
 
 def bench_cache_hit(benchmark, endpoint, sizes, board):

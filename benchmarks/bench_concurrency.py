@@ -1,6 +1,6 @@
 """d. Concurrency against 50 ms of injected latency, and a batch where every candidate is accounted for."""
 
-from adeptai_sagemaker.lab.bench import workload
+from adeptai_sagemaker_lab.bench import workload
 
 
 def bench_concurrency(benchmark, endpoint, sizes, board):

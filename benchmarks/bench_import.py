@@ -1,7 +1,7 @@
 """c. Import cost of the package and every adapter, and first use (import + ``Framework()``), in a fresh
 interpreter against a bare one."""
 
-from adeptai_sagemaker.lab.bench import workload
+from adeptai_sagemaker_lab.bench import workload
 
 
 def bench_import_cost(benchmark, sizes, board):

@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("pytest_benchmark", reason="needs pytest-benchmark (bench/dev extra)")
 pytest.importorskip("starlette", reason="needs the 'serve' extra")
 
-from adeptai_sagemaker.lab.server import LocalEndpoint  # noqa: E402
+from adeptai_sagemaker_lab.server import LocalEndpoint  # noqa: E402
 
 
 class StubBackend:
@@ -27,9 +27,9 @@ class StubBackend:
 
 
 def _reference_prompt() -> str:
-    from adeptai_sagemaker import schemas
-    from adeptai_sagemaker.prompting import render
-    from adeptai_sagemaker.tasks import BUILTIN_TASKS
+    from adeptai_sagemaker.capabilities import schemas
+    from adeptai_sagemaker.core.prompting import render
+    from adeptai_sagemaker.plugin.tasks import BUILTIN_TASKS
 
     spec = next(t for t in BUILTIN_TASKS if t.name == "query_enhancer")
     rendered = render(spec.name, spec.template, spec.variables(schemas.QueryEnhancerInput(query="senior python developer")),
@@ -40,7 +40,7 @@ def _reference_prompt() -> str:
 def _backend(kind: str):
     if kind == "stub":
         return StubBackend(), "senior python developer"
-    from adeptai_sagemaker.lab.server import ReferenceBackend  # ships with the lab: its absence must fail
+    from adeptai_sagemaker_lab.server import ReferenceBackend  # ships with the lab: its absence must fail
 
     return ReferenceBackend(), _reference_prompt()
 

@@ -12,17 +12,17 @@ import itertools
 
 import pytest
 
-from adeptai_sagemaker.lab.bench import workload
+from adeptai_sagemaker_lab.bench import workload
 
 GROUP = "per-call (loopback, cache off)"
 
 
 @pytest.fixture(scope="module")
 def canned_endpoint():
-    from adeptai_sagemaker.lab.bench.endpoint_proc import EndpointProcess
+    from adeptai_sagemaker_lab.bench.endpoint_proc import EndpointProcess
 
     workload.set_dummy_aws_env()
-    with EndpointProcess(backend="adeptai_sagemaker.lab.bench.workload:CannedAnswerModel") as ep:
+    with EndpointProcess(backend="adeptai_sagemaker_lab.bench.workload:CannedAnswerModel") as ep:
         yield ep
 
 

@@ -7,7 +7,7 @@ only when OPENAI_API_KEY / ANTHROPIC_API_KEY are set (the skip reason is printed
 
 import pytest
 
-from adeptai_sagemaker.lab.bench import workload
+from adeptai_sagemaker_lab.bench import workload
 
 pytest.importorskip("openai", reason="side-by-side needs the 'openai' extra")
 pytest.importorskip("anthropic", reason="side-by-side needs the 'anthropic' extra")

@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("pytest_benchmark", reason="the benchmark suite needs pytest-benchmark (extra 'bench')")
 pytest.importorskip("starlette", reason="the local endpoint needs the 'serve' extra")
 
-from adeptai_sagemaker.lab.bench import workload  # noqa: E402
+from adeptai_sagemaker_lab.bench import workload  # noqa: E402
 
 BOARD: dict[str, dict] = {}
 
@@ -31,7 +31,7 @@ def sizes():
 def endpoint():
     """The local SageMaker endpoint in its own process (reference model; ``ADEPTAI_BENCH_MODEL_BACKEND=mod:Class``
     substitutes another model backend)."""
-    from adeptai_sagemaker.lab.bench.endpoint_proc import EndpointProcess
+    from adeptai_sagemaker_lab.bench.endpoint_proc import EndpointProcess
 
     workload.set_dummy_aws_env()
     with EndpointProcess(backend=os.environ.get("ADEPTAI_BENCH_MODEL_BACKEND") or None) as ep:
@@ -46,7 +46,7 @@ def board():
 def pytest_terminal_summary(terminalreporter):
     if not BOARD:
         return
-    from adeptai_sagemaker.lab.bench.report import headline_lines
+    from adeptai_sagemaker_lab.bench.report import headline_lines
 
     terminalreporter.section("adeptai-sagemaker benchmark targets")
     for line in headline_lines(BOARD):

@@ -102,7 +102,7 @@ class ScriptedModel:
 def scripted_endpoint():
     """A local endpoint (real HTTP, TGI dialect) answered by one shared ``ScriptedModel`` (``.model``)."""
     pytest.importorskip("uvicorn", reason="the local endpoint needs the 'serve' extra (uvicorn)")
-    from adeptai_sagemaker.lab.server.runner import LocalEndpoint
+    from adeptai_sagemaker_lab.server.runner import LocalEndpoint
 
     model = ScriptedModel()
     with LocalEndpoint(default_dialect="tgi", backend=model) as ep:
@@ -130,8 +130,8 @@ def endpoint_name(capability: str) -> str:
 
 def make_framework(url, tmp_path, mode="on", *, fallback=True, modes=None, cache=False):
     """A framework whose five adapter capabilities point at ``url`` (one attempt, no re-ask: fast faults)."""
-    from adeptai_sagemaker.framework import Framework
-    from adeptai_sagemaker.settings import load_settings
+    from adeptai_sagemaker.core.framework import Framework
+    from adeptai_sagemaker.core.settings import load_settings
 
     modes = modes or {}
     caps = {c: {"endpoint": endpoint_name(c), "mode": modes.get(c, mode), "max_attempts": 1, "max_reasks": 0,

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import threading
 
-from adeptai_sagemaker.completion import Completion, TokenUsage
+from adeptai_sagemaker.plugin.completion import Completion, TokenUsage
 from adeptai_sagemaker.compliance.probes import DEFAULT_PROBES
-from adeptai_sagemaker.hookspecs import hookimpl
+from adeptai_sagemaker.plugin.hookspecs import hookimpl
 
 SKILL_WORDS = ("python", "postgresql", "aws", "docker", "rest", "rn license", "acls", "epic", "gaap", "netsuite",
                "excel", "wms", "osha", "forklift", "leadership", "reconciliations")

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from adeptai_sagemaker.adapters.matcher import requirements_from_output
-from adeptai_sagemaker.framework import Framework
-from adeptai_sagemaker.lab.reference_model.job_parser import parse
-from adeptai_sagemaker.schemas import JobParserOutput
-from adeptai_sagemaker.settings import load_settings
+from adeptai_sagemaker.core.framework import Framework
+from adeptai_sagemaker_lab.reference_model.job_parser import parse
+from adeptai_sagemaker.capabilities.schemas import JobParserOutput
+from adeptai_sagemaker.core.settings import load_settings
 
 TITLES = ["Senior Python Engineer", "Data Engineer", "Backend Developer", "Machine Learning Engineer",
           "DevOps Engineer", "Frontend Developer", "Site Reliability Engineer", "Platform Engineer"]

@@ -40,7 +40,7 @@ def local_endpoint():
     """
     pytest.importorskip("starlette", reason="the local endpoint needs the 'serve' extra (starlette)")
     pytest.importorskip("uvicorn", reason="the local endpoint needs the 'serve' extra (uvicorn)")
-    from adeptai_sagemaker.lab.server import LocalEndpoint
+    from adeptai_sagemaker_lab.server import LocalEndpoint
 
     endpoints = {f"ref-{d}": d for d in LOCAL_ENDPOINT_DIALECTS}
     with LocalEndpoint(endpoints, default_dialect="tgi") as ep:

@@ -1,6 +1,6 @@
 """A loopback SageMaker runtime that answers with recorded container bytes, exactly.
 
-The local endpoint (``adeptai_sagemaker.lab.server``) generates its answers;
+The local endpoint (``adeptai_sagemaker_lab.server``) generates its answers;
 this server generates nothing: it replays the bytes of a fixture in
 ``tests/data/container_bodies/`` as the body of ``InvokeEndpoint``, or cut into
 ``PayloadPart`` events (AWS event-stream framing from the lab's encoder) for
@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Optional
 
-from adeptai_sagemaker.lab.server.eventstream import internal_stream_failure, model_stream_error, payload_part
+from adeptai_sagemaker_lab.server.eventstream import internal_stream_failure, model_stream_error, payload_part
 
 DATA = Path(__file__).parent / "data" / "container_bodies"
 MANIFEST = json.loads((DATA / "manifest.json").read_text(encoding="utf-8"))

@@ -13,12 +13,12 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from adeptai_sagemaker.completion import Completion, TokenUsage
-from adeptai_sagemaker.framework import Framework
-from adeptai_sagemaker.hookspecs import hookimpl
-from adeptai_sagemaker.prompting import parse_prompt
-from adeptai_sagemaker.settings import load_settings
-from adeptai_sagemaker.tasks import CAPABILITIES
+from adeptai_sagemaker.plugin.completion import Completion, TokenUsage
+from adeptai_sagemaker.core.framework import Framework
+from adeptai_sagemaker.plugin.hookspecs import hookimpl
+from adeptai_sagemaker.core.prompting import parse_prompt
+from adeptai_sagemaker.core.settings import load_settings
+from adeptai_sagemaker.plugin.tasks import CAPABILITIES
 
 DUMMY_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -129,7 +129,7 @@ class CannedBackend:
 def reference_model_or_none():
     """The built-in reference model when it is importable, else None (its tests say why they skip)."""
     try:
-        from adeptai_sagemaker.lab.reference_model import ReferenceModel  # type: ignore[attr-defined]
+        from adeptai_sagemaker_lab.reference_model import ReferenceModel  # type: ignore[attr-defined]
     except ImportError:
         return None
     return ReferenceModel()

@@ -11,20 +11,18 @@ Why it behaves like this:
   or after the subcommand.
 - Every command's ``--help`` ends with the exit codes (added here, after every
   command is registered, so new commands get them without doing anything).
-- Each command lives in its own module; importing this package registers them.
+- Each command lives in its own module; importing this package registers them. The lab's
+  commands (serve, demo, bench) come from the lab distribution's entry points (``lab_hook``).
 """
 
 from __future__ import annotations
 
 from typing import Optional
 
-from . import (batch, cache, cost, deploy, deploy_component, eval, lab_commands, promote, report, run,  # noqa: F401
-               status)  # each registers its commands
-from ._base import cli, document_exit_codes, parse_duration
-from ..compliance.cli import audit as _audit
-from ..lab.bench.cli import bench as _bench
+from adeptai_sagemaker.cli import batch, cache, cost, deploy, deploy_component, eval, promote, report, run, status  # noqa: F401  (each registers its commands)
+from adeptai_sagemaker.cli._base import cli, document_exit_codes, parse_duration
+from adeptai_sagemaker.compliance.cli import audit as _audit
 
-cli.add_command(_bench, "bench")
 cli.add_command(_audit, "audit")
 document_exit_codes(cli)  # last: after every command above is registered
 

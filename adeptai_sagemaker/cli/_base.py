@@ -27,7 +27,7 @@ from typing import Any, Iterator, Mapping, Optional
 
 import click
 
-from ..errors import AdeptSageMakerError, ConfigurationError, RegionNotAllowedError
+from adeptai_sagemaker.core.errors import AdeptSageMakerError, ConfigurationError, RegionNotAllowedError
 
 log = logging.getLogger("adeptai_sagemaker.cli")
 
@@ -92,7 +92,35 @@ def _print_error(message: str) -> None:
 
 
 class AdeptGroup(click.Group):
-    """A click group that turns every error into one red line and the right exit code."""
+    """A click group that turns every error into one red line and the right exit code.
+
+    Commands of the lab (a separate distribution) join the group from entry points the
+    first time the group lists or looks up commands (``lab_hook``).
+    """
+
+    _lab_loaded = False
+
+    def _load_lab(self) -> None:
+        if self._lab_loaded:
+            return
+        self._lab_loaded = True
+        from adeptai_sagemaker.cli.lab_hook import LAB_COMMANDS, lab_commands, missing_lab_command
+
+        found = lab_commands()
+        for name in LAB_COMMANDS:
+            found.setdefault(name, missing_lab_command(name))
+        for name, command in found.items():
+            if name not in self.commands:
+                document_exit_codes(command)
+                self.add_command(command, name)
+
+    def list_commands(self, ctx):  # type: ignore[override]
+        self._load_lab()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, cmd_name):  # type: ignore[override]
+        self._load_lab()
+        return super().get_command(ctx, cmd_name)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
         argv = list(args) if args is not None else sys.argv[1:]
@@ -195,7 +223,7 @@ class _SettingsWarnings(logging.Handler):
 
 
 def _setup_settings_warnings() -> None:
-    logger = logging.getLogger("adeptai_sagemaker.settings")
+    logger = logging.getLogger("adeptai_sagemaker.core.settings")
     if not any(isinstance(h, _SettingsWarnings) for h in logger.handlers):
         logger.addHandler(_SettingsWarnings(logging.WARNING))  # (a handler here also keeps Python's bare fallback quiet)
 
@@ -206,7 +234,7 @@ def _emit_json(data: Any) -> None:
 
 def parse_duration(text: str) -> float:
     """``90``, ``90s``, ``30m``, ``12h``, ``7d``, ``2w`` -> seconds (``compliance.timeparse`` rules)."""
-    from ..compliance.timeparse import parse_duration as parse
+    from adeptai_sagemaker.compliance.timeparse import parse_duration as parse
 
     try:
         return parse(text or "")

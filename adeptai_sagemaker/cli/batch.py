@@ -7,9 +7,9 @@ from typing import Optional
 
 import click
 
-from ..errors import ConfigurationError
-from ..tasks import CAPABILITIES
-from ._base import _console, _emit_json, _json_mode, cli, json_option
+from adeptai_sagemaker.core.errors import ConfigurationError
+from adeptai_sagemaker.plugin.tasks import CAPABILITIES
+from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, cli, json_option
 
 
 @cli.command("batch")
@@ -38,18 +38,21 @@ def batch(ctx: click.Context, capability: str, input_path: str, output_path: str
     or lost. Exit codes: 0 every record answered, 1 some records are errors
     (see their 'error' lines), 2 usage or configuration problem.
     """
-    from ..batch import run_batch
+    from adeptai_sagemaker.ops.batch import run_batch
 
     overrides = {"sagemaker_async_s3_prefix": s3_prefix} if s3_prefix else {}
     if local:
-        from ..lab.demo import build_framework, local_or_configured_endpoint
+        from adeptai_sagemaker.cli.lab_hook import ensure_lab
+
+        ensure_lab('`batch --local`')
+        from adeptai_sagemaker_lab.demo import build_framework, local_or_configured_endpoint
 
         with local_or_configured_endpoint(endpoint_url) as (url, _local):
             fw = build_framework(url, capabilities=(capability,), settings_overrides=overrides)
             summary = _run(run_batch, fw, capability, input_path, output_path, concurrency, use_async, backend)
     else:
-        from ..framework import Framework
-        from ..settings import load_settings
+        from adeptai_sagemaker.core.framework import Framework
+        from adeptai_sagemaker.core.settings import load_settings
 
         if endpoint_url:
             overrides["sagemaker_endpoint_url"] = endpoint_url

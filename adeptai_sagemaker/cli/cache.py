@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import click
 
-from ..tasks import CAPABILITIES
-from ._base import _console, _emit_json, _json_mode, cli, json_option, parse_duration
+from adeptai_sagemaker.plugin.tasks import CAPABILITIES
+from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, cli, json_option, parse_duration
 
 
 # --------------------------------------------------------------------------- cache
@@ -18,8 +18,8 @@ def cache() -> None:
 
 
 def _open_cache():
-    from ..cache import ResponseCache
-    from ..settings import load_settings
+    from adeptai_sagemaker.core.cache import ResponseCache
+    from adeptai_sagemaker.core.settings import load_settings
 
     settings = load_settings()
     return ResponseCache(settings.cache_dir(), settings.adeptai_sagemaker_cache_size_mb * 2**20,

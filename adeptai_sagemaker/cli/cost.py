@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..tasks import CAPABILITIES
-from ._base import _console, _emit_json, _json_mode, cli, json_option
+from adeptai_sagemaker.plugin.tasks import CAPABILITIES
+from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, cli, json_option
 
 
 # --------------------------------------------------------------------------- cost
@@ -45,7 +45,7 @@ def cost(ctx: click.Context, capabilities, instance_types, instance_count, throu
     """
     from rich.table import Table
 
-    from ..cost import PLANNING_TOKENS, CostModel, load_prices
+    from adeptai_sagemaker.ops.cost import PLANNING_TOKENS, CostModel, load_prices
 
     if not 0 < utilization <= 1:
         raise click.BadParameter("must be in (0, 1]", param_hint="--utilization")

@@ -8,13 +8,13 @@ from typing import Optional
 
 import click
 
-from ..tasks import CAPABILITIES
-from ._base import _console, _emit_json, _json_mode, cli, json_option
+from adeptai_sagemaker.plugin.tasks import CAPABILITIES
+from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, cli, json_option
 
 
 def _alarms(settings, endpoint_name: str, capability: Optional[str], topic: Optional[str]):
     """Alarm spec with the capability's latency budget (named, or found by the endpoint it is configured with)."""
-    from ..deploy import AlarmSpec
+    from adeptai_sagemaker.ops.deploy import AlarmSpec
 
     if capability is None:
         capability = next((c for c in CAPABILITIES if settings.endpoint(c) == endpoint_name), None)
@@ -41,7 +41,7 @@ def _progress_runner(total: int, description: str):
 
 
 def _resolve_region(region: Optional[str]):
-    from ..settings import load_settings
+    from adeptai_sagemaker.core.settings import load_settings
 
     settings = load_settings()
     return settings, region or settings.region()
@@ -49,7 +49,7 @@ def _resolve_region(region: Optional[str]):
 
 def _plan_data(plan) -> dict:
     """The dry run as data: every AWS request ``apply()`` would send, in order, secrets masked."""
-    from ..deploy import timestamp
+    from adeptai_sagemaker.ops.deploy import timestamp
 
     names = plan.names(timestamp())
     requests = [{"call": "sagemaker:CreateModel", "request": plan.model_request(v, names[f"model:{v.name}"], masked=True)}
@@ -102,7 +102,7 @@ def deploy(ctx: click.Context, plan_file, endpoint_name, region, image, role_arn
     """Create or update an endpoint with autoscaling and alarms (see --dry-run)."""
     import os
 
-    from ..deploy import AsyncSpec, AutoscalingSpec, DeploymentPlan, lmi_env, tgi_env
+    from adeptai_sagemaker.ops.deploy import AsyncSpec, AutoscalingSpec, DeploymentPlan, lmi_env, tgi_env
 
     settings, region = _resolve_region(region)
     if plan_file:
@@ -156,7 +156,7 @@ def rollback(ctx: click.Context, endpoint_name: str, region: Optional[str], no_w
     To take traffic off SageMaker entirely instead, set SAGEMAKER_LLM_ENABLED=false
     (or the module's SAGEMAKER_<STEM>_MODE=off) in the monolith's environment.
     """
-    from ..deploy import rollback as do_rollback
+    from adeptai_sagemaker.ops.deploy import rollback as do_rollback
 
     settings, region = _resolve_region(region)
     progress, on_progress = _progress_runner(6, f"rolling back {endpoint_name}")

@@ -6,7 +6,7 @@ from typing import Optional
 
 import click
 
-from ._base import _console, _emit_json, _json_mode, cli, json_option
+from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, cli, json_option
 
 
 @cli.command("deploy-component")
@@ -36,7 +36,7 @@ def deploy_component(ctx: click.Context, endpoint_name: str, component_name: str
     endpoint_cold) and callers get the legacy answer. Exit codes: 0 ok,
     1 an AWS call failed, 2 usage or configuration problem.
     """
-    from ..scale_to_zero import ComponentPlan
+    from adeptai_sagemaker.ops.scale_to_zero import ComponentPlan
 
     plan = ComponentPlan(endpoint_name, component_name, model_name, instance_type=instance_type,
                          max_instance_count=max_instances, max_copies=max_copies,
@@ -54,7 +54,7 @@ def deploy_component(ctx: click.Context, endpoint_name: str, component_name: str
         return
     import boto3
 
-    from ..settings import load_settings
+    from adeptai_sagemaker.core.settings import load_settings
 
     region = load_settings().checked_region(region)
     clients = {name: boto3.client(name, region_name=region)

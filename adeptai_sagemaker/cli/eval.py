@@ -18,8 +18,8 @@ from typing import Iterator, Optional
 
 import click
 
-from ..errors import ConfigurationError
-from ._base import _console, _emit_json, _json_mode, cli
+from adeptai_sagemaker.core.errors import ConfigurationError
+from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, cli
 
 SPLIT_CHOICES = ("dev", "test", "all")
 
@@ -27,13 +27,16 @@ SPLIT_CHOICES = ("dev", "test", "all")
 @contextlib.contextmanager
 def _framework_for(backend: str, capability: str) -> Iterator[tuple[object, str]]:
     """Yield ``(framework, backend name to invoke)`` for a backend name given on the command line."""
-    from ..framework import Framework
+    from adeptai_sagemaker.core.framework import Framework
 
     if backend == "local" and os.environ.get("ADEPTAI_LAB_MODEL", "reference") != "reference":
         # A real LLM behind the local endpoint: chat template and grammar as README describes
         # (SAGEMAKER_<STEM>_GRAMMAR=false measures it unconstrained).
-        from ..lab.real_llm import local_llm_framework
-        from ..settings import load_settings
+        from adeptai_sagemaker.cli.lab_hook import ensure_lab
+
+        ensure_lab('`eval` (its golden sets and local backend)')
+        from adeptai_sagemaker_lab.real_llm import local_llm_framework
+        from adeptai_sagemaker.core.settings import load_settings
 
         grammar = load_settings().capability(capability).grammar
         with local_llm_framework((capability,), grammar=grammar is not False,
@@ -41,9 +44,12 @@ def _framework_for(backend: str, capability: str) -> Iterator[tuple[object, str]
             yield fw, "sagemaker"
         return
     if backend == "local":
-        from ..lab.demo import DUMMY_AWS_ENV, build_framework
-        from ._base import temporary_env
-        from ..lab.server.runner import LocalEndpoint
+        from adeptai_sagemaker.cli.lab_hook import ensure_lab
+
+        ensure_lab('`eval` (its golden sets and local backend)')
+        from adeptai_sagemaker_lab.demo import DUMMY_AWS_ENV, build_framework
+        from adeptai_sagemaker.cli._base import temporary_env
+        from adeptai_sagemaker_lab.server.runner import LocalEndpoint
 
         with temporary_env(DUMMY_AWS_ENV), LocalEndpoint(default_dialect="tgi") as ep:
             fw = build_framework(ep.url, capabilities=(capability,))
@@ -54,7 +60,7 @@ def _framework_for(backend: str, capability: str) -> Iterator[tuple[object, str]
         return
     plugins: list[object] = []
     if backend in ("openai", "anthropic"):
-        from ..external import ExternalBackends
+        from adeptai_sagemaker.backends.external import ExternalBackends
 
         plugins.append(ExternalBackends())
     fw = Framework(plugins=plugins, cache=False)
@@ -72,7 +78,10 @@ def _framework_for(backend: str, capability: str) -> Iterator[tuple[object, str]
 
 
 def _run(capability: str, backend: str, split: str, limit: Optional[int]):
-    from ..lab import evaluation
+    from adeptai_sagemaker.cli.lab_hook import ensure_lab
+
+    ensure_lab('`eval` (its golden sets and local backend)')
+    from adeptai_sagemaker_lab import evaluation
 
     with _framework_for(backend, capability) as (fw, invoke_as):
         result = evaluation.evaluate(fw, capability, backend=invoke_as, split=split, limit=limit)
@@ -150,7 +159,10 @@ def _print_compare(console, report: dict, a: str, b: str) -> None:
 def eval_command(ctx: click.Context, capability: str, backend: str, split: str, compare_with: Optional[tuple[str, str]],
                  limit: Optional[int]) -> None:
     """Score a backend on the golden set for CAPABILITY (per-field metrics, schema-valid rate, latency, cost)."""
-    from ..lab import evaluation
+    from adeptai_sagemaker.cli.lab_hook import ensure_lab
+
+    ensure_lab('`eval` (its golden sets and local backend)')
+    from adeptai_sagemaker_lab import evaluation
 
     as_json, console = _json_mode(ctx), _console()
     if compare_with:

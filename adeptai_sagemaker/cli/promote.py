@@ -22,8 +22,8 @@ from typing import Optional
 
 import click
 
-from ..tasks import CAPABILITIES
-from ._base import _console, _emit_json, _json_mode, cli, json_option
+from adeptai_sagemaker.plugin.tasks import CAPABILITIES
+from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, cli, json_option
 
 
 @cli.command()
@@ -38,10 +38,10 @@ from ._base import _console, _emit_json, _json_mode, cli, json_option
 def promote(ctx: click.Context, module: str, dry_run: bool, to_mode: Optional[str],
             reason: Optional[str]) -> None:
     """Gate MODULE's next rollout step on its recorded evidence, and apply it (see MIGRATION.md)."""
-    from ..evidence import store_error, store_for
-    from ..gate import evaluate
-    from ..live_mode import configured_mode
-    from ..settings import Mode, load_settings
+    from adeptai_sagemaker.observers.evidence import store_error, store_for
+    from adeptai_sagemaker.rollout.gate import evaluate
+    from adeptai_sagemaker.rollout.live_mode import configured_mode
+    from adeptai_sagemaker.core.settings import Mode, load_settings
 
     settings = load_settings()
     store = store_for(settings)

@@ -6,8 +6,8 @@ import sqlite3
 
 import click
 
-from ..tasks import CAPABILITIES
-from ._base import _console, _emit_json, _json_mode, cli, json_option
+from adeptai_sagemaker.plugin.tasks import CAPABILITIES
+from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, cli, json_option
 
 
 @cli.command()
@@ -26,9 +26,9 @@ def report(ctx: click.Context, out_dir: str, capabilities, instance_type: str, t
 
     if importlib.util.find_spec("matplotlib") is None:  # an optional extra, not part of this repo
         raise click.ClickException("report draws charts with matplotlib: pip install 'adeptai-sagemaker[report]'") from None
-    from ..evidence import store_error, store_for
-    from ..migration_report import write_report
-    from ..settings import load_settings
+    from adeptai_sagemaker.observers.evidence import store_error, store_for
+    from adeptai_sagemaker.rollout.report import write_report
+    from adeptai_sagemaker.core.settings import load_settings
 
     if throughput <= 0:
         raise click.BadParameter("must be > 0", param_hint="--throughput")

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 import click
 
-from ..errors import ConfigurationError, InputValidationError
-from ..tasks import CAPABILITIES
-from ._base import UsageProblem, cli, json_option, temporary_env
+from adeptai_sagemaker.core.errors import ConfigurationError, InputValidationError
+from adeptai_sagemaker.plugin.tasks import CAPABILITIES
+from adeptai_sagemaker.cli._base import UsageProblem, cli, json_option, temporary_env
 
 #: Credentials for loopback endpoints only (the local endpoint verifies the signature's shape, not the key).
 LOOPBACK_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "LOCALENDPOINT", "AWS_SECRET_ACCESS_KEY": "LOCALENDPOINT"}
@@ -106,7 +106,10 @@ def run_cmd(capability: str, input_file, backend: str, endpoint_url: Optional[st
     """
     data = _read_input(input_file, capability)
     if local:
-        from ..lab.demo import build_framework, local_or_configured_endpoint
+        from adeptai_sagemaker.cli.lab_hook import ensure_lab
+
+        ensure_lab('`run --local`')
+        from adeptai_sagemaker_lab.demo import build_framework, local_or_configured_endpoint
 
         with local_or_configured_endpoint(endpoint_url) as (url, _local), loopback_credentials(url):
             fw = build_framework(url, capabilities=(capability,))
@@ -115,8 +118,8 @@ def run_cmd(capability: str, input_file, backend: str, endpoint_url: Optional[st
             finally:
                 fw.close()
     else:
-        from ..framework import Framework
-        from ..settings import load_settings
+        from adeptai_sagemaker.core.framework import Framework
+        from adeptai_sagemaker.core.settings import load_settings
 
         settings = load_settings(**({"sagemaker_endpoint_url": endpoint_url} if endpoint_url else {}))
         url = settings.sagemaker_endpoint_url if backend == "sagemaker" else None

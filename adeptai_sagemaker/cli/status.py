@@ -22,9 +22,9 @@ from typing import Optional
 
 import click
 
-from ..errors import ConfigurationError
-from ..tasks import CAPABILITIES
-from ._base import _console, _emit_json, _fmt, _json_mode, cli, json_option
+from adeptai_sagemaker.core.errors import ConfigurationError
+from adeptai_sagemaker.plugin.tasks import CAPABILITIES
+from adeptai_sagemaker.cli._base import _console, _emit_json, _fmt, _json_mode, cli, json_option
 
 #: Where a running service's numbers are when neither this process nor the evidence store has any.
 METRICS_HINT = ("no live metrics in this process and no calls in the last 24 h in the evidence store at {state_dir} "
@@ -59,9 +59,9 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
     """
     from rich.table import Table
 
-    from ..evidence import store_for
-    from ..live_mode import EnvModeSource, StateModeSource
-    from ..settings import Mode, load_settings, unknown_variable_message
+    from adeptai_sagemaker.observers.evidence import store_for
+    from adeptai_sagemaker.rollout.live_mode import EnvModeSource, StateModeSource
+    from adeptai_sagemaker.core.settings import Mode, load_settings, unknown_variable_message
 
     settings = load_settings()
     snapshot: dict = {"series": [], "circuits": {}}
@@ -69,7 +69,7 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
         with open(metrics_file, encoding="utf-8") as fh:
             snapshot = json.load(fh)
     else:
-        from ..framework import _default  # the process-wide framework, only if one exists already
+        from adeptai_sagemaker.core.framework import _default  # the process-wide framework, only if one exists already
 
         if _default is not None:
             snapshot = _default.metrics.snapshot()
@@ -146,7 +146,7 @@ def _evidence_snapshot(store, window_s: float = 86400.0) -> list[dict]:
     """Per-capability counts and p95 of the last ``window_s`` from the evidence store (every worker's calls)."""
     import time
 
-    from ..gate import percentile
+    from adeptai_sagemaker.rollout.gate import percentile
 
     if not store.exists():
         return []

@@ -33,8 +33,8 @@ import threading
 from pathlib import Path
 from typing import IO, Any, Iterator, Optional, Union
 
-from ..hookspecs import hookimpl
-from .timeparse import parse_time
+from adeptai_sagemaker.plugin.hookspecs import hookimpl
+from adeptai_sagemaker.compliance.timeparse import parse_time
 
 log = logging.getLogger("adeptai_sagemaker.compliance")
 

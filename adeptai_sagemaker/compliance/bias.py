@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Union
 
-from .metrics import Disparity, Observation, dimensions, disparity
-from .probes import Probe, ProbeSet, request_for
+from adeptai_sagemaker.compliance.metrics import Disparity, Observation, dimensions, disparity
+from adeptai_sagemaker.compliance.probes import Probe, ProbeSet, request_for
 
 log = logging.getLogger("adeptai_sagemaker.compliance")
 
@@ -117,7 +117,7 @@ class BiasAuditResult:
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write ``bias_report.md``, ``bias_report.png`` and ``bias_result.json`` into ``out_dir``."""
-        from .report import render_chart, render_markdown
+        from adeptai_sagemaker.compliance.report import render_chart, render_markdown
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from typing import Optional
 
 import click
 
-from .bias import SCORING_CAPABILITIES, Thresholds, framework_scorer, run_bias_audit
+from adeptai_sagemaker.compliance.bias import SCORING_CAPABILITIES, Thresholds, framework_scorer, run_bias_audit
 
 EXIT_FAILED = 1
 EXIT_ERROR = 2
@@ -62,7 +62,7 @@ def _load_callable(spec: str):
 def bias_cmd(capabilities, backend, use_local, callable_spec, probes_file, attributes, threshold, max_mean_delta,
              max_flip_rate, min_selection_ratio, max_error_rate, workers, out_dir) -> None:
     """Counterfactual bias audit; exit 1 when a threshold is crossed."""
-    from .probes import ProbeSet, ProbeSetError
+    from adeptai_sagemaker.compliance.probes import ProbeSet, ProbeSetError
 
     caps = list(capabilities) or list(SCORING_CAPABILITIES)
     if threshold.strip().lower() != "median":
@@ -104,8 +104,8 @@ def bias_cmd(capabilities, backend, use_local, callable_spec, probes_file, attri
 
 @contextlib.contextmanager
 def _framework(capabilities: list[str], use_local: bool):
-    from ..framework import Framework
-    from ..settings import load_settings
+    from adeptai_sagemaker.core.framework import Framework
+    from adeptai_sagemaker.core.settings import load_settings
 
     if not use_local:
         fw = Framework(load_settings(), cache=False)
@@ -116,7 +116,10 @@ def _framework(capabilities: list[str], use_local: bool):
         return
     import os
 
-    from ..lab.server.runner import LocalEndpoint
+    from adeptai_sagemaker.cli.lab_hook import ensure_lab
+
+    ensure_lab('`audit bias --local`')
+    from adeptai_sagemaker_lab.server.runner import LocalEndpoint
 
     added = [k for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if not os.environ.get(k)]
     for key in added:  # dummy credentials for the duration of the audit: the local endpoint checks SigV4 shape only
@@ -144,10 +147,10 @@ def trail() -> None:
 
 
 def _open_trail(log_path: Optional[str]):
-    from .audit_trail import AuditTrail
+    from adeptai_sagemaker.compliance.audit_trail import AuditTrail
 
     if not log_path:
-        from ..settings import load_settings
+        from adeptai_sagemaker.core.settings import load_settings
 
         log_path = load_settings().adeptai_sagemaker_audit_log
     if not log_path:

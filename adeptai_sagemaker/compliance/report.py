@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .bias import BiasAuditResult
+    from adeptai_sagemaker.compliance.bias import BiasAuditResult
 
 
 def _fmt_ratio(value) -> str:

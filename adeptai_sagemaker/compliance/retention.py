@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Iterable, Optional, Union
 
-from ..settings import PII_CACHE_TTL_CAP_S
-from ..tasks import CAPABILITIES, PII_CAPABILITIES
-from .timeparse import parse_duration
+from adeptai_sagemaker.core.settings import PII_CACHE_TTL_CAP_S
+from adeptai_sagemaker.plugin.tasks import CAPABILITIES, PII_CAPABILITIES
+from adeptai_sagemaker.compliance.timeparse import parse_duration
 
 
 def policy(settings) -> dict[str, dict[str, object]]:

@@ -39,9 +39,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Optional
 
-from ..hookspecs import hookimpl
-from .bias import SCORING_CAPABILITIES, default_score
-from .metrics import selection_ratio
+from adeptai_sagemaker.plugin.hookspecs import hookimpl
+from adeptai_sagemaker.compliance.bias import SCORING_CAPABILITIES, default_score
+from adeptai_sagemaker.compliance.metrics import selection_ratio
 
 log = logging.getLogger("adeptai_sagemaker.compliance")
 

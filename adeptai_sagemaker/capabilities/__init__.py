@@ -1,0 +1,1 @@
+"""The eight built-in capabilities: their input/output schemas and their registration through the same hooks a plugin uses."""

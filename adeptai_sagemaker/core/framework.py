@@ -1,0 +1,481 @@
+"""The framework object: one per process, the entry point adapters and the CLI use.
+
+``Framework.call`` is the single owner of routing and fallback. For every call
+it decides, before any plugin is asked:
+
+1. the mode: ``Framework.mode(capability)`` asks ``mode_source`` (by default
+   live overrides set by ``promote`` over the env settings, parsed once; see
+   ``live_mode.py``) and then applies the kill switch
+   (``SAGEMAKER_LLM_ENABLED=false``) last, so nothing can bypass it;
+2. the route: ``off`` -> legacy; ``shadow`` -> legacy answers, the model side
+   runs in the background for comparison; ``on`` -> model side; ``canary:N`` ->
+   model side when the sticky bucket of the key is below N, else legacy.
+
+Only on the model side is anything else asked: first plugins implementing
+``serve_capability`` (newest first; the first non-``None`` answer wins), then
+the pipeline on the capability's backend (``SAGEMAKER_<STEM>_BACKEND``,
+SageMaker by default). Any exception there, including a bug in a plugin or in
+``to_legacy``, is a model-side failure: with ``SAGEMAKER_LLM_FALLBACK`` on and
+a ``legacy`` callable given, legacy answers (``outcome="fallback"``, with the
+reason); otherwise the error propagates. The legacy callable runs at most once
+per call, always in the caller's thread, and an exception it raises
+propagates to the caller unchanged (the monolith would have raised it too);
+the call is recorded with ``outcome="error"``.
+
+``Framework.invoke`` runs the pipeline directly against a named backend (CLI
+``run``, benchmarks, evaluation): no routing, no fallback, typed errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from typing import Any, Callable, Iterable, Optional, Protocol
+
+from pydantic import BaseModel, ValidationError
+
+from adeptai_sagemaker.core import pipeline
+from adeptai_sagemaker.backends.sagemaker.async_inference import ASYNC_BACKEND, SageMakerAsyncBackend
+from adeptai_sagemaker.backends.base import Backend, SageMakerBackend
+from adeptai_sagemaker.core.breaker import BreakerBoard, BreakerConfig
+from adeptai_sagemaker.capabilities.builtin import Registrations
+from adeptai_sagemaker.core.cache import ResponseCache
+from adeptai_sagemaker.plugin.calls import CallContext, CallRecord, CallResult, CircuitEvent, InvocationRecord, ShadowComparison
+from adeptai_sagemaker.core.errors import AdeptSageMakerError, ConfigurationError, InputValidationError, NoAnswerError
+from adeptai_sagemaker.plugin.manager import build_plugin_manager
+from adeptai_sagemaker.core.routing import route_for
+from adeptai_sagemaker.core.settings import Mode, Settings, codec_error, load_settings
+from adeptai_sagemaker.core.shadow import ShadowRunner
+from adeptai_sagemaker.rollout.agreement import compare_answers
+from adeptai_sagemaker.plugin.tasks import TaskSpec, input_fingerprint
+
+log = logging.getLogger("adeptai_sagemaker")
+_OFF = Mode("off")
+
+
+class ModeSource(Protocol):
+    """Where ``Framework.mode`` reads a capability's rollout mode (before the kill switch)."""
+
+    def mode(self, capability: str) -> Mode: ...
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The ``fallback_reason`` of a model-side failure: the typed reason, else ``unexpected_error``."""
+    return exc.reason if isinstance(exc, AdeptSageMakerError) else "unexpected_error"
+
+
+def _code(exc: BaseException) -> str:
+    return getattr(exc, "code", None) or type(exc).__name__
+
+
+class Framework:
+    """Routes capability calls between the monolith's code and the model side.
+
+    ``clock`` (monotonic seconds) drives the circuit breakers' cool-down, so
+    tests can move time instead of sleeping.
+    """
+
+    def __init__(self, settings: Optional[Settings] = None, *, plugins: Iterable[object] = (),
+                 load_entrypoints: bool = True, cache: Optional[ResponseCache] | bool = True,
+                 clock: Callable[[], float] = time.monotonic, mode_source: Optional[ModeSource] = None):
+        self.settings = settings if settings is not None else load_settings()
+        plugins = list(plugins)
+        from adeptai_sagemaker.observers.metrics import MetricsRecorder
+
+        self.metrics = MetricsRecorder()  # in-process snapshot for the CLI; exporters read it
+        plugins.insert(0, self.metrics)
+        from adeptai_sagemaker.observers.evidence import store_for
+
+        self.state_store = store_for(self.settings)  # live modes set by `promote`, and the migration evidence
+        self.evidence = None
+        self.audit_trail = None
+        if self.settings.adeptai_sagemaker_audit_log:
+            from adeptai_sagemaker.compliance.audit_trail import AuditTrail
+
+            self.audit_trail = AuditTrail(self.settings.adeptai_sagemaker_audit_log)
+            plugins.append(self.audit_trail)
+        self.pm = build_plugin_manager(self.settings.plugin_allow_list(), load_entrypoints,
+                                       builtins=[("builtin-registrations", Registrations())], extra_plugins=plugins)
+        self.hook = self.pm.hook
+        self._failed_observers: set[tuple[str, str]] = set()
+        self.tasks: dict[str, TaskSpec] = {}
+        self.codecs: dict[str, type] = {}
+        self._backend_factories: dict[str, Callable[[Settings], Backend]] = {}
+        self.hook.register_tasks(register=lambda spec: self.tasks.__setitem__(spec.name, spec))
+        self.hook.register_codecs(register=lambda name, codec: self.codecs.__setitem__(name, codec))
+        self.hook.register_backends(register=lambda name, factory: self._backend_factories.__setitem__(name, factory))
+        for name, spec in self.tasks.items():
+            self.settings.register_capability(name, spec.env_stem)
+            codec = self.settings.capability(name).codec
+            if codec not in self.codecs:
+                raise codec_error(spec.env_stem, codec, list(self.codecs))
+        if mode_source is None:
+            from adeptai_sagemaker.rollout.live_mode import EnvModeSource, StateModeSource
+
+            # live rollout modes set by `promote`, layered on the env settings (the kill switch is applied in mode())
+            mode_source = StateModeSource(EnvModeSource(self.settings), self.state_store,
+                                          ttl_s=self.settings.adeptai_sagemaker_mode_refresh_s)
+        self.mode_source: ModeSource = mode_source
+        self._add_migration_observers()
+        self.breakers = BreakerBoard(
+            BreakerConfig(
+                consecutive_failures=self.settings.adeptai_sagemaker_breaker_failures,
+                failure_rate=self.settings.adeptai_sagemaker_breaker_failure_rate,
+                window=self.settings.adeptai_sagemaker_breaker_window,
+                cooldown_s=self.settings.adeptai_sagemaker_breaker_cooldown_s,
+            ),
+            on_change=lambda name, state, reason: self.notify("on_circuit_change", event=CircuitEvent(name, state, reason)),
+            clock=clock,
+        )
+        if cache is True:
+            cache = ResponseCache(self.settings.cache_dir(), self.settings.adeptai_sagemaker_cache_size_mb * 2**20,
+                                  self.settings.adeptai_sagemaker_cache_key)
+        self.cache: Optional[ResponseCache] = cache or None
+        self._backends: dict[str, Backend] = {
+            "sagemaker": SageMakerBackend(self.settings, self.codecs, on_attempt=self._on_attempt)}
+        self._routes: dict[tuple[str, str], pipeline.CapabilityRoute] = {}
+        for name in self.tasks:  # every capability's route on its configured backend, resolved now
+            self.route(name)
+        self._shadow: Optional[ShadowRunner] = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _add_migration_observers(self) -> None:
+        """The evidence recorder (and optional auto-demotion) and the OpenTelemetry observer, per settings."""
+        if self.settings.adeptai_sagemaker_evidence:
+            from adeptai_sagemaker.observers.evidence import EvidenceRecorder
+
+            demotion = None
+            if self.settings.adeptai_sagemaker_auto_demote:
+                from adeptai_sagemaker.rollout.gate import AutoDemotion
+
+                demotion = AutoDemotion(self.state_store, self.settings, self.mode_source).check
+            self.evidence = EvidenceRecorder(
+                self.state_store, emf_stream=sys.stdout if self.settings.adeptai_sagemaker_evidence_emf else None,
+                after_write=demotion)
+            self.pm.register(self.evidence)
+        if self.settings.adeptai_sagemaker_otel:
+            from adeptai_sagemaker.observers.otel import OTelObserver
+
+            self.pm.register(OTelObserver(self.settings, mode_source=self.mode_source))
+
+    def _on_attempt(self, capability: str, endpoint: str, attempt: int, error: Optional[BaseException],
+                    latency_s: float) -> None:
+        code = _code(error) if error is not None else None
+        self.notify("on_invocation", record=InvocationRecord(capability, endpoint, attempt, latency_s, error is None, code))
+
+    def shadow_runner(self) -> ShadowRunner:
+        if self._shadow is None:
+            with self._lock:
+                if self._shadow is None:
+                    self._shadow = ShadowRunner(self.settings.adeptai_sagemaker_shadow_concurrency,
+                                                self.settings.adeptai_sagemaker_shadow_queue)
+        return self._shadow
+
+    def backend(self, name: str = "sagemaker") -> Backend:
+        """The backend registered as ``name`` (built from its factory on first use)."""
+        found = self._backends.get(name)
+        if found is None and name == ASYNC_BACKEND:
+            found = self._backends.setdefault(name, SageMakerAsyncBackend(self.settings, self.sagemaker))
+        if found is None:
+            if name not in self._backend_factories:
+                raise ConfigurationError(f"unknown backend {name!r}; registered: sagemaker, "
+                                         + ", ".join(sorted(self._backend_factories)))
+            found = self._backends.setdefault(name, self._backend_factories[name](self.settings))
+        return found
+
+    def has_backend(self, name: str) -> bool:
+        """Whether ``backend(name)`` would succeed (registered and configured)."""
+        try:
+            self.backend(name)
+        except ConfigurationError:
+            return False
+        return True
+
+    def use_backend(self, name: str, backend: Backend) -> None:
+        """Serve ``name`` with ``backend`` from now on (tests, the lab's fake APIs); routes on it are rebuilt."""
+        self._backends[name] = backend
+        for key in [k for k in self._routes if k[1] == name]:
+            del self._routes[key]
+            self.route(*key)
+
+    @property
+    def sagemaker(self) -> Backend:
+        return self._backends["sagemaker"]
+
+    @sagemaker.setter
+    def sagemaker(self, backend: Backend) -> None:
+        self.use_backend("sagemaker", backend)
+
+    def spec(self, capability: str) -> TaskSpec:
+        try:
+            return self.tasks[capability]
+        except KeyError:
+            raise ConfigurationError(f"unknown capability {capability!r}; known: {', '.join(self.tasks)}") from None
+
+    def route(self, capability: str, backend: Optional[str] = None) -> pipeline.CapabilityRoute:
+        """The resolved route of ``capability`` on ``backend`` (default: its ``SAGEMAKER_<STEM>_BACKEND``)."""
+        if backend is None:
+            backend = self.settings.capability(capability).backend
+        key = (capability, backend)
+        found = self._routes.get(key)
+        if found is None:
+            spec = self.spec(capability)
+            try:
+                impl = self.backend(backend)
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"invalid setting SAGEMAKER_{spec.env_stem}_BACKEND: {exc}") from None
+            found = self._routes.setdefault(key, pipeline.build_route(self.settings, spec, impl, self.breakers))
+        return found
+
+    def coerce(self, capability: str, request: Any) -> BaseModel:
+        """``request`` as the capability's input model; a zero-argument callable is called first."""
+        spec = self.spec(capability)
+        if callable(request) and not isinstance(request, BaseModel):
+            request = request()
+        if isinstance(request, spec.input_model):
+            return request
+        try:
+            return spec.input_model.model_validate(request)
+        except ValidationError as exc:
+            from adeptai_sagemaker.core.structured import describe_validation_error
+
+            raise InputValidationError(f"invalid {capability} input: {describe_validation_error(exc)}") from None
+
+    def mode(self, capability: str) -> Mode:
+        """The effective mode of ``capability``: ``mode_source``'s answer, then the kill switch.
+
+        A mode source that fails (say, an unreachable state store) counts as
+        ``off``: the monolith's own code is the safe side.
+        """
+        try:
+            mode = self.mode_source.mode(capability)
+        except Exception as exc:
+            self._log_once(("mode_source", type(exc).__name__), "mode source failed (%s); %s treated as off",
+                           type(exc).__name__, capability)
+            mode = _OFF
+        return mode if self.settings.sagemaker_llm_enabled else _OFF
+
+    # ------------------------------------------------------------------ public API
+
+    def call(self, capability: str, request: Any, *, key: Optional[str] = None,
+             legacy: Optional[Callable[[], Any]] = None,
+             to_legacy: Optional[Callable[[Any], Any]] = None) -> CallResult:
+        """Route one call and answer it; see the module docstring for the decision order.
+
+        ``request`` is the input model, a dict, or a zero-argument callable that
+        builds one (so a failure to build it is a model-side failure too).
+        ``legacy`` is a zero-argument callable producing the monolith's own
+        answer; ``to_legacy`` maps a validated output to the caller's shape
+        (``CallResult.answer``; shadow comparisons use it too); ``key`` is the
+        sticky canary key (default: the task's ``bucket_key`` of the input).
+        Unknown capabilities raise ``ConfigurationError``.
+        """
+        route = self.route(capability)
+        spec = route.spec
+        mode = self.mode(capability)
+        ctx = CallContext(capability=capability, input_hash="", bucket_key="", mode=str(mode))
+        model = None
+        input_error: Optional[Exception] = None
+        try:
+            model = self.coerce(capability, request)
+            ctx.input_hash = input_fingerprint(model)
+        except Exception as exc:  # bad input is a model-side failure; legacy may still answer
+            input_error = exc
+        if mode.kind == "canary":
+            ctx.bucket_key = key if key is not None else (spec.bucket_key(model) if model is not None else "")
+        ctx.route, ctx.bucket = route_for(mode, capability, ctx.bucket_key)
+
+        if ctx.route == "legacy":
+            return self._legacy(ctx, legacy, "success")
+        if ctx.route == "shadow":
+            return self._shadow_call(ctx, route, model, input_error, legacy, to_legacy)
+
+        try:
+            if input_error is not None:
+                raise input_error
+            value, served_by = self._serve(route, model, ctx)
+            answer = to_legacy(value) if to_legacy is not None else value
+        except Exception as exc:
+            error: Exception = exc
+        except BaseException as exc:  # interrupts are never swallowed
+            self._finish(ctx, "error", error=exc)
+            raise
+        else:
+            return CallResult(value, served_by, self._finish(ctx, "success"), answer)
+        ctx.error_code, ctx.fallback_reason = _code(error), failure_reason(error)
+        if not isinstance(error, AdeptSageMakerError):  # a bug on our side must not fail the user's request
+            log.error("unexpected %s in the model path of %s", type(error).__name__, capability)
+        if legacy is None or not self.settings.sagemaker_llm_fallback:
+            self._finish(ctx, "error", error=error)
+            raise error
+        log.warning("%s failed on the model side (%s); answering from legacy", capability, ctx.fallback_reason)
+        return self._legacy(ctx, legacy, "fallback")
+
+    def invoke(self, capability: str, request: Any, *, backend: str = "sagemaker") -> BaseModel:
+        """Run the pipeline directly on ``backend`` (no routing, no fallback); typed errors propagate."""
+        model = self.coerce(capability, request)
+        route = self.route(capability, backend)
+        ctx = CallContext(capability=capability, input_hash=input_fingerprint(model), bucket_key="", route="sagemaker",
+                          mode="direct")  # not a rollout decision: kept out of the migration evidence
+        try:
+            result = pipeline.run(route, model, ctx, self.cache)
+        except BaseException as exc:
+            self._finish(ctx, "error", error=exc)
+            raise
+        self._finish(ctx, "success")
+        return result
+
+    # ------------------------------------------------------------------ the model side and legacy
+
+    def _serve(self, route: pipeline.CapabilityRoute, model: BaseModel, ctx: CallContext) -> tuple[Any, str]:
+        """The model side: serving plugins first (newest first), then the route's backend."""
+        for impl in reversed(self.hook.serve_capability.get_hookimpls()):
+            answer = impl.function(*[{"capability": ctx.capability, "request": model, "call": ctx}[a]
+                                     for a in impl.argnames])
+            if answer is not None:
+                if not isinstance(answer, route.spec.output_model):
+                    answer = route.spec.output_model.model_validate(answer)
+                ctx.backend = impl.plugin_name
+                return answer, impl.plugin_name
+        return pipeline.run(route, model, ctx, self.cache), route.backend.name
+
+    def _legacy(self, ctx: CallContext, legacy: Optional[Callable[[], Any]], outcome: str,
+                started: Optional[Future] = None) -> CallResult:
+        """Run the monolith's code once; its exception propagates unchanged (recorded as an error)."""
+        if legacy is None:
+            error = NoAnswerError(f"{ctx.capability} is routed to legacy (mode {ctx.mode}) and no legacy "
+                                  f"implementation was given", reasons=[ctx.fallback_reason or f"mode_{ctx.mode}_no_legacy"])
+            if started is not None:
+                started.set_exception(error)
+            self._finish(ctx, "error", error=error)
+            raise error
+        ctx.backend = "legacy"
+        try:
+            value = legacy()
+        except BaseException as exc:
+            ctx.error_code = _code(exc)  # the error the caller sees; fallback_reason keeps the model side's
+            self._finish(ctx, "error", error=exc)
+            if started is not None:  # after on_call_finished: a shadow comparison never precedes its call
+                started.set_exception(exc)
+            raise
+        record = self._finish(ctx, outcome)
+        if started is not None:
+            started.set_result(value)
+        return CallResult(value, "legacy", record, value)
+
+    def _shadow_call(self, ctx: CallContext, route: pipeline.CapabilityRoute, model: Optional[BaseModel],
+                     input_error: Optional[Exception], legacy: Optional[Callable[[], Any]],
+                     to_legacy: Optional[Callable[[Any], Any]]) -> CallResult:
+        """Legacy answers the user; the model side runs on the shadow pool and is compared."""
+        legacy_value: Future = Future()
+        if legacy is not None and input_error is None:
+            future = self.shadow_runner().submit(
+                lambda: self._shadow_job(ctx, route, model, legacy_value, to_legacy))
+            if future is None:
+                self._shadow_result(ctx, None, False, 0.0, "shadow_dropped")
+        elif input_error is not None:
+            self._shadow_result(ctx, None, False, 0.0, failure_reason(input_error))
+        return self._legacy(ctx, legacy, "success", started=legacy_value)
+
+    def _shadow_job(self, ctx: CallContext, route: pipeline.CapabilityRoute, model: BaseModel,
+                    legacy_value: Future, to_legacy: Optional[Callable[[Any], Any]]) -> None:
+        shadow_ctx = CallContext(capability=ctx.capability, input_hash=ctx.input_hash, bucket_key=ctx.bucket_key,
+                                 route="sagemaker", mode=ctx.mode)
+        started = time.perf_counter()
+        try:
+            output, _ = self._serve(route, model, shadow_ctx)
+        except Exception as exc:
+            self._shadow_result(ctx, None, False, time.perf_counter() - started, failure_reason(exc))
+            return
+        elapsed = time.perf_counter() - started
+        try:  # the legacy value is set after on_call_finished, so observers hear of the call first
+            result = compare_answers(ctx.capability, legacy_value.result(timeout=60), output, to_legacy=to_legacy,
+                                     output_model=route.spec.output_model)
+        except Exception as exc:  # legacy or the mapping failed: nothing to compare with
+            self._shadow_result(ctx, None, True, elapsed, f"compare_failed:{type(exc).__name__}")
+            return
+        self._shadow_result(ctx, result.score, True, elapsed, None, agree=result.agree, fields=result.fields,
+                            not_comparable=result.not_comparable)
+
+    def _shadow_result(self, ctx: CallContext, score: Optional[float], ok: bool, latency_s: float,
+                       reason: Optional[str], **details: Any) -> None:
+        self.notify("on_shadow_result", comparison=ShadowComparison(ctx.capability, ctx.call_id, score, ok,
+                                                                    latency_s, reason, mode=ctx.mode, **details))
+
+    # ------------------------------------------------------------------ observers
+
+    def _finish(self, ctx: CallContext, outcome: str, error: Optional[BaseException] = None) -> CallRecord:
+        if error is not None and ctx.error_code is None:
+            ctx.error_code = _code(error)
+        record = CallRecord(
+            call_id=ctx.call_id, capability=ctx.capability, mode=ctx.mode, route=ctx.route,
+            backend=ctx.backend, outcome=outcome,  # type: ignore[arg-type]
+            latency_s=time.perf_counter() - ctx.started, timestamp=ctx.started_wall, input_hash=ctx.input_hash,
+            endpoint=ctx.endpoint, variant=ctx.variant, model_version=ctx.model_version,
+            template_version=ctx.template_version, cache_hit=ctx.cache_hit, attempts=ctx.attempts,
+            reasks=ctx.reasks, fallback_reason=ctx.fallback_reason, error_code=ctx.error_code,
+            input_tokens=ctx.input_tokens, output_tokens=ctx.output_tokens, bucket=ctx.bucket,
+            finish_reason=ctx.finish_reason,
+        )
+        self.notify("on_call_finished", record=record)
+        return record
+
+    def notify(self, hook_name: str, **kwargs: Any) -> None:
+        """Tell every observer of ``hook_name``, each on its own.
+
+        An observer that raises is logged (once per observer and hook) and
+        skipped; the others, metrics and the audit trail included, still see
+        the event, and the caller never sees the failure.
+        """
+        for impl in getattr(self.hook, hook_name).get_hookimpls():
+            try:
+                impl.function(*[kwargs[a] for a in impl.argnames])
+            except Exception as exc:
+                self._log_once((impl.plugin_name, hook_name), "observer %s failed in %s (%s); skipped",
+                               impl.plugin_name, hook_name, type(exc).__name__)
+
+    def _log_once(self, key: tuple[str, str], message: str, *args: Any) -> None:
+        if key not in self._failed_observers:
+            self._failed_observers.add(key)
+            log.error(message, *args)
+
+    def close(self) -> None:
+        if self._shadow is not None:
+            self._shadow.shutdown(wait=True)
+        close_sessions = getattr(self.sagemaker, "close_sessions", None)  # tests may swap the backend
+        if close_sessions is not None:
+            close_sessions()  # stateful sessions (SAGEMAKER_<STEM>_SESSION=sticky)
+        if self.cache is not None:
+            self.cache.close()
+        if self.audit_trail is not None:
+            self.audit_trail.close()
+        if self.evidence is not None:
+            self.evidence.close()
+        self.state_store.close()
+
+
+_default: Optional[Framework] = None
+_default_lock = threading.Lock()
+
+
+def get_framework() -> Framework:
+    """The process-wide framework built from env settings (created on first use)."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Framework()
+    return _default
+
+
+def set_framework(framework: Optional[Framework]) -> Optional[Framework]:
+    """Replace the process-wide framework (tests, ``install()``); returns the previous one."""
+    global _default
+    with _default_lock:
+        previous, _default = _default, framework
+    return previous

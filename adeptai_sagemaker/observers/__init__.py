@@ -1,0 +1,1 @@
+"""Observers told of every call: metrics, OpenTelemetry spans and the migration evidence."""

@@ -1,0 +1,1 @@
+"""Operating endpoints: deployment plans, scale-to-zero, cost models and bulk (batch) runs."""

@@ -1,0 +1,126 @@
+"""Lab commands: ``serve`` (the local endpoint) and ``demo`` (the offline end-to-end run).
+
+The product CLI finds them through the ``adeptai_sagemaker.commands`` entry points in
+``lab/pyproject.toml`` (with ``bench``, in ``bench/cli.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Optional
+
+import click
+
+from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, _metrics_table, json_option
+
+
+# --------------------------------------------------------------------------- serve
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--endpoint", "endpoints", multiple=True, metavar="NAME=DIALECT",
+              help="Serve endpoint NAME in DIALECT (tgi, lmi, messages, jumpstart, custom). Repeatable. Once any "
+                   "is given, only the names given are served: others answer ValidationError 'Endpoint ... not "
+                   "found', as on AWS, unless --default-dialect is given too.")
+@click.option("--default-dialect", default=None,
+              help="Dialect for endpoint names not listed. Default: tgi when no --endpoint (or --config) is given, "
+                   "so any name is served; none otherwise.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Server config file (endpoints, dialects, faults).")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--model", "model", default=None, envvar="ADEPTAI_LAB_MODEL", show_envvar=True, metavar="MODEL",
+              help="What answers: 'reference' (default, the rule-based stand-in), 'smollm2' (SmolLM2-135M "
+                   "through llama.cpp; extra 'llm'), or the path of a GGUF file.")
+def serve(host: str, port: int, endpoints: tuple[str, ...], default_dialect: Optional[str],
+          config_file: Optional[str], log_level: str, model: Optional[str]) -> None:
+    """Run the local SageMaker endpoint / serving container until Ctrl-C.
+
+    \b
+    Request contract: the body is the container dialect's JSON (tgi, lmi:
+    {"inputs": PROMPT, "parameters": {...}}; messages: {"messages": [...]}).
+    The default model is the reference model, a rule-based stand-in: it
+    answers only prompts rendered by this package's templates (a
+    '### TASK: <capability>' line and <<<DATA name>>> blocks), which is what
+    `adeptai-sagemaker run` and the framework send. Any other prompt gets a
+    400 from the model (a 424 ModelError through the runtime API) that says
+    so. A real model behind the endpoint (--model smollm2 or a GGUF) takes
+    any prompt (README: The local endpoint; A real small LLM in the loop).
+    """
+    parsed: dict[str, str] = {}
+    for item in endpoints:
+        name, sep, dialect = item.partition("=")
+        if not sep or not name.strip() or not dialect.strip():
+            raise click.BadParameter(f"{item!r}: use NAME=DIALECT, e.g. adeptai-job-parser=tgi", param_hint="--endpoint")
+        parsed[name.strip()] = dialect.strip()
+    from adeptai_sagemaker_lab.server.model_backends import backend_for
+    from adeptai_sagemaker_lab.server.runner import serve as run_server
+
+    if default_dialect is None and not config_file and not parsed:
+        default_dialect = "tgi"  # nothing configured: serve every name (said in --help)
+    try:
+        backend = backend_for(model)
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--model") from None
+    label = "reference model" if not model or model == "reference" else backend.version
+    names = ", ".join(f"{n} ({d})" for n, d in parsed.items()) or f"any endpoint name ({default_dialect or 'from --config'})"
+    _console(stderr=True).print(f"serving {names} on http://{host}:{port} ({label}; Ctrl-C to stop)")
+    run_server(host=host, port=port, endpoints=parsed or None, default_dialect=default_dialect,
+               config_file=config_file, log_level=log_level, backend=backend)
+
+
+
+@click.command()
+@click.option("--endpoint-url", default=None, help="Use this runtime URL instead of starting a local endpoint "
+              "(a loopback URL is called with dummy AWS credentials).")
+@click.option("--no-adapters", is_flag=True, help="Call every capability through Framework.call only.")
+@json_option
+@click.pass_context
+def demo(ctx: click.Context, endpoint_url: Optional[str], no_adapters: bool) -> None:
+    """Run all eight capabilities once against the reference model (offline; no AWS account needed)."""
+    from rich.panel import Panel
+
+    from rich.markup import escape
+
+    from adeptai_sagemaker_lab.demo import highlights, run_demo
+
+    as_json = _json_mode(ctx)
+    console = _console()
+
+    def show(result) -> None:
+        if as_json:
+            return
+        if not result.answered_by_model:
+            status = f"[red]{escape(str(result.error or result.outcome))}[/]"
+        else:
+            status = "[green]correct answer[/]" if result.correct else "[red]wrong answer[/]"
+        header = (f"via {result.via} -> backend {result.backend or '-'} @ {result.endpoint or '-'}"
+                  f" ({result.model_version or 'model version n/a'}), {result.latency_ms} ms")
+        lines = [header]
+        if result.ok:
+            lines += [f"[bold]{escape(label)}[/]: {escape(value[:160])}{'...' if len(value) > 160 else ''}"
+                      for label, value in highlights(result.capability, result.output)]
+            lines += [("[green]✓[/] " if passed else "[red]✗[/] ") + escape(what) for what, passed in result.checks]
+        console.print(Panel("\n".join(lines), title=f"{result.capability}: {status}", expand=False))
+
+    import os
+
+    from adeptai_sagemaker.cli.run import loopback_credentials
+
+    with loopback_credentials(endpoint_url or os.environ.get("SAGEMAKER_ENDPOINT_URL")):  # `serve` needs no real keys
+        report = run_demo(endpoint_url, use_adapters=not no_adapters, on_result=show)
+    if as_json:
+        _emit_json({"endpoint_url": report.endpoint_url, "local": report.local, "ok": report.ok,
+                    "results": [asdict(r) for r in report.results], "metrics": report.metrics})
+    else:
+        console.print(_metrics_table(report.metrics, title="Metrics summary (this demo)"))
+        answered = sum(r.answered_by_model for r in report.results)
+        correct = sum(r.correct for r in report.results)
+        colour = "green" if report.ok else "red"
+        console.print(f"[{colour}]{answered}/{len(report.results)} capabilities answered by the model at "
+                      f"{report.endpoint_url}{' (local reference endpoint: rule-based stand-in, not an LLM)' if report.local else ''}; "
+                      f"{correct}/{len(report.results)} answers correct for their input[/]")
+    if not report.ok:
+        ctx.exit(1)

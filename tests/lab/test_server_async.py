@@ -1,0 +1,101 @@
+"""InvokeEndpointAsync against the local endpoint, with S3 provided in-process by moto."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+pytest.importorskip("starlette", reason="server tests need the 'serve' extra")
+pytest.importorskip("uvicorn", reason="server tests need the 'serve' extra")
+moto = pytest.importorskip("moto", reason="async inference tests need moto (dev extra)")
+
+import boto3  # noqa: E402
+
+from adeptai_sagemaker_lab.server import LocalEndpoint  # noqa: E402
+
+BUCKET = "adeptai-async-test"
+
+
+class FixedBackend:
+    version = "fixed-async"
+
+    def generate(self, prompt_text: str, params: dict) -> str:
+        return '{"ok": true}'
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(key, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with moto.mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        yield s3
+
+
+@pytest.fixture
+def ep(aws):
+    with LocalEndpoint({"bulk": "lmi"}, default_dialect=None, backend=FixedBackend()) as server:
+        yield server
+
+
+def _wait_for(s3, uri: str, timeout: float = 5.0) -> dict:
+    bucket, key = uri[5:].split("/", 1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return s3.get_object(Bucket=bucket, Key=key)
+        except s3.exceptions.NoSuchKey:
+            time.sleep(0.02)
+    raise AssertionError(f"{uri} was not written within {timeout}s")
+
+
+def test_async_invocation_writes_output_to_s3(aws, ep):
+    aws.put_object(Bucket=BUCKET, Key="in/req.json", Body=json.dumps({"inputs": "q", "parameters": {"details": True}}))
+    rt = boto3.client("sagemaker-runtime", endpoint_url=ep.url, region_name="us-east-1")
+    resp = rt.invoke_endpoint_async(EndpointName="bulk", InputLocation=f"s3://{BUCKET}/in/req.json",
+                                    ContentType="application/json", InferenceId="job-42")
+    # moto let the loopback call through: the answer came from our server, not moto's sagemaker-runtime mock.
+    assert resp["ResponseMetadata"]["HTTPHeaders"]["server"] == "uvicorn"
+    assert resp["ResponseMetadata"]["HTTPStatusCode"] == 202
+    assert resp["InferenceId"] == "job-42"
+    assert resp["OutputLocation"].startswith(f"s3://{BUCKET}/async-output/")
+    assert resp["OutputLocation"].endswith(".out")
+    assert resp["FailureLocation"].startswith(f"s3://{BUCKET}/async-failures/")
+    obj = _wait_for(aws, resp["OutputLocation"])
+    body = json.loads(obj["Body"].read())
+    assert body["generated_text"] == '{"ok": true}'
+    assert body["details"]["finish_reason"] == "eos_token"
+    assert obj["ContentType"] == "application/json"
+    assert obj["Metadata"]["model_version"] == "fixed-async"
+    time.sleep(0.05)
+    assert ep.stats()["endpoints"]["bulk"]["outcomes"] == {"async_ok": 1}
+
+
+def test_async_failure_goes_to_failure_location(aws, ep):
+    aws.put_object(Bucket=BUCKET, Key="in/req.json", Body=b'{"inputs": "q"}')
+    ep.set_faults("bulk", kind="model_error", original_status=400, message="bad input")
+    rt = boto3.client("sagemaker-runtime", endpoint_url=ep.url, region_name="us-east-1")
+    resp = rt.invoke_endpoint_async(EndpointName="bulk", InputLocation=f"s3://{BUCKET}/in/req.json")
+    failure = json.loads(_wait_for(aws, resp["FailureLocation"])["Body"].read())
+    assert failure["code"] == "ModelError" and failure["OriginalStatusCode"] == 400
+    bucket, key = resp["OutputLocation"][5:].split("/", 1)
+    assert "Contents" not in aws.list_objects_v2(Bucket=bucket, Prefix=key)
+
+
+def test_async_missing_input_object_fails_asynchronously(aws, ep):
+    rt = boto3.client("sagemaker-runtime", endpoint_url=ep.url, region_name="us-east-1")
+    resp = rt.invoke_endpoint_async(EndpointName="bulk", InputLocation=f"s3://{BUCKET}/in/missing.json")
+    failure = json.loads(_wait_for(aws, resp["FailureLocation"])["Body"].read())
+    assert failure["code"] == "ValidationError"
+
+
+def test_async_validation_errors(aws, ep):
+    rt = boto3.client("sagemaker-runtime", endpoint_url=ep.url, region_name="us-east-1")
+    with pytest.raises(rt.exceptions.ValidationError):
+        rt.invoke_endpoint_async(EndpointName="bulk", InputLocation="https://example.com/x.json")
+    with pytest.raises(rt.exceptions.ValidationError):
+        rt.invoke_endpoint_async(EndpointName="other", InputLocation=f"s3://{BUCKET}/in/x.json")
