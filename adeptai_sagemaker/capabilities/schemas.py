@@ -5,7 +5,7 @@ templates and whatever model answers (a SageMaker endpoint, an external API,
 the reference model). Outputs are strict on purpose: scores have ranges, enums
 are closed, lists and strings are bounded, so a model that drifts is caught by
 validation (and re-asked) instead of leaking nonsense into a hiring decision.
-Field names of ``JobParserOutput`` follow the golden sets' labelling guide (``lab/golden/README.md``).
+Field names of ``JobParserOutput`` follow the golden sets' labelling guide (``lab/adeptai_sagemaker_lab/golden/README.md``).
 
 Required means required. Every content field of an output has no default: a
 model must state it, as ``null`` (nullable fields, where the text may not say)
@@ -96,8 +96,7 @@ class CapabilityOutput(_OutputModel):
     provenance: Optional[str] = Field(
         default=None,
         max_length=200,
-        description="Which model produced this answer, as the model reports it "
-        "(the reference model always says so).",
+        description="Which model produced this answer, as the model reports it.",
     )
 
 
