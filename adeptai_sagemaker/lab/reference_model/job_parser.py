@@ -16,7 +16,7 @@ How a posting is read:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from . import extract, taxonomy
@@ -124,23 +124,42 @@ _PROSE_START_RE = re.compile(r"^\s*(?:we|our|the|as|at|join|are|you|this|in|abou
 _TITLE_WORD = r"(?:[A-Z][\w&/.+'’-]*|II|III|IV|of|and|&|in|for)"
 #: "X is hiring a <Title> for ...", "We're looking for a <Title> to ...", "As <Title> at X, you'll ...".
 _PROSE_TITLE_RE = re.compile(
-    r"(?:\b(?:is|are|we'?re|we\s+are|now)\s+(?:hiring|seeking|recruiting|looking\s+for)|\bseeks|\bhiring)\s+(?:an?\s+)?"
-    r"(?P<title>[A-Z][\w&/.+'’-]*(?:\s+" + _TITLE_WORD + r"){0,6}?)(?=\s+(?:to|for|at|in|who|with|on|join|covering)\b|[.,;]|\s*$)"
-    r"|^\s*As\s+(?:an?\s+|the\s+)?(?P<title2>[A-Z][\w&/.+'’-]*(?:\s+" + _TITLE_WORD + r"){0,6}?)(?=\s+(?:at|with|for|on|in)\b|,)",
+    r"(?i:\b(?:is|are|we'?re|we\s+are|now)\s+(?:hiring|seeking|recruiting|looking\s+for)|\bseeks|\bhiring|\blooking\s+for"
+    r"|\bjoin\s+(?:our|the)\s+(?:\w+\s+){0,2}as)\s+(?i:an?\s+)?"
+    r"(?P<title>[A-Z][\w&/.+'’-]*(?:\s+" + _TITLE_WORD + r"){0,6}?)(?=\s+(?:to|for|at|in|who|with|on|join|covering)\b|[.,;!]|\s*$)"
+    r"|^\s*As\s+(?:an?\s+|the\s+)?(?P<title2>[A-Z][\w&/.+'’-]*(?:\s+" + _TITLE_WORD + r"){0,6}?)(?=\s+(?:at|with|for|on|in)\b|,)"
+    r"|^\s*(?P<title3>[A-Z][\w&/.+'’-]*(?:\s+" + _TITLE_WORD + r"){0,6}?)\s+(?:wanted|needed)\b",
     re.M,
 )
 _TITLE_COLON_RE = re.compile(r"^\s*([A-Z][^:.;,]{1,60}?)\s*:\s+")
 _TRAILING_SCHEDULE_RE = re.compile(r"\s+(?:PT|FT|F/T|P/T)$")
 
 
+#: Where the title ends on a title line: "Title - Unit", "Title, 5+ years, remote", "Title @ Co", "Title with 5+ years".
+_TITLE_END_RE = re.compile(
+    r"\s+[–—|]\s+|\s+-\s+|,\s+|\s+@\s+|\s+at\s+(?=[A-Z])"
+    r"|\s+with\s+(?=(?:\d|at\s+least|a\s+minimum|minimum|over|more\s+than)\b)|\s+(?:wanted|needed)\b", re.I)
+_TITLE_PREFIX_RE = re.compile(r"^\s*(?:job\s+title|position|role|title|we'?re\s+hiring|hiring|now\s+hiring|urgent)\s*[:!\-–]\s*", re.I)
+
+
+def _title_and_rest(line: str) -> tuple[str, str]:
+    """The title of a title line and what the line says after it.
+
+    'Frontend Engineer – React/TypeScript (m/w/d)' -> ('Frontend Engineer', 'React/TypeScript');
+    'Senior Python engineer, 5+ years, remote' -> ('Senior Python engineer', '5+ years, remote').
+    """
+    text = _TITLE_PREFIX_RE.sub("", line)
+    text = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text)
+    end = _TITLE_END_RE.search(text)
+    title, rest = (text[:end.start()], text[end.end():]) if end else (text, "")
+    title = re.sub(r"\s+", " ", title).strip(" -–—:*#.!")
+    title = _TRAILING_SCHEDULE_RE.sub("", title)  # "Bartender PT" -> "Bartender"
+    return title[:200], rest.strip(" -–—|,:;!.")
+
+
 def clean_title(line: str) -> str:
     """'Frontend Engineer – React/TypeScript (m/w/d)' -> 'Frontend Engineer'."""
-    text = re.sub(r"^\s*(?:job\s+title|position|role|title|we'?re\s+hiring|hiring|now\s+hiring|urgent)\s*[:!\-–]\s*", "", line, flags=re.I)
-    text = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text)
-    text = re.split(r"\s+[–—|]\s+|\s+-\s+|,\s+|\s+@\s+|\s+at\s+(?=[A-Z])", text)[0]
-    text = re.sub(r"\s+", " ", text).strip(" -–—:*#.")
-    text = _TRAILING_SCHEDULE_RE.sub("", text)  # "Bartender PT" -> "Bartender"
-    return text[:200]
+    return _title_and_rest(line)[0]
 
 
 def _sentence_class(sentence: str, first_paragraph: bool) -> str:
@@ -229,7 +248,9 @@ def segment(body: str, single_paragraph: bool = False) -> list[Unit]:
     in_paragraph = False
     first_prose_paragraph: Optional[int] = None
     pos = 0
-    for raw in body.split("\n"):
+    raws = body.split("\n")
+    last = max((i for i, raw in enumerate(raws) if raw.strip()), default=-1)
+    for i, raw in enumerate(raws):
         line_start = pos
         pos += len(raw) + 1
         line = raw.strip()
@@ -255,7 +276,8 @@ def segment(body: str, single_paragraph: bool = False) -> list[Unit]:
                 paragraph_section = kind
                 content = rest
                 content_offset = line_start + raw.index(rest) if rest in raw else content_offset
-        elif not bullet and len(line) <= 60 and not re.search(r"[.!?]$", line) and len(line.split()) <= 8:
+        elif i < last and not bullet and len(line) <= 60 and not re.search(r"[.!?]$", line) and len(line.split()) <= 8:
+            # a heading heads something: the posting's last line is content ("QuickBooks a must")
             kind = classify_heading(line)
             if kind:
                 section, paragraph_section = kind, None
@@ -389,30 +411,37 @@ def parse(text: str) -> dict:
             title_line = line.strip()
             body_start = sum(len(l) + 1 for l in lines[: i + 1])
             break
-    if len(title_line) > 120 or title_line.endswith(".") and len(title_line.split()) > 8:
+    first = _FIRST_SENTENCE_RE.match(title_line)
+    more = bool(first) and first.group(0).rstrip().endswith((".", "!")) and bool(title_line[first.end():].strip())
+    if len(title_line) > 120 or title_line.endswith(".") and len(title_line.split()) > 8 or more:
         # no title line: a terse one-liner starts with a short title sentence ("Maint Tech II. PLC req'd. ..."),
+        # a one-line list with a short title field ("Line Cook, 2 years experience, ServSafe required, ..."),
         # prose names the role in its first sentences ("We're hiring a Quality Engineer at ...")
-        first = _FIRST_SENTENCE_RE.match(title_line)
         head = _TITLE_COLON_RE.match(title_line)
+        prose = bool(_PROSE_START_RE.match(title_line)) or bool(_PROSE_TITLE_RE.search(first.group(1) if first else title_line))
         if head and classify_heading(head.group(1)) is None:  # "CNC Machinist: CNC mills, GD&T, Fanuc. 3 years."
             body_start = text.index(title_line) + head.end()
             title_line = head.group(1)
-        elif first and 0 < len(clean_title(first.group(1)).split()) <= 6 and not _PROSE_START_RE.match(title_line):
+        elif first and 0 < len(clean_title(first.group(1)).split()) <= 6 and not prose:
             body_start = text.index(title_line) + first.end()
             title_line = first.group(1)
+        elif not first and 0 < len(clean_title(title_line).split()) <= 6 and not prose:
+            pass  # a one-line list: the title is its first field, the other fields are read below
         else:
             title_line, body_start = "", 0
     body = text[body_start:]
-    title = clean_title(title_line) if title_line else None
+    title, rest = _title_and_rest(title_line) if title_line else (None, "")
     if not title:
         m = _PROSE_TITLE_RE.search(text[:600])
         if m:
-            title = re.sub(r"\s+", " ", m.group("title") or m.group("title2")).strip()
+            title = re.sub(r"\s+", " ", m.group("title") or m.group("title2") or m.group("title3")).strip()
             title_line = title
     if not title:
         hits = taxonomy.find_titles(text[:600])
         title = hits[0][0] if hits else None
-    units = segment(body, single_paragraph=not re.search(r"\n\s*\n", body.strip()))
+    # what the title line says after the title ("..., 5+ years, remote, $150k") is read as a terse posting
+    units = [replace(u, paragraph=-1) for u in segment(rest, single_paragraph=True)] if rest else []
+    units += segment(body, single_paragraph=not re.search(r"\n\s*\n", body.strip()))
 
     all_mentions = taxonomy.apply_context(taxonomy.find(text))
     allowed = {m.name for m in all_mentions}
