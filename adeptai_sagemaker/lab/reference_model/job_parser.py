@@ -67,7 +67,8 @@ _NEGATION_RE = re.compile(
     re.I,
 )
 _CLAUSE_SPLIT_RE = re.compile(r"[,;:()–—]|\s-\s|\bbut\b|\bhowever\b|\bwhile\b", re.I)
-_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(¿¡])")
+_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(¿¡])"
+                                r"|(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)(?<!\bincl\.)(?<!\bapprox\.)\s+(?=[a-z])")
 _BULLET_RE = re.compile(r"^\s*(?:[-*•·●▪◦‣–]|\d{1,2}[.)]|[a-z][.)])\s+")
 _INLINE_HEADING_RE = re.compile(r"^\s*(?P<label>[A-Za-zÀ-ÿ][\w'’ &/()+.-]{1,48}?)\s*:\s*(?P<rest>.*)$")
 _PART_SPLIT_RE = re.compile(r"[^;()]+")
@@ -142,19 +143,20 @@ _TITLE_END_RE = re.compile(
 _TITLE_PREFIX_RE = re.compile(r"^\s*(?:job\s+title|position|role|title|we'?re\s+hiring|hiring|now\s+hiring|urgent)\s*[:!\-–]\s*", re.I)
 
 
-def _title_and_rest(line: str) -> tuple[str, str]:
-    """The title of a title line and what the line says after it.
+def _title_and_rest(line: str) -> tuple[str, str, str]:
+    """(title, what the line says after it, the title as written with its parentheses).
 
-    'Frontend Engineer – React/TypeScript (m/w/d)' -> ('Frontend Engineer', 'React/TypeScript');
-    'Senior Python engineer, 5+ years, remote' -> ('Senior Python engineer', '5+ years, remote').
+    'Frontend Engineer – React/TypeScript (m/w/d)' -> ('Frontend Engineer', 'React/TypeScript', ...);
+    'Backend Engineer (Go), 5+ years, remote' -> ('Backend Engineer', '5+ years, remote', 'Backend Engineer (Go)').
     """
     text = _TITLE_PREFIX_RE.sub("", line)
-    text = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text)
-    end = _TITLE_END_RE.search(text)
-    title, rest = (text[:end.start()], text[end.end():]) if end else (text, "")
-    title = re.sub(r"\s+", " ", title).strip(" -–—:*#.!")
+    masked = re.sub(r"\([^)]*\)|\[[^\]]*\]", lambda m: " " * len(m.group(0)), text)  # offsets stay those of text
+    end = _TITLE_END_RE.search(masked)
+    cut = end.start() if end else len(masked)
+    title = re.sub(r"\s+", " ", masked[:cut]).strip(" -–—:*#.!")
     title = _TRAILING_SCHEDULE_RE.sub("", title)  # "Bartender PT" -> "Bartender"
-    return title[:200], rest.strip(" -–—|,:;!.")
+    rest = re.sub(r"\s+", " ", masked[end.end():]) if end else ""
+    return title[:200], rest.strip(" -–—|,:;!."), text[:cut]
 
 
 def clean_title(line: str) -> str:
@@ -234,11 +236,13 @@ def split_mixed(text: str, default: str) -> list[tuple[str, int, str]]:
     return sorted(out, key=lambda x: x[1])
 
 
-def segment(body: str, single_paragraph: bool = False) -> list[Unit]:
+def segment(body: str, single_paragraph: bool = False, items: bool = False) -> list[Unit]:
     """Cut a posting body (title removed) into classified units.
 
     ``single_paragraph``: the whole posting is one paragraph (terse postings), so its first
     sentences are requirements, not a company blurb.
+    ``items``: the text is a comma-separated list of items ("3+ years, ACLS required, CCRN preferred,
+    nights"): a cue binds its own item, and an item without one is a requirement.
     """
     units: list[Unit] = []
     section: Optional[str] = None
@@ -307,7 +311,7 @@ def segment(body: str, single_paragraph: bool = False) -> list[Unit]:
                     cls = "required"
             elif active == "preferred":
                 cls = "preferred"
-            elif active in ("required", "preferred", None) and _mixed(text, active):
+            elif active in ("required", "preferred", None) and (_mixed(text, active) or items and _LIST_MARK_RE.search(text)):
                 # "BLS required; ACLS preferred", "Excel required, SQL nice": classify each clause
                 for clause, start, clause_cls in split_mixed(text, active or "required"):
                     units.append(Unit(clause, offset + start, active, clause_cls, paragraph))
@@ -430,17 +434,17 @@ def parse(text: str) -> dict:
         else:
             title_line, body_start = "", 0
     body = text[body_start:]
-    title, rest = _title_and_rest(title_line) if title_line else (None, "")
+    title, rest, title_head = _title_and_rest(title_line) if title_line else (None, "", "")
     if not title:
         m = _PROSE_TITLE_RE.search(text[:600])
         if m:
             title = re.sub(r"\s+", " ", m.group("title") or m.group("title2") or m.group("title3")).strip()
-            title_line = title
+            title_line = title_head = title
     if not title:
         hits = taxonomy.find_titles(text[:600])
         title = hits[0][0] if hits else None
-    # what the title line says after the title ("..., 5+ years, remote, $150k") is read as a terse posting
-    units = [replace(u, paragraph=-1) for u in segment(rest, single_paragraph=True)] if rest else []
+    # what the title line says after the title ("..., 5+ years, remote, $150k") is read as a list of items
+    units = [replace(u, paragraph=-1) for u in segment(rest, single_paragraph=True, items=True)] if rest else []
     units += segment(body, single_paragraph=not re.search(r"\n\s*\n", body.strip()))
 
     all_mentions = taxonomy.apply_context(taxonomy.find(text))
@@ -470,7 +474,7 @@ def parse(text: str) -> dict:
         else:
             fallback = names + fallback
     # technologies named in the title are requirements ("Backend Engineer (Python)")
-    title_skills = [m.name for m in taxonomy.apply_context(taxonomy.find(title_line))
+    title_skills = [m.name for m in taxonomy.apply_context(taxonomy.find(title_head))
                     if taxonomy.ENTRIES[m.name].kind == "skill" and taxonomy.ENTRIES[m.name].category in _TECH_CATEGORIES]
     if not mandatory and not preferred:
         mandatory = fallback
