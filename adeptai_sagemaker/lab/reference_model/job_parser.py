@@ -37,7 +37,7 @@ _PREF_CUE = re.compile(
     r"|\bis\s+(?:also\s+)?a\s+plus\b|would\s+be\s+(?:great|nice|a\s+plus|helpful|an\s+advantage|a\s+bonus|ideal|beneficial)"
     r"|\bideally\b|\bdesirable\b|\bdesired\b|\badvantageous\b|\ban\s+advantage\b|\bwe'?d\s+love\b|\bgreat\s+if\b|\bgood\s+to\s+have\b"
     r"|\bnot\s+required\s+but\b|\bhelpful\b|\bwelcome\b|\bbeneficial\b|\bde\s+preferencia\b|\bvon\s+vorteil\b|\bun\s+plus\b"
-    r"|\bpref(?:'d)?\b\.?|\bnice\b|\ban\s+asset\b|\bvaluable\b|\bgood\s+to\s+know\b|\bdesirable\b",
+    r"|\bpref(?:'d)?\b\.?|\bnice\b|\ban\s+asset\b|\bvaluable\b|\bgood\s+to\s+know\b|\bdesirable\b|\ba\s+\+(?!\w)",
     re.I,
 )
 _REQ_CUE = re.compile(
@@ -177,11 +177,15 @@ def _sentence_class(sentence: str, first_paragraph: bool) -> str:
     return "unknown"
 
 
+#: Independent items of a line: split at ';' and at a spaced dash or bar ("MUST HAVE X - Y A PLUS").
+_ITEM_RE = re.compile(r"(?:(?!\s[-–—|]\s)[^;])+")
+
+
 def _clauses(text: str) -> list[tuple[str, int, bool]]:
-    """The clauses of a sentence, split at ';', ',' and 'but' (a list "X, Y and Z" becomes its items);
-    the flag is True for the first clause after a ';' (a new, independent item)."""
+    """The clauses of a sentence, split at ';', ' - ', ',' and 'but' (a list "X, Y and Z" becomes its items);
+    the flag is True for the first clause after a ';' or ' - ' (a new, independent item)."""
     out = []
-    for group in re.finditer(r"[^;]+", text):
+    for group in _ITEM_RE.finditer(text):
         first = True
         for m in re.finditer(r"[^,]+", group.group(0)):
             piece, start = m.group(0), group.start() + m.start()
@@ -192,7 +196,7 @@ def _clauses(text: str) -> list[tuple[str, int, bool]]:
     return out
 
 
-_LIST_MARK_RE = re.compile(r"[;,]|\bbut\b", re.I)
+_LIST_MARK_RE = re.compile(r"[;,]|\s[-–—|]\s|\bbut\b", re.I)
 
 
 def _mixed(text: str, section: Optional[str]) -> bool:
@@ -202,13 +206,14 @@ def _mixed(text: str, section: Optional[str]) -> bool:
     return bool(_STRONG_REQ.search(text)) or section == "required"
 
 
-def split_mixed(text: str, default: str) -> list[tuple[str, int, str]]:
+def split_mixed(text: str, default: str, items: bool = False) -> list[tuple[str, int, str]]:
     """Clauses of a mixed sentence, each with its own class.
 
     A cue word binds the clause it sits in. A clause without one joins the cue
     that reaches it: a leading cue carries forward ("must have X, Y"), a trailing
     cue reaches back over the list before it ("X, Y and Z are required"),
-    otherwise the section's default applies.
+    otherwise the section's default applies. In a list of ``items`` ("PTCB certified,
+    1 year retail, Spanish a plus") a cue reaches no other item.
     """
     out: list[tuple[str, int, str]] = []
     pending: list[tuple[str, int]] = []
@@ -228,10 +233,10 @@ def split_mixed(text: str, default: str) -> list[tuple[str, int, str]]:
         cue = pref or req
         mentions = taxonomy.find(clause)
         leading = not mentions or cue.start() < mentions[0].start
-        out += [(c, s, default if leading else cls) for c, s in pending]
+        out += [(c, s, default if leading or items else cls) for c, s in pending]
         pending = []
         out.append((clause, start, cls))
-        forward = cls if leading else None
+        forward = cls if leading and not items else None
     out += [(c, s, default) for c, s in pending]
     return sorted(out, key=lambda x: x[1])
 
@@ -270,6 +275,7 @@ def segment(body: str, single_paragraph: bool = False, items: bool = False) -> l
         content = raw[bullet.end():] if bullet else raw[lead:]
         content_offset = line_start + (bullet.end() if bullet else lead)
         inline = _INLINE_HEADING_RE.match(content) if not bullet else None
+        line_section = None  # "Location: Spokane, WA" speaks for its own line only
         if inline:
             kind = classify_heading(inline.group("label"))
             if kind:
@@ -277,16 +283,21 @@ def segment(body: str, single_paragraph: bool = False, items: bool = False) -> l
                 if not rest:
                     section, paragraph_section = kind, None
                     continue
-                paragraph_section = kind
+                if kind == "meta":
+                    line_section = kind
+                else:
+                    paragraph_section = kind
                 content = rest
                 content_offset = line_start + raw.index(rest) if rest in raw else content_offset
-        elif i < last and not bullet and len(line) <= 60 and not re.search(r"[.!?]$", line) and len(line.split()) <= 8:
-            # a heading heads something: the posting's last line is content ("QuickBooks a must")
+        elif (i < last and not bullet and len(line) <= 60 and not re.search(r"[.!?]$", line) and len(line.split()) <= 8
+              and not any(m.kind == "skill" for m in taxonomy.find(line))):
+            # a heading heads something and names no skill: the posting's last line ("QuickBooks a must") and
+            # "MUST HAVE ACTIVE STATE CNA CERTIFICATION" are content
             kind = classify_heading(line)
             if kind:
                 section, paragraph_section = kind, None
                 continue
-        active = paragraph_section or section
+        active = line_section or paragraph_section or section
         if bullet or active in ("meta",):
             pieces = [(content, content_offset)]
         else:
@@ -313,13 +324,14 @@ def segment(body: str, single_paragraph: bool = False, items: bool = False) -> l
                 cls = "preferred"
             elif active in ("required", "preferred", None) and (_mixed(text, active) or items and _LIST_MARK_RE.search(text)):
                 # "BLS required; ACLS preferred", "Excel required, SQL nice": classify each clause
-                for clause, start, clause_cls in split_mixed(text, active or "required"):
+                for clause, start, clause_cls in split_mixed(text, active or "required", items=items):
                     units.append(Unit(clause, offset + start, active, clause_cls, paragraph))
                 continue
             elif active == "required":
                 strong = _STRONG_REQ.search(text)
-                if _PREF_CUE.search(text) and strong and re.search(r"[(]", text):
-                    # "Python (Django preferred)": classify each part
+                aside = any(_PREF_CUE.search(g) for g in re.findall(r"\([^)]*\)", text))
+                if _PREF_CUE.search(text) and (strong or aside) and re.search(r"[(]", text):
+                    # "Python (Django preferred)", "CRM experience (HubSpot preferred)": classify each part
                     for part in _PART_SPLIT_RE.finditer(text):
                         if part.group(0).strip():
                             units.append(Unit(part.group(0), offset + part.start(), active,
