@@ -90,6 +90,8 @@ _SPECIALTY_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _SPECIALTY_CO
 _SALES_COMPOUND_RE = re.compile(
     r"\b(?:closing|selling|sales|quota[\s-]carrying|sell)\b[^.;]{0,40}?\bB2B(?:\s+SaaS)?\b|\bB2B(?:\s+SaaS)?\s+(?:sales|selling|closing)\b", re.I)
 _TECH_CATEGORIES = {"lang", "web", "mobile", "data", "ml", "cloud", "devops", "db", "tool", "arch", "qa", "security"}
+#: Names of licences and certifications in the taxonomy ("CNA certification", "CDL").
+_CREDENTIAL_NAME_RE = re.compile(r"\b(?:license|licence|certification|certificate|endorsement|registration)\b|^CDL$")
 #: Words that make a clause a requirement on their own ("Excel required", "must know X", "PLC req'd").
 _STRONG_REQ = re.compile(r"\brequired\b|\bmust\b|\bmandatory\b|\bessential\b|\breq'?d\b|\breq\.|\bwe\s+need\b|\byou\s+need\b"
                          r"|\bmust-haves?\b|\bneed\s+to\s+have\b", re.I)
@@ -164,17 +166,19 @@ def clean_title(line: str) -> str:
     return _title_and_rest(line)[0]
 
 
-def _sentence_class(sentence: str, first_paragraph: bool) -> str:
+def _sentence_class(sentence: str, first_paragraph: bool, terse: bool = False) -> str:
+    """``terse``: a posting of short sentences, where a bare "CCH Axcess." or "Typing 40 WPM." is a requirement."""
     pref, req = bool(_PREF_CUE.search(sentence)), bool(_REQ_CUE.search(sentence))
     if pref:
         return "preferred"
-    if _DUTY_CUE.search(sentence) and not re.search(r"\byou\s+(?:must|need|have|should)\b|\bmust\s+have\b", sentence, re.I):
+    if _DUTY_CUE.search(sentence) and not re.search(r"\byou(?:'ll|\s+will)?\s+(?:must|need|have|should)\b|\bmust\s+have\b",
+                                                     sentence, re.I):
         return "duties"
     if req:
         return "required"
     if first_paragraph or _COMPANY_CUE.search(sentence):
         return "about"
-    return "unknown"
+    return "required" if terse and len(sentence.split()) <= 8 else "unknown"
 
 
 #: Independent items of a line: split at ';' and at a spaced dash or bar ("MUST HAVE X - Y A PLUS").
@@ -340,7 +344,7 @@ def segment(body: str, single_paragraph: bool = False, items: bool = False) -> l
                 cls = "preferred" if _PREF_CUE.search(text) and not strong else "required"
             else:
                 cls = _sentence_class(text, first_paragraph=(paragraph == first_prose_paragraph and not bullet
-                                                             and not single_paragraph))
+                                                             and not single_paragraph), terse=single_paragraph)
             units.append(Unit(text, offset, active, cls, paragraph))
     return units
 
@@ -485,9 +489,10 @@ def parse(text: str) -> dict:
             preferred += names
         else:
             fallback = names + fallback
-    # technologies named in the title are requirements ("Backend Engineer (Python)")
+    # technologies and credentials named in the title are requirements ("Backend Engineer (Python)", "CDL-A Driver")
     title_skills = [m.name for m in taxonomy.apply_context(taxonomy.find(title_head))
-                    if taxonomy.ENTRIES[m.name].kind == "skill" and taxonomy.ENTRIES[m.name].category in _TECH_CATEGORIES]
+                    if taxonomy.ENTRIES[m.name].kind == "skill" and (taxonomy.ENTRIES[m.name].category in _TECH_CATEGORIES
+                                                                     or _CREDENTIAL_NAME_RE.search(m.name))]
     if not mandatory and not preferred:
         mandatory = fallback
         if not mandatory and len({u.paragraph for u in units}) == 1:
