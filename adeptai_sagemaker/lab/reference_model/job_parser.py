@@ -145,8 +145,9 @@ _TITLE_END_RE = re.compile(
 _TITLE_PREFIX_RE = re.compile(r"^\s*(?:job\s+title|position|role|title|we'?re\s+hiring|hiring|now\s+hiring|urgent)\s*[:!\-–]\s*", re.I)
 
 
-def _title_and_rest(line: str) -> tuple[str, str, str]:
-    """(title, what the line says after it, the title as written with its parentheses).
+def _title_and_rest(line: str) -> tuple[str, str, str, bool]:
+    """(title, what the line says after it, the title as written with its parentheses, whether the rest is a
+    list of requirements: after a comma or "with", not after a dash or bar, which adds a unit or place).
 
     'Frontend Engineer – React/TypeScript (m/w/d)' -> ('Frontend Engineer', 'React/TypeScript', ...);
     'Backend Engineer (Go), 5+ years, remote' -> ('Backend Engineer', '5+ years, remote', 'Backend Engineer (Go)').
@@ -158,7 +159,8 @@ def _title_and_rest(line: str) -> tuple[str, str, str]:
     title = re.sub(r"\s+", " ", masked[:cut]).strip(" -–—:*#.!")
     title = _TRAILING_SCHEDULE_RE.sub("", title)  # "Bartender PT" -> "Bartender"
     rest = re.sub(r"\s+", " ", masked[end.end():]) if end else ""
-    return title[:200], rest.strip(" -–—|,:;!."), text[:cut]
+    listed = bool(end) and bool(re.match(r",|\s+with\b", end.group(0), re.I))
+    return title[:200], rest.strip(" -–—|,:;!."), text[:cut], listed
 
 
 def clean_title(line: str) -> str:
@@ -245,13 +247,13 @@ def split_mixed(text: str, default: str, items: bool = False) -> list[tuple[str,
     return sorted(out, key=lambda x: x[1])
 
 
-def segment(body: str, single_paragraph: bool = False, items: bool = False) -> list[Unit]:
+def segment(body: str, single_paragraph: bool = False, items: bool = False, item_default: str = "required") -> list[Unit]:
     """Cut a posting body (title removed) into classified units.
 
     ``single_paragraph``: the whole posting is one paragraph (terse postings), so its first
     sentences are requirements, not a company blurb.
     ``items``: the text is a comma-separated list of items ("3+ years, ACLS required, CCRN preferred,
-    nights"): a cue binds its own item, and an item without one is a requirement.
+    nights"): a cue binds its own item, and an item without one is of class ``item_default``.
     """
     units: list[Unit] = []
     section: Optional[str] = None
@@ -293,12 +295,11 @@ def segment(body: str, single_paragraph: bool = False, items: bool = False) -> l
                     paragraph_section = kind
                 content = rest
                 content_offset = line_start + raw.index(rest) if rest in raw else content_offset
-        elif (i < last and not bullet and len(line) <= 60 and not re.search(r"[.!?]$", line) and len(line.split()) <= 8
-              and not any(m.kind == "skill" for m in taxonomy.find(line))):
+        elif i < last and not bullet and len(line) <= 60 and not re.search(r"[.!?]$", line) and len(line.split()) <= 8:
             # a heading heads something and names no skill: the posting's last line ("QuickBooks a must") and
             # "MUST HAVE ACTIVE STATE CNA CERTIFICATION" are content
             kind = classify_heading(line)
-            if kind:
+            if kind and not any(m.kind == "skill" for m in taxonomy.find(line)):
                 section, paragraph_section = kind, None
                 continue
         active = line_section or paragraph_section or section
@@ -328,7 +329,8 @@ def segment(body: str, single_paragraph: bool = False, items: bool = False) -> l
                 cls = "preferred"
             elif active in ("required", "preferred", None) and (_mixed(text, active) or items and _LIST_MARK_RE.search(text)):
                 # "BLS required; ACLS preferred", "Excel required, SQL nice": classify each clause
-                for clause, start, clause_cls in split_mixed(text, active or "required", items=items):
+                for clause, start, clause_cls in split_mixed(text, active or (item_default if items else "required"),
+                                                             items=items):
                     units.append(Unit(clause, offset + start, active, clause_cls, paragraph))
                 continue
             elif active == "required":
@@ -344,7 +346,8 @@ def segment(body: str, single_paragraph: bool = False, items: bool = False) -> l
                 cls = "preferred" if _PREF_CUE.search(text) and not strong else "required"
             else:
                 cls = _sentence_class(text, first_paragraph=(paragraph == first_prose_paragraph and not bullet
-                                                             and not single_paragraph), terse=single_paragraph)
+                                                             and not single_paragraph),
+                                      terse=single_paragraph and (not items or item_default == "required"))
             units.append(Unit(text, offset, active, cls, paragraph))
     return units
 
@@ -450,7 +453,7 @@ def parse(text: str) -> dict:
         else:
             title_line, body_start = "", 0
     body = text[body_start:]
-    title, rest, title_head = _title_and_rest(title_line) if title_line else (None, "", "")
+    title, rest, title_head, listed = _title_and_rest(title_line) if title_line else (None, "", "", False)
     if not title:
         m = _PROSE_TITLE_RE.search(text[:600])
         if m:
@@ -459,8 +462,10 @@ def parse(text: str) -> dict:
     if not title:
         hits = taxonomy.find_titles(text[:600])
         title = hits[0][0] if hits else None
-    # what the title line says after the title ("..., 5+ years, remote, $150k") is read as a list of items
-    units = [replace(u, paragraph=-1) for u in segment(rest, single_paragraph=True, items=True)] if rest else []
+    # what the title line says after the title ("..., 5+ years, remote, $150k") is read as a list of items;
+    # after a dash ("Registered Nurse - ICU") only what a cue marks is a requirement
+    units = [replace(u, paragraph=-1) for u in segment(rest, single_paragraph=True, items=True,
+                                                        item_default="required" if listed else "unknown")] if rest else []
     units += segment(body, single_paragraph=not re.search(r"\n\s*\n", body.strip()))
 
     all_mentions = taxonomy.apply_context(taxonomy.find(text))
