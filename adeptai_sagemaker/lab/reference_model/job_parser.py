@@ -384,10 +384,11 @@ def _negated(unit_text: str, mention: taxonomy.Mention) -> bool:
 
 
 def _short_item(unit_text: str, mention: taxonomy.Mention) -> bool:
-    """The mention sits in a list item of at most five words: a language named as a requirement."""
+    """The mention sits in a list item of at most five words, or in a clause that asks for it ("Russian or
+    Mandarin is an advantage", "English required"): a language named as a requirement."""
     for clause, start, _ in _clauses(unit_text):
         if start <= mention.start < start + len(clause):
-            return len(clause.split()) <= 5
+            return len(clause.split()) <= 5 or bool(_PREF_CUE.search(clause) or _STRONG_REQ.search(clause))
     return False
 
 
