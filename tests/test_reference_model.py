@@ -306,7 +306,8 @@ def test_non_english_queries_answer_in_english(q, lang, title):
 def test_typos_and_intents():
     out = query.enhance("kuberentes admin")
     assert "Kubernetes" in out["entities"]["skills"]
-    assert query.enhance("nurses near houston")["intent"] == "location_search"
+    assert query.enhance("nurses near houston")["intent"] == "role_search"  # a place filters a role search
+    assert query.enhance("candidates in chicago")["intent"] == "location_search"
     assert query.enhance("payroll specialist")["intent"] == "role_search"
     assert query.enhance("tableau power bi sql")["intent"] == "skill_search"
     assert query.enhance("accountant with 7+ years")["entities"]["min_years"] == 7
