@@ -1,7 +1,9 @@
 """Structured requirements of a job posting, by rules.
 
 How a posting is read:
-1. The first line is the title (cleaned of "(m/w/d)", " – Summer 2025" and the like).
+1. The first line is the title (cleaned of "(m/w/d)", " – Summer 2025" and the like). What the line
+   says after it is read too: after a comma or "with" as a list of items ("Line Cook, 2 years experience,
+   ServSafe required, knife skills a must"), after a dash as a unit or place ("Registered Nurse - ICU").
 2. The rest is cut into units (bullet lines and sentences). Each unit gets the
    kind of the section it sits under (from headings such as "Requirements",
    "Nice to have", "What you'll do", "About us", inline "Must have: ...") and
