@@ -100,10 +100,10 @@ def demo(ctx: click.Context, endpoint_url: Optional[str], no_adapters: bool) -> 
                   f" ({result.model_version or 'model version n/a'}), {result.latency_ms} ms")
         lines = [header]
         if result.ok:
-            lines += [f"[bold]{escape(label)}[/]: {escape(value[:160])}{'...' if len(value) > 160 else ''}"
-                      for label, value in highlights(result.capability, result.output)]
+            # highlights() shortens long values itself, after a whole sentence
+            lines += [f"[bold]{escape(label)}[/]: {escape(value)}" for label, value in highlights(result.capability, result.output)]
             lines += [("[green]✓[/] " if passed else "[red]✗[/] ") + escape(what) for what, passed in result.checks]
-        console.print(Panel("\n".join(lines), title=f"{result.capability}: {status}", expand=False))
+        console.print(Panel("\n".join(lines), title=f"{result.capability}: {status}", expand=False), soft_wrap=False)  # wrap, never crop
 
     import os
 

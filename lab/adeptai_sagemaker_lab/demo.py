@@ -16,7 +16,9 @@ was answered by a model, validated, and counted in the metrics.
   seniority, which the reader needs to see). Fallback is off, so a failure
   shows as a failure instead of a quiet legacy answer.
 - Every panel shows the values that answer its input and a check that the
-  answer is right for it (``verify``): the demo's inputs have known answers.
+  answer is right for it (``verify``): the demo's inputs have known answers,
+  and every claim a panel makes (a skill called required, a concern, a risk,
+  a level) is checked against what the input states, not only the headline.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import contextlib
 import importlib
 import os
 import pkgutil
+import re
 import tempfile
 import threading
 import time
@@ -46,6 +49,11 @@ JOB = ("Senior Python Engineer (Remote, US). We need 5+ years of Python, AWS and
 RESUME = ("Alex Example - Software engineer with 7 years of experience building Python services on AWS. "
           "Led a team of 4 engineers migrating a monolith to microservices with Docker and PostgreSQL. "
           "Mentored juniors, ran design reviews. B.Sc. Computer Science.")
+#: What the inputs above state, read by hand: the claims every panel makes are checked against these.
+JOB_REQUIRES = ("Python", "AWS", "PostgreSQL")
+JOB_NICE_TO_HAVE = ("Docker", "Kubernetes")
+RESUME_LACKS = ("Kubernetes",)
+RESUME_YEARS = 7
 SAMPLES: dict[str, dict[str, Any]] = {
     "query_enhancer": {"query": "senior python developer with aws in austin"},
     "behavioral_analyzer": {"resume_text": RESUME, "job_description": JOB, "target_role": "Senior Python Engineer"},
@@ -208,14 +216,45 @@ def _has(items: Any, *names: str) -> bool:
     return all(n.lower() in have for n in names)
 
 
+def _names(texts: Any, names: tuple[str, ...]) -> set[str]:
+    """Which of ``names`` the texts mention, as whole words."""
+    blob = " ".join(str(t) for t in texts or [])
+    return {n for n in names if re.search(r"(?<!\w)" + re.escape(n) + r"(?!\w)", blob, re.I)}
+
+
+def _called_required(question: dict) -> bool:
+    return bool(re.search(r"\brequire[sd]?\b|\bneeds?\b|\bmust\b", f"{question.get('question')} {question.get('rationale')}", re.I))
+
+
+def _given_factors(match_scores: dict) -> set[str]:
+    """The explanation factors the sample gives a score for (its description, as the answer names it)."""
+    from .reference_model import explain
+
+    return {explain.DESCRIPTIONS[f] for f, key in explain.SCORE_KEYS.items() if key in match_scores}
+
+
+def _stated_concerns(o: dict) -> set[str]:
+    summary = str(o.get("decision_summary", ""))
+    stated = summary.split("Concerns:", 1)[1].split(".")[0].split(",") if "Concerns:" in summary else []
+    return ({c.strip() for c in stated} | set(o.get("top_negative_factors") or [])
+            | {r[len("Concern with "):] for r in o.get("risk_factors") or [] if str(r).startswith("Concern with ")})
+
+
+def _one_sentence(evidence: Any) -> bool:
+    text = str(evidence or "")
+    return 0 < len(text) < len(RESUME) and not re.search(r"[.!?]\s+[A-Z]", text.rstrip(". "))
+
+
 #: capability -> fn(output) -> list of (what is checked, passed?) for the sample input above.
 CHECKS: dict[str, Callable[[Any], list[tuple[str, bool]]]] = {
     "query_enhancer": lambda o: [
-        ("location search for Austin", o.get("intent") == "location_search" and any("Austin" in str(t) for t in o.get("expanded_terms", []))),
+        ("a role/skill search filtered to Austin", o.get("intent") in ("role_search", "skill_search")
+         and any("Austin" in str(t) for t in o.get("expanded_terms", []))),
         ("expands Python/AWS", _has(o.get("related_skills"), "Django") or any("aws" in str(t).lower() for t in o.get("expanded_terms", []))),
     ],
     "behavioral_analyzer": lambda o: [
         ("leadership shown (led a team, mentored)", (_profile(o).get("leadership_score") or 0) > 0.6),
+        ("no risk from a nice-to-have (Kubernetes is a plus)", not _names(_profile(o).get("risk_factors"), JOB_NICE_TO_HAVE)),
         ("overall score on 0..1", 0 < (_profile(o).get("overall_score") or 0) <= 1),
     ],
     "market_intelligence": lambda o: [
@@ -231,21 +270,29 @@ CHECKS: dict[str, Callable[[Any], list[tuple[str, bool]]]] = {
     "explanation_generator": lambda o: [
         ("skills 86, experience 90 -> a good score", (o.get("overall_score") or 0) >= 70),
         ("recommended", str(o.get("recommendation", "")).startswith(("Strongly recommend", "Recommend"))),
+        ("concerns only from scores given (no domain score was)",
+         _stated_concerns(o) <= _given_factors(SAMPLES["explanation_generator"]["match_scores"])),
     ],
     "resume_summarizer": lambda o: [
         ("7 years of experience", o.get("years_experience") == 7),
         ("Python, AWS, PostgreSQL matched; no required skill missing", _has(o.get("matched_skills"), "Python", "AWS", "PostgreSQL")
          and not o.get("missing_skills")),
         ("reads the B.Sc. line", "bachelor" in str(o.get("summary", "")).lower()),
+        (f"a level that fits {RESUME_YEARS} years", o.get("seniority_level") in ("senior", "lead", "principal")
+         and not re.search(r"\b(?:Entry|Junior|Intern|Mid)", f"{o.get('headline')} {o.get('summary')}")),
+        ("evidence is the sentence naming each skill", all(_one_sentence(h.get("evidence")) for h in o.get("highlighted_skills") or [])),
     ],
     "question_generator": lambda o: [
         ("5 questions", len(o.get("questions") or []) == 5),
         ("asks about the job's skills", any(q.get("skill") for q in o.get("questions") or [])),
+        ("no skill called required unless the job requires it",
+         all(q.get("skill") in JOB_REQUIRES for q in o.get("questions") or [] if q.get("skill") and _called_required(q))),
     ],
     "candidate_matcher": lambda o: [
         ("reads 'B.Sc. Computer Science' as a bachelor's", o.get("education_match") == 100.0 and "shows bachelor" in str(o.get("reasoning", ""))),
         ("all required skills present", not o.get("missing_skills") and _has(o.get("matched_skills"), "Python", "AWS", "PostgreSQL")),
         ("a strong match", o.get("recommendation") in ("strong_match", "match")),
+        ("names the nice-to-have the resume lacks", _names([o.get("reasoning")], RESUME_LACKS) == set(RESUME_LACKS)),
     ],
 }
 
@@ -259,6 +306,19 @@ def verify(capability: str, output: Any) -> list[tuple[str, bool]]:
         return check(output)
     except Exception as exc:  # a malformed answer fails its check instead of stopping the demo
         return [(f"answer readable ({type(exc).__name__})", False)]
+
+
+#: The longest value a panel line shows; longer text is cut after its last whole sentence that fits.
+PANEL_CHARS = 400
+
+
+def _shorten(text: str, limit: int = PANEL_CHARS) -> str:
+    """``text`` up to ``limit`` characters, never cut inside a sentence (or, with none, inside a word)."""
+    if len(text) <= limit:
+        return text
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s)", text[:limit])]
+    cut = ends[-1] if ends else text.rfind(" ", 0, limit)
+    return text[:cut if cut > 0 else limit].rstrip() + " ..."
 
 
 def _fmt_value(value: Any) -> str:
@@ -289,13 +349,15 @@ HIGHLIGHTS: dict[str, list[tuple[str, Callable[[Any], Any]]]] = {
                               ("confidence", lambda o: o.get("confidence_level")), ("summary", lambda o: o.get("decision_summary")),
                               ("strengths", lambda o: o.get("top_positive_factors"))],
     "resume_summarizer": [("headline", lambda o: o.get("headline")), ("summary", lambda o: o.get("summary")),
-                          ("matched", lambda o: o.get("matched_skills")), ("missing", lambda o: o.get("missing_skills"))],
+                          ("matched", lambda o: o.get("matched_skills")),
+                          ("missing required", lambda o: o.get("missing_skills"))],
     "question_generator": [(f"Q{i + 1}", (lambda i: lambda o: "[{}] {}".format(
         (o.get("questions") or [{}] * 5)[i].get("type"), (o.get("questions") or [{}] * 5)[i].get("question")))(i))
-        for i in range(3)],
+        for i in range(SAMPLES["question_generator"]["num_questions"])],
     "candidate_matcher": [("overall", lambda o: o.get("overall_score")), ("recommendation", lambda o: o.get("recommendation")),
                           ("skills/experience/education", lambda o: f"{o.get('skill_match')} / {o.get('experience_match')} / {o.get('education_match')}"),
-                          ("matched", lambda o: o.get("matched_skills")), ("missing", lambda o: o.get("missing_skills")),
+                          ("matched", lambda o: o.get("matched_skills")),
+                          ("missing required", lambda o: o.get("missing_skills")),
                           ("reasoning", lambda o: o.get("reasoning"))],
 }
 
@@ -307,7 +369,7 @@ def highlights(capability: str, output: Any) -> list[tuple[str, str]]:
     out = []
     for label, fn in HIGHLIGHTS.get(capability, []):
         try:
-            out.append((label, _fmt_value(fn(output))))
+            out.append((label, _shorten(_fmt_value(fn(output)))))
         except Exception:  # a missing field shows as missing
             out.append((label, "-"))
     return out

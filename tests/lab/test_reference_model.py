@@ -307,7 +307,8 @@ def test_non_english_queries_answer_in_english(q, lang, title):
 def test_typos_and_intents():
     out = query.enhance("kuberentes admin")
     assert "Kubernetes" in out["entities"]["skills"]
-    assert query.enhance("nurses near houston")["intent"] == "location_search"
+    assert query.enhance("nurses near houston")["intent"] == "role_search"  # a place filters a role search
+    assert query.enhance("candidates in chicago")["intent"] == "location_search"
     assert query.enhance("payroll specialist")["intent"] == "role_search"
     assert query.enhance("tableau power bi sql")["intent"] == "skill_search"
     assert query.enhance("accountant with 7+ years")["entities"]["min_years"] == 7
@@ -414,3 +415,92 @@ def test_taxonomy_is_substantial_and_consistent():
         assert entry.name and entry.category
     for title in taxonomy.TITLES.values():
         assert title.variations, title.name
+
+
+# --------------------------------------------------------------------------- phrasings a recruiter writes
+# Each is read as a recruiter reads it; the postings are written for these tests (trades, tools and wording
+# other than the golden sets').
+
+
+@pytest.mark.parametrize("posting, years", [
+    ("Senior Python engineer, 5+ years, remote, $150k-$180k", 5),  # the README quick tour's own input
+    ("Site Supervisor. 5+ years experience. SMSTS required.", 5),
+    ("Tower crane operator, 8+ years, NCCCO required", 8),
+    ("Payroll clerk. 4 years experience. ADP preferred.", 4),
+    ("Barback. 2 years experience. Weekends.", 2),
+    ("Dental assistant, 3+ yrs, Dentrix a plus", 3),
+    ("Estimator. You have at least 6 years in commercial estimating.", 6),
+    ("Controller\nRequirements:\n- A minimum of 7 years of progressive accounting\n- CPA", 7),
+    ("Line mechanic, 3-5 years on Class 8 trucks, ASE preferred", 3),
+    ("Night auditor. We want someone with 2+ years.", 2),
+    ("Cashier, 6 months retail experience, cash handling required", 0),
+])
+def test_years_phrasings(posting, years):
+    assert job_parser.parse(posting)["years_experience"] == years
+
+
+@pytest.mark.parametrize("posting", [
+    "Warehouse lead. Founded 30 years ago, we ship across the Midwest.",
+    "Yard jockey. 6-month contract. Valid driver's license.",
+    "Ramp agent. Must pass a 10-year background check.",
+])
+def test_years_that_are_not_experience(posting):
+    assert job_parser.parse(posting)["years_experience"] is None
+
+
+@pytest.mark.parametrize("posting, title", [
+    ("Python engineer with 5+ years of experience", "Python engineer"),
+    ("HVAC technician with at least 3 years of residential service, EPA 608 required", "HVAC technician"),
+    ("Senior Python engineer, 5+ years, remote, $150k-$180k", "Senior Python engineer"),
+    ("ELECTRICIANS NEEDED!!! 4+ YEARS COMMERCIAL. JOURNEYMAN LICENSE REQUIRED.", "ELECTRICIANS"),
+    ("Sous chef wanted for a busy bistro in Tacoma, WA. ServSafe required.", "Sous chef"),
+])
+def test_the_title_is_the_role_not_the_line(posting, title):
+    assert job_parser.parse(posting)["title"] == title
+
+
+@pytest.mark.parametrize("posting, mandatory, preferred", [
+    ("Bookkeeper, QuickBooks a must, Excel nice to have", {"QuickBooks"}, {"Excel"}),
+    ("Warehouse associate, forklift certification preferred, day shift", set(), {"Forklift certification"}),
+    ("Data analyst. Must-have: SQL, Tableau. Looker is a bonus.", {"SQL", "Tableau"}, {"Looker"}),
+    ("Payroll specialist, ADP must-have, UKG nice-to-have, hybrid", {"ADP"}, {"UKG"}),
+    ("Tax associate. CPA required. CCH Axcess preferred.", {"CPA"}, {"CCH Axcess"}),
+    ("HVAC installer, EPA 608 required, NATE certification a plus, Mesa, AZ", {"EPA 608"}, {"NATE"}),
+    ("Dental hygienist, RDH license required, Dentrix a plus", {"RDH license"}, {"Dentrix"}),
+    ("Paralegal, e-filing and Relativity required, notary a bonus", {"E-filing", "Relativity"}, {"Notary"}),
+    ("Regional driver, Class A CDL required, tanker endorsement a plus", {"CDL"}, {"Tanker endorsement"}),
+    ("Prep cook, ServSafe Food Handler required, knife skills a must", {"ServSafe", "Knife skills"}, set()),
+    ("Pharmacy technician, PTCB certified, 1 year retail pharmacy, Spanish a plus", {"PTCB"}, {"Spanish"}),
+])
+def test_requirement_cues_and_skills_outside_tech(posting, mandatory, preferred):
+    out = job_parser.parse(posting)
+    assert set(out["mandatory_skills"]) == mandatory and set(out["preferred_skills"]) == preferred, out
+
+
+def test_an_all_caps_requirement_line_is_content_not_a_heading():
+    out = job_parser.parse("NOW HIRING: CAREGIVERS\nMUST HAVE ACTIVE STATE CNA CERTIFICATION\nCPR CERTIFICATION REQUIRED\n"
+                           "DEMENTIA CARE EXPERIENCE PREFERRED")
+    assert {"CNA certification", "CPR"} <= set(out["mandatory_skills"])
+
+
+def test_the_quick_tour_posting_through_run_and_the_local_endpoint(local_endpoint, monkeypatch, tmp_path):
+    """As the README's quick tour does it: `run job_parser` with the endpoint and LMI codec from the environment."""
+    from click.testing import CliRunner
+
+    from adeptai_sagemaker.cli import cli
+
+    for key in list(__import__("os").environ):
+        if key.startswith(("SAGEMAKER_", "USE_SAGEMAKER", "ADEPTAI_SAGEMAKER_", "AWS_")):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ADEPTAI_SAGEMAKER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SAGEMAKER_ENDPOINT_URL", local_endpoint.url)
+    monkeypatch.setenv("SAGEMAKER_JOB_PARSER_ENDPOINT", "ref-lmi")
+    monkeypatch.setenv("SAGEMAKER_JOB_PARSER_CODEC", "lmi")
+    payload = json.dumps({"job_description": "Senior Python engineer, 5+ years, remote, $150k-$180k"})
+    result = CliRunner().invoke(cli, ["run", "job_parser"], input=payload, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["years_experience"] == 5 and out["title"] == "Senior Python engineer"
+    assert out["mandatory_skills"] == ["Python"] and out["work_mode"] == "remote" and out["seniority_level"] == "senior"
+    assert out["salary_range"] == {"min": 150000.0, "max": 180000.0, "currency": "USD", "period": "year"}

@@ -14,10 +14,10 @@ import math
 import re
 from typing import Optional
 
-from adeptai_sagemaker_lab.reference_model import job_parser, resume, taxonomy
+from adeptai_sagemaker_lab.reference_model import candidates, job_parser, resume, taxonomy
 
 _CUES: dict[str, re.Pattern] = {name: re.compile(pattern, re.I) for name, pattern in {
-    "leadership": r"\b(?:led|lead(?:ing)?\s+(?:a|the|teams?|design|development)|managed|manag(?:ing|er\s+of)|mentor(?:ed|ing)?|coach(?:ed|ing)|supervis(?:ed|ing|or)|head(?:ed)?\s+(?:of|up)|directed|oversaw|team\s+of\s+\d+|hired|built\s+(?:a|the)\s+team|charge\s+nurse|preceptor)\b",
+    "leadership": r"\b(?:led|lead(?:ing)?\s+(?:a|the|teams?|design|development)|managed|manag(?:ing|er\s+of)|mentor(?:ed|ing)?|coach(?:ed|ing)|supervis(?:ed|ing|or)|head(?:ed)?\s+(?:of|up)|directed|oversaw|team\s+of\s+\d+|hired|built\s+(?:a|the)\s+team|charge\s+nurse|precept(?:or|ed|ing|orship)|onboarded|oriented\s+new|trained\s+(?:\d+|new))\b",
     "collaboration": r"\b(?:collaborat\w*|cross[\s-]functional|partner(?:ed|ing)\s+with|worked\s+(?:closely\s+)?with|teamwork|stakeholders?|coordinat\w+|liais\w+|alongside|interdisciplinary|multidisciplinary)\b",
     "innovation": r"\b(?:built|created|designed|invent\w*|patent\w*|launched|pioneer\w*|introduc\w+|prototyp\w+|novel|founded|architected|developed\s+(?:a|the)\s+new|automat(?:ed|ing))\b",
     "adaptability": r"\b(?:migrat\w+|transition\w*|adapt\w*|pivot\w*|cross[\s-]trained|relocat\w+|multiple\s+(?:teams|domains|industries|units|departments)|new\s+technolog\w+|float\s+pool|various)\b",
@@ -38,6 +38,12 @@ _STYLE = (("remote", r"\bremote\b"), ("collaborative", r"collaborat|cross[\s-]fu
 _STYLE_RE = tuple((name, re.compile(p, re.I)) for name, p in _STYLE)
 _RESEARCH_RE = re.compile(r"\b(?:publications?|peer[\s-]reviewed|journal|ph\.?d|postdoc|laborator(?:y|ies)|principal\s+investigator|grant)\b", re.I)
 _LEGAL_RE = re.compile(r"\b(?:attorney|litigation|paralegal|counsel|bar\s+admission|legal\s+research|contracts?\s+law)\b", re.I)
+
+
+#: People someone led, taught or precepted, counted ("Led a team of 4", "Precepted 5 new graduate nurses"):
+#: a number of people is further evidence on top of the verb.
+_PEOPLE_LED_RE = re.compile(r"\b(?:led|managed|supervised|precepted|mentored|trained|coached|onboarded|oriented)\s+"
+                            r"(?:a\s+team\s+of\s+)?(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\b", re.I)
 
 
 def _score(hits: int) -> float:
@@ -68,16 +74,16 @@ def analyze(resume_text: str, job_description: str = "", target_role: Optional[s
     facts = resume.read(resume_text + ("\n" + career_history if career_history else ""))
     text = facts.text
     jd = job_parser.parse(job_description) if job_description.strip() else None
-    jd_skills = (jd["mandatory_skills"] + jd["preferred_skills"]) if jd else []
-    if jd and not jd_skills:
-        jd_skills = [m.name for m in taxonomy.find(job_description) if taxonomy.ENTRIES[m.name].kind == "skill"]
-    jd_skills = list(dict.fromkeys(jd_skills))
-    have = {s.lower() for s in facts.skills}
-    matched = [s for s in jd_skills if s.lower() in have]
-    missing = [s for s in jd_skills if s.lower() not in have]
-    technical_fit = round(len(matched) / len(jd_skills), 3) if jd_skills else 0.5
+    required, nice = candidates.job_skills(jd, job_description) if jd else ([], [])
+    jd_skills = list(dict.fromkeys(required + nice))
+    m_hit, p_hit, fit = candidates.skill_fit(required, nice, facts)
+    matched = m_hit + p_hit
+    missing = [s for s in required if s not in m_hit]  # a missing nice-to-have is no risk
+    nice_missing = [s for s in nice if s not in p_hit]
+    technical_fit = round(fit, 3) if jd_skills else 0.5
 
     hits = {name: _hits(pattern, text) for name, pattern in _CUES.items()}
+    hits["leadership"] += len(_PEOPLE_LED_RE.findall(text))
     leadership = _score(hits["leadership"])
     collaboration = _score(hits["collaboration"])
     innovation = _score(hits["innovation"])
@@ -117,7 +123,7 @@ def analyze(resume_text: str, job_description: str = "", target_role: Optional[s
     if facts.injection:
         risk.append("Resume contains text that tries to instruct the evaluator (possible prompt injection); ignored")
     if missing:
-        risk.append("Job skills not shown in the resume: " + ", ".join(missing[:5]))
+        risk.append("Required job skills not shown in the resume: " + ", ".join(missing[:5]))
     if facts.word_count < 60:
         risk.append("Very little resume text to assess")
     if hits["growth"] >= 2 and re.search(r"promot", text, re.I):
@@ -141,6 +147,8 @@ def analyze(resume_text: str, job_description: str = "", target_role: Optional[s
     development = [f"Little evidence of {name.split(' (')[0].lower()}" for name, v in dims.items() if v <= 0.5 and "Technical" not in name][:4]
     if jd_skills and technical_fit < 0.5:
         development.append("Covers fewer than half of the job's skills")
+    if nice_missing:
+        development.append("Nice-to-have skills not shown: " + ", ".join(nice_missing[:5]))
 
     evidence_total = sum(hits.values())
     sections = sum(bool(x) for x in (facts.tenures, facts.skills, facts.education, facts.titles, facts.word_count >= 150))

@@ -15,7 +15,8 @@ from adeptai_sagemaker_lab.reference_model import extract, job_parser, resume, t
 # --------------------------------------------------------------------------- matcher
 
 
-def _job_skills(jd: dict, text: str) -> tuple[list[str], list[str]]:
+def job_skills(jd: dict, text: str) -> tuple[list[str], list[str]]:
+    """(required, preferred) skills of a parsed posting; a posting that marks none requires every skill it names."""
     mandatory, preferred = jd["mandatory_skills"], jd["preferred_skills"]
     if not mandatory and not preferred:
         mandatory = list(dict.fromkeys(m.name for m in taxonomy.apply_context(taxonomy.find(text))
@@ -49,19 +50,24 @@ def compare_skills(mandatory: list[str], preferred: list[str], facts: "resume.Re
     return m_hit + p_hit, [s for s in mandatory if s not in m_hit]
 
 
+def skill_fit(mandatory: list[str], preferred: list[str], facts: "resume.ResumeFacts") -> tuple[list[str], list[str], float]:
+    """(required skills shown, preferred skills shown, fit 0..1): required skills weigh 0.85, nice-to-haves 0.15."""
+    have = {s.lower() for s in facts.skills}
+    m_hit, p_hit = _covered(mandatory, have), _covered(preferred, have)
+    if not (mandatory or preferred):
+        return m_hit, p_hit, 1.0
+    m_cov = len(m_hit) / len(mandatory) if mandatory else 1.0
+    p_cov = len(p_hit) / len(preferred) if preferred else m_cov
+    return m_hit, p_hit, 0.85 * m_cov + 0.15 * p_cov
+
+
 def match(job_description: str, resume_text: str) -> dict:
     jd = job_parser.parse(job_description)
     facts = resume.read(resume_text)
-    mandatory, preferred = _job_skills(jd, job_description)
-    have = {s.lower() for s in facts.skills}
-    m_hit, p_hit = _covered(mandatory, have), _covered(preferred, have)
+    mandatory, preferred = job_skills(jd, job_description)
+    m_hit, p_hit, fit = skill_fit(mandatory, preferred, facts)
     matched, missing = compare_skills(mandatory, preferred, facts)
-    if mandatory or preferred:
-        m_cov = len(m_hit) / len(mandatory) if mandatory else 1.0
-        p_cov = len(p_hit) / len(preferred) if preferred else m_cov
-        skill = 100 * (0.85 * m_cov + 0.15 * p_cov)
-    else:
-        skill = 100.0
+    skill = 100 * fit
     need = jd["years_experience"]
     years = facts.years
     if need:
@@ -97,8 +103,12 @@ def match(job_description: str, resume_text: str) -> dict:
             location = 40.0
     overall = round(0.5 * skill + 0.25 * experience + 0.15 * education + 0.10 * location, 1)
     recommendation = "strong_match" if overall >= 80 else "match" if overall >= 65 else "weak_match" if overall >= 45 else "no_match"
+    not_shown = [s for s in preferred if s not in p_hit]
     reasoning = (
-        f"The resume shows {len(m_hit)} of {len(mandatory)} required and {len(p_hit)} of {len(preferred)} preferred skills. "
+        f"The resume shows {len(m_hit)} of {len(mandatory)} required skills"
+        + (f" (missing: {', '.join(missing[:6])})" if missing else "")
+        + f" and {len(p_hit)} of {len(preferred)} preferred skills"
+        + (f" (not shown: {', '.join(not_shown[:6])})" if not_shown else "") + ". "
         + (f"The job asks for {need}+ years; the resume shows about {years if years is not None else 'an unknown number of'} years. " if need else "")
         + (f"Education: the job asks for {edu_need.replace('_', ' ')}, the resume shows {(facts.education or 'none stated').replace('_', ' ')}. " if edu_need and edu_need != "none" else "")
         + (f"Location: {loc}{' (remote)' if jd['work_mode'] == 'remote' else ''}. " if loc else "")
@@ -135,7 +145,7 @@ def summarize(resume_text: str, job_description: Optional[str] = None, max_words
     missing: list[str] = []
     if job_description and job_description.strip():
         jd = job_parser.parse(job_description)
-        m, p = _job_skills(jd, job_description)
+        m, p = job_skills(jd, job_description)
         jd_skills = list(dict.fromkeys(m + p))
         matched, missing = compare_skills(m, p, facts)
     ordered = matched + [s for s in facts.skills if s not in matched]
@@ -192,11 +202,12 @@ def _question_types(requested: list[str], has_gaps: bool) -> list[str]:
 def questions(job_description: str, resume_text: Optional[str], num: int = 8, types: Optional[list[str]] = None) -> dict:
     num = max(1, min(30, int(num)))
     jd = job_parser.parse(job_description)
-    mandatory, preferred = _job_skills(jd, job_description)
+    mandatory, preferred = job_skills(jd, job_description)
     key_skills = list(dict.fromkeys(mandatory + preferred)) or ["the core tools of this role"]
     facts = resume.read(resume_text) if resume_text and resume_text.strip() else None
     have = {s.lower() for s in facts.skills} if facts else set()
-    gaps = [s for s in mandatory + preferred if s.lower() not in have] if facts else []
+    # (skill, required by the job?): required gaps first; a missing nice-to-have is asked about as one
+    gaps = [(s, s in mandatory) for s in mandatory + preferred if s.lower() not in have] if facts else []
     title = jd["title"] or "this role"
     mode = jd["work_mode"] or "with a distributed team"
     mode_words = {"remote": "remotely", "hybrid": "in a hybrid setup", "onsite": "on site"}.get(jd["work_mode"] or "", "across locations")
@@ -220,9 +231,14 @@ def questions(job_description: str, resume_text: Optional[str], num: int = 8, ty
                         "rationale": f"Probes depth in {skill}, a key skill of the job.", "skill": skill if skill in key_skills else None})
         elif qtype == "gap_follow_up":
             if gaps:
-                skill = gaps[k % len(gaps)]
-                out.append({"question": f"The role needs {skill}, which your resume doesn't mention. What related experience do you have, and how would you get up to speed?",
-                            "type": "gap_follow_up", "rationale": f"{skill} is required by the job but not shown in the resume.", "skill": skill})
+                skill, required = gaps[k % len(gaps)]
+                if required:
+                    out.append({"question": f"The role needs {skill}, which your resume doesn't mention. What related experience do you have, and how would you get up to speed?",
+                                "type": "gap_follow_up", "rationale": f"{skill} is required by the job but not shown in the resume.", "skill": skill})
+                else:
+                    out.append({"question": f"The job lists {skill} as a plus, and your resume doesn't mention it. Have you worked with it, or with something close to it?",
+                                "type": "gap_follow_up", "rationale": f"{skill} is listed as a plus by the job (a nice-to-have) and not shown in the resume.",
+                                "skill": skill})
             else:
                 skill = key_skills[k % len(key_skills)]
                 out.append({"question": f"Your resume covers the listed skills. Which of them, for example {skill}, would you most like to deepen in this role?",

@@ -34,7 +34,12 @@ _YEARS_CONTEXT_AFTER = re.compile(
     r"[a-z]+ing\b|with\b|using\b|at\b)",
     re.IGNORECASE,
 )
-_YEARS_REJECT_AFTER = re.compile(r"^\s*(?:old|of\s+age|degree|program|contract|warranty|ago|later|from\s+now)", re.I)
+_YEARS_REJECT_AFTER = re.compile(
+    r"^\s*(?:old|of\s+age|degree|program|contract(?!\s+(?:management|negotiation|review|administration|law))|warranty|ago"
+    r"|later|from\s+now|background\s+check)", re.I)
+#: "6 months customer service", "6 MONTHS LONG-TERM CARE EXPERIENCE": under a year of experience is 0 years.
+_MONTHS_RE = re.compile(r"(?:^|[.;:,|•(\n]\s*|\b(?:at\s+least|minimum(?:\s+of)?|min\.?)\s+)(?P<n>\d{1,2})\s*\+?\s*(?:months?|mos?\.?)\b"
+                        r"(?!\s*(?:contract|project|assignment|of\s+hire|probation|from|after|training\s+program))", re.I)
 _YEARS_REJECT_BEFORE = re.compile(
     r"(?:within|every|per|in\s+the\s+(?:last|past|next|first)|over\s+the\s+(?:last|past|next)|for\s+the\s+next|after|"
     r"first|next|past|last|under|founded|since|for\s+over|for\s+more\s+than)\s*$",
@@ -55,7 +60,7 @@ def years_mentions(text: str) -> list[int]:
     """Minimum years of experience stated in ``text`` ("5+ years" -> 5, "3-5 years" -> 3)."""
     out: list[int] = []
     low = text.lower()
-    if not any(k in low for k in ("yr", "year", "jahr", "año", "ano", "ans")):
+    if not any(k in low for k in ("yr", "year", "jahr", "año", "ano", "ans", "month", "mo")):
         return out  # cheap pre-check: most sentences name no years
     for m in YEARS_RE.finditer(text):
         a = m.group("a").lower()
@@ -68,12 +73,17 @@ def years_mentions(text: str) -> list[int]:
         # "minimum 5 years retail leadership" and a clause that starts with the years ("5 yrs healthcare
         # analytics.", "0-2 yrs.") state experience even without the word
         opens_clause = bool(re.search(r"(?:^|[.;:,|•(\n])\s*$", before))
+        # "someone with 8+ years.": a plus sign ending its clause is a minimum of experience
+        plus_alone = "+" in m.group(0) and bool(re.match(r"\s*(?:[.;,)!]|$)", after))
         if not (_YEARS_CONTEXT_AFTER.match(after) or re.search(r"experience|erfahrung|experiencia|expérience", before, re.I)
-                or m.group("pre") or opens_clause):
+                or m.group("pre") or opens_clause or plus_alone):
             continue
         value = _num(a)
         if value is not None and 0 <= value <= 50:
             out.append(value)
+    for m in _MONTHS_RE.finditer(text):
+        if re.match(r"[^.;\n]{0,60}?\b(?:experience|exp\b|[a-z]+ing\b|service|care|retail|sales)", text[m.end():m.end() + 80], re.I):
+            out.append(int(m.group("n")) // 12)
     return out
 
 
@@ -84,7 +94,7 @@ _CUR_SYMBOLS = {
     "S$": "SGD", "R$": "BRL", "HK$": "HKD", "MX$": "MXN", "$": "USD", "€": "EUR", "£": "GBP", "₹": "INR", "¥": "JPY",
     "Rs.": "INR", "Rs": "INR",
 }
-_CUR_CODES = "USD|EUR|GBP|CAD|AUD|INR|JPY|CHF|SEK|NOK|DKK|PLN|BRL|MXN|SGD|NZD|ZAR|HKD|AED"
+_CUR_CODES = "USD|EUR|GBP|CAD|AUD|INR|JPY|CHF|SEK|NOK|DKK|PLN|BRL|MXN|SGD|NZD|ZAR|HKD|AED|KRW|CNY"
 _SYM = r"(?:US\$|USD\$|CAD\$|CA\$|C\$|AU\$|A\$|NZ\$|S\$|R\$|HK\$|MX\$|Rs\.?|[$€£₹¥])"
 _AMOUNT = (
     r"(?P<cur{i}>(?:(?:" + _CUR_CODES + r")\s?)?" + _SYM + r"|(?:" + _CUR_CODES + r")\s?)?\s*"
@@ -104,7 +114,9 @@ _SALARY_CUE = re.compile(
 )
 _NOT_SALARY_AFTER = re.compile(
     r"^\s*(?:in\s+)?(?:new\s+)?(?:arr|revenue|in\s+assets|assets|budget|transactions|funding|raised|valuation|users|customers|"
-    r"locations|employees|orders|sales|gmv|b\b|bn\b|billion|deals?|quota|pipeline|spend|portfolio|aum|loans?|members)",
+    r"locations|employees|orders|sales|gmv|b\b|bn\b|billion|deals?|quota|pipeline|spend|portfolio|aum|loans?|members"
+    r"|years?\b|yrs?\b|months?\b|weeks?\b"  # "1-3 years retail experience" on a pay line is not pay
+    r"|(?:/\s*(?:hr|hour|h)\s+|per\s+hour\s+|an\s+hour\s+)?(?:shift\s+)?(?:differential|premium|raise|increase|sign-on|signing|bonus))",
     re.I,
 )
 _PERIODS = (
@@ -225,7 +237,11 @@ def salary(text: str) -> Optional[dict]:
             if not cur or _NOT_SALARY_AFTER.match(line[m.end():]) or _PER_UNIT_PAY.match(line[m.end():]):
                 continue
             if not (cue or _PERIOD_AFTER.match(line[m.end():])):  # "$140/day", "$12/hr + tips"
-                continue
+                # "Remote, $75,000.": a yearly-sized amount alone, not a bonus, budget or funding figure
+                if not (m.group("cur1") and (_parse_number(m.group("num1")) or 0) * _multiplier(m.group("mult1")) >= 20000
+                        and not re.search(r"bonus|sign-on|signing|relocation|tuition|raised|funding|revenue|budget",
+                                          line[max(0, m.start() - 40):m.end() + 40], re.I)):
+                    continue
             value = _parse_number(m.group("num1"))
             if not value:
                 continue
@@ -249,18 +265,18 @@ _EDU_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("associate", re.compile(r"\bassociate'?s?\s+(?:degree|of|in|or|/)\b|\bassociate\s+degree\b|\bA\.?A\.?S\.?\b|\bADN\b|\btwo-year\s+degree\b", re.I)),
     ("bachelor", re.compile(r"\bbachelor|\bB\.\s?Sc\.?|\bBSc\b|\bB\.S\.(?=\s)|\bB\.A\.(?=\s)|\bB\.\s?Eng\b|\bBEng\b|\bB\.?B\.?A\.?\b|\bB\.Com\b"
                             r"|\bB\.?S\.?c?\.?(?=\s*\(hons\))|\bB\.?\s?S\.?c?\.?(?=\s*(?:in\b|degree|/|or\b|,))|\bB\.?A\.?(?=\s*(?:in\b|degree|/|or\b))|\bB\.E\.|\bB\.?Tech\b"
-                            r"|\bBSN\b|\bundergraduate\s+degree|\b(?:four|4)-year\s+degree|\bcollege\s+degree|\buniversity\s+degree"
+                            r"|\bBSN\b|\bundergraduate\s+degree|\bB\.?S\.?\s+(?=(?:Chem|ChemE|EE|ME|CS|Bio|Biology|Chemistry|Engineering|Accounting|Finance|Nursing)\b)|\b(?:four|4)-year\s+degree|\bcollege\s+degree|\buniversity\s+degree"
                             r"|\bLicenciatura|\bgrado\s+en|\blicence\s+(?:en|de|professionnelle)\b", re.I)),
     ("degree", re.compile(r"\bdegree\s+in\b|\bdegree\s+required\b|\bdegree\s+from\b", re.I)),
     ("master", re.compile(r"\bmaster'?s|\bmaster\s+of\b|\bM\.\s?Sc\.?|\bMSc\b|\bM\.S\.(?=\s)|\bM\.A\.(?=\s)|\bM\.\s?Eng\b|\bMEng\b"
                           r"|\bM\.?Ed\.?\b|\bMPH\b|\bMPP\b|\bMPA\b|\bMSW\b|\bLL\.?M\b|\bM\.?\s?S\.?c?\.?(?=\s*(?:in\b|degree))|\bMBA\b|\bM\.?Tech\b|\bMSN\b|\bgraduate\s+degree|\bmaestr[ií]a", re.I)),
-    ("phd", re.compile(r"\bph\.?\s?d\b|\bDPT\b|\bPharm\.?\s?D\b|\bdoctor\s+of\s+(?:physical\s+therapy|pharmacy|medicine)|\bEd\.?D\b|\bdoctorate\b|\bdoctoral\s+degree|\bdoctor\s+of\s+philosophy", re.I)),
+    ("phd", re.compile(r"\bph\.?\s?d\b|\bDPT\b|\bJ\.D\.|\bjuris\s+doctor|\bDVM\b|\bD\.V\.M\.|\bPharm\.?\s?D\b|\bdoctor\s+of\s+(?:physical\s+therapy|pharmacy|medicine)|\bEd\.?D\b|\bdoctorate\b|\bdoctoral\s+degree|\bdoctor\s+of\s+philosophy", re.I)),
 )
 
 
 _EDU_NEGATED_AFTER = re.compile(r"^[^.;]{0,40}?\b(?:is|are)\s+not\s+(?:required|needed|necessary|mandatory)|^\s*not\s+(?:required|needed)", re.I)
 _EDU_NEGATED_BEFORE = re.compile(r"\b(?:no|not|don'?t|do\s+not|doesn'?t|does\s+not|without)\s+(?:\w+\s+){0,3}$", re.I)
-_NO_DEGREE_RE = re.compile(r"\b(?:don'?t|do\s+not|does\s+not|doesn'?t|won'?t)\s+(?:need|require)\s+(?:a|any)?\s*(?:college\s+|university\s+|formal\s+|computer\s+science\s+)?(?:degree|diploma)", re.I)
+_NO_DEGREE_RE = re.compile(r"\b(?:don'?t|do\s+not|does\s+not|doesn'?t|won'?t)\s+(?:need|require)\s+(?:a|any)?\s*(?:college\s+|university\s+|formal\s+|computer\s+science\s+|cs\s+|4-year\s+|four-year\s+)?(?:degree|diploma)", re.I)
 
 
 def _negated_level(text: str, pattern: re.Pattern) -> bool:
@@ -333,6 +349,13 @@ CITY_NAME_RE = re.compile(
 _LOCATION_LINE_RE = re.compile(r"^\s*(?:location|locations|based\s+in|office|work\s+location|where|job\s+location|ort|ubicación|lieu)\s*[:\-–]", re.I)
 
 
+_STATE_BY_NAME = {name: code for code, name in d.US_STATES.items()}
+#: "Eugene, Oregon", "Lake Tahoe, California": a city and a US state's name.
+CITY_STATE_NAME_RE = re.compile(
+    r"\b(?P<city>[A-Z][a-z][a-zA-Z.'’]*(?:[ -][A-Z][a-z][a-zA-Z.'’]*){0,3}),[ \t]*(?P<st>"
+    + "|".join(sorted((n.title() for n in d.US_STATES.values()), key=len, reverse=True)) + r")\b")
+#: "ONTARIO, CA", "KING OF PRUSSIA, PA" in all-caps postings.
+CITY_STATE_CAPS_RE = re.compile(r"(?<![\w$])(?P<city>[A-Z]{3,}(?: (?:[A-Z]{2,}|OF)){0,3}),[ \t]*(?P<st>" + "|".join(sorted(d.US_STATES)) + r")\b(?![a-z])")
 #: "Toledo OH." / "Omaha NE," in terse postings: a capitalised place and a US state code ending a field.
 CITY_STATE_BARE_RE = re.compile(
     r"(?:^|[,.;|•(]\s*|\bin\s+|\bnear\s+)(?P<city>[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}) (?P<st>" + "|".join(sorted(d.US_STATES)) + r")(?=\s*(?:[.,;|)]|$))",
@@ -340,6 +363,9 @@ CITY_STATE_BARE_RE = re.compile(
 
 
 def _clean_city(city: str) -> Optional[str]:
+    city = re.split(r"[.!]\s+", city)[-1]  # "Mon-Fri. Omaha" -> "Omaha"
+    if city.isupper():  # "KING OF PRUSSIA" -> "King of Prussia"
+        city = " ".join(w.lower() if w in ("OF", "THE") else w.capitalize() for w in city.split())
     words = city.replace("-", " ").split()
     while words and words[0].lower().strip(".") in _LEADING_NON_CITY:
         words = words[1:]
@@ -360,11 +386,13 @@ def _city_state(m: re.Match) -> Optional[str]:
     city = _clean_city(m.group("city"))
     if not city:
         return None
-    return f"{city}, Canada" if m.group("st") in d.CA_PROVINCES and m.group("st") not in d.US_STATES else f"{city}, {m.group('st')}"
+    st = m.group("st")
+    st = _STATE_BY_NAME.get(st.lower(), st)  # "Oregon" -> "OR"
+    return f"{city}, Canada" if st in d.CA_PROVINCES and st not in d.US_STATES else f"{city}, {st}"
 
 
 def _location_in(text: str) -> Optional[str]:
-    m = CITY_STATE_RE.search(text)
+    m = CITY_STATE_RE.search(text) or CITY_STATE_NAME_RE.search(text) or CITY_STATE_CAPS_RE.search(text)
     if m and _city_state(m):
         return _city_state(m)
     m = CITY_COUNTRY_RE.search(text)
@@ -386,11 +414,12 @@ def location(text: str) -> Optional[str]:
             found = _location_in(line)
             if found:
                 return found
-    m = CITY_STATE_RE.search(text)
-    while m:
-        if _city_state(m):
-            return _city_state(m)
-        m = CITY_STATE_RE.search(text, m.end())
+    for pattern in (CITY_STATE_RE, CITY_STATE_NAME_RE):
+        m = pattern.search(text)
+        while m:
+            if _city_state(m):
+                return _city_state(m)
+            m = pattern.search(text, m.end())
     m = CITY_COUNTRY_RE.search(text)
     if m and _clean_city(m.group("city")):
         return f"{_clean_city(m.group('city'))}, {d.COUNTRIES.get(m.group('country').lower(), m.group('country'))}"
@@ -400,6 +429,9 @@ def location(text: str) -> Optional[str]:
     m = CITY_NAME_RE.search(text)
     if m:
         return city_display(m.group(0))
+    m = CITY_STATE_CAPS_RE.search(text)
+    if m and _city_state(m):
+        return _city_state(m)
     return None
 
 
@@ -408,7 +440,7 @@ def location(text: str) -> Optional[str]:
 _DAYNUM = r"(?:[1-4]|one|two|three|four)"
 _HYBRID_RE = re.compile(
     r"\bhybrid\b|\b" + _DAYNUM + r"\s+(?:office\s+|in-office\s+|on-?site\s+)?days?\s+(?:a|per|each|/|every)\s*(?:week|wk)\b"
-    r"|\b" + _DAYNUM + r"\s+days?\s*/\s*week\b|\bon-?site\s+" + _DAYNUM + r"\s+days?\b|\b(?:one|1|two|2)\s+remote\s+days?\b"
+    r"|\b" + _DAYNUM + r"\s+days?\s*/\s*week\s+(?:in[- ](?:the\s+)?office|on-?site)\b|\bon-?site\s+" + _DAYNUM + r"\s+days?\b|\b(?:one|1|two|2)\s+remote\s+days?\b"
     r"|\bremote\s+(?:on\s+)?(?:mondays|fridays)\b|\bin\s+the\s+office\s+(?:on\s+)?(?:mondays|tuesdays|wednesdays|thursdays|fridays)"
     r"(?:\s+(?:and|&)\s+(?:mondays|tuesdays|wednesdays|thursdays|fridays))?\b(?!,\s*(?:wednesdays|thursdays))",
     re.IGNORECASE,
@@ -422,7 +454,7 @@ _REMOTE_RE = re.compile(
 _NOT_REMOTE_RE = re.compile(r"\b(?:not|no|isn't|is\s+not|non)[\s-]+(?:a\s+)?remote\b|\bremote\s+work\s+is\s+not\b", re.I)
 _ONSITE_RE = re.compile(
     r"\bon-?site\b|\bon\s+site\b|\bin[- ]office\b|\bin\s+the\s+office\b|\bin[- ]person\b|\boffice-based\b|\bin\s+office\b"
-    r"|\b(?:five|5)\s+days\s+(?:a|per)\s+week\b|\bpresencial\b|\bsur\s+site\b|\bvor\s+ort\b|\bon\s+campus\b|\bfield-based\b",
+    r"|\b(?:five|5)\s+days\s+(?:a|per)\s+week\b|\bpresencial\b|\bsur\s+site\b|\bvor\s+ort\b|\bon[\s-]campus\b|\bfield-based\b|\bsite-based\b",
     re.IGNORECASE,
 )
 
@@ -444,13 +476,14 @@ _INTERN_RE = re.compile(r"\bintern(?:ship)?s?\b|\bco-?op\b|\bpraktikum\b|\bstage
 _CONTRACT_RE = re.compile(
     r"\b\d+[\s-]*(?:month|week|year)s?\s+contract\b|\bcontract\s+(?:role|position|basis|engagement|assignment|job|work|opportunity)\b"
     r"|\bcontract[\s-]+to[\s-]+hire\b|\bon\s+(?:a\s+)?contract\b|\bfixed[\s-]term\b|\btemporary\b|\bfreelance\b|\bcontractor\b"
-    r"|\b1099\b|\bC2C\b|\(contract\)|\bcontract\)|^\s*contract\b",
+    r"|\b1099\b|\bC2C\b|\(contract\)|\bcontract\)|\bseasonal\b"
+    r"|^\s*contract\b(?!\s+(?:manager|administrator|specialist|analyst|coordinator|negotiator|attorney|lawyer|officer|management))",
     re.I | re.M,
 )
 _PART_RE = re.compile(r"\bpart[\s-]time\b|\bteilzeit\b|\bmedio\s+tiempo\b|\btemps\s+partiel\b", re.I)
 _FULL_RE = re.compile(r"\bfull[\s-]time\b|\bpermanent\b|\bvollzeit\b|\btiempo\s+completo\b|\btemps\s+plein\b|\bFTE\b|(?-i:\bFT\b)", re.I)
 #: "Bartender PT - Nashville", "PT/FT": the abbreviation as a schedule (not "PT license", "PT, DPT").
-_PT_RE = re.compile(r"(?<![\w/])PT(?=\s*(?:[-–|.]|$))(?!\s*[-–]\s*\w+\s+license)|\bP/T\b")
+_PT_RE = re.compile(r"(?<![\w/])PT(?=\s*(?:[-–|.,]|$))(?!\s*[-–]\s*\w+\s+license)(?!,\s*DPT)|\bP/T\b")
 
 
 _INTERNSHIP_POSITION_RE = re.compile(
@@ -487,20 +520,23 @@ def employment_type(text: str, title: str = "") -> Optional[str]:
 
 SENIORITY_ORDER = ("intern", "entry", "junior", "mid", "senior", "lead", "principal", "executive")
 _TITLE_SENIORITY: tuple[tuple[str, re.Pattern], ...] = (
-    ("intern", re.compile(r"\bintern(?:ship)?\b|\bpraktikant|\bstagiaire\b|\btrainee\b|\bco-?op\b|\bbecario\b", re.I)),
+    ("intern", re.compile(r"\bintern(?:ship)?\b|\bpraktikant|\bstagiaire\b|\bco-?op\b|\bbecario\b", re.I)),
     ("executive", re.compile(r"\b(?:chief|cto|ceo|cfo|coo|cio|ciso|vp|vice\s+president|svp|evp|head\s+of|director|president)\b", re.I)),
     ("principal", re.compile(r"\bprincipal\b|\bdistinguished\b|\bfellow\b|\bstaff\s+(?:software|engineer|data|machine|ml|scientist|architect|developer|product|designer|site|security|backend|frontend|platform)", re.I)),
-    ("lead", re.compile(r"\blead\b(?!\s+generation)|\btech\s+lead\b|\bteam\s+lead\b", re.I)),
+    ("lead", re.compile(r"\blead\b(?!\s+generation)|\btech\s+lead\b|\bteam\s+lead\b|\bhead\b(?!\s+of\b)", re.I)),
     ("senior", re.compile(r"\bsenior\b|\bsr\.?\b|\bIII\b|\bIV\b|\bexperienced\b", re.I)),
     ("mid", re.compile(r"\bmid[\s-]?level\b|\bmid[\s-]senior\b|\bII\b|\bintermediate\b", re.I)),
     ("junior", re.compile(r"\bjunior\b|\bjr\.?\b|\bassociate\s+(?:software|engineer|developer|data|product|designer|analyst)\b|\bI\b(?!\s*[-/])", re.I)),
-    ("entry", re.compile(r"\bentry[\s-]?level\b|\bgraduate\b|\bnew\s+grad\b|\bearly\s+career\b|\bapprentice\b", re.I)),
+    ("entry", re.compile(r"\bentry[\s-]?level\b|\bgraduate\b|\bnew\s+grad\b|\bearly\s+career\b|\bapprentice\b|\btrainee\b", re.I)),
 )
 _BODY_SENIORITY_RE = re.compile(
     r"\b(?:a|an|as\s+a|as\s+an|this\s+is\s+a|this\s+is\s+an|hiring\s+a|hiring\s+an|looking\s+for\s+a|looking\s+for\s+an)\s+"
     r"(?P<level>junior|entry[\s-]level|mid[\s-]level|mid-senior|senior[\s-]level|senior|principal|lead|intermediate)\b",
     re.I,
 )
+#: "Assembler. Entry level. No experience required.": a level stated as its own sentence or list item.
+_LEVEL_SENTENCE_RE = re.compile(r"(?:^|[.;|•]\s*)(?P<level>entry[\s-]level|junior|mid[\s-]level|senior[\s-]level)"
+                                r"(?:\s+(?:role|position|opening))?\s*(?:[.;|]|$)", re.I | re.M)
 _BODY_MAP = {"junior": "junior", "entry level": "entry", "entry-level": "entry", "mid level": "mid", "mid-level": "mid",
              "mid-senior": "senior", "senior level": "senior", "senior-level": "senior", "senior": "senior",
              "principal": "principal", "lead": "lead", "intermediate": "mid"}
@@ -521,7 +557,7 @@ def seniority(title_line: str, body: str) -> Optional[str]:
     found = seniority_from_title(title_line)
     if found:
         return found
-    m = _BODY_SENIORITY_RE.search(body)
+    m = _BODY_SENIORITY_RE.search(body) or _LEVEL_SENTENCE_RE.search(body)
     if m:
         return _BODY_MAP.get(re.sub(r"\s+", " ", m.group("level").lower()))
     return None

@@ -1,7 +1,9 @@
 """Structured requirements of a job posting, by rules.
 
 How a posting is read:
-1. The first line is the title (cleaned of "(m/w/d)", " – Summer 2025" and the like).
+1. The first line is the title (cleaned of "(m/w/d)", " – Summer 2025" and the like). What the line
+   says after it is read too: after a comma or "with" as a list of items ("Line Cook, 2 years experience,
+   ServSafe required, knife skills a must"), after a dash as a unit or place ("Registered Nurse - ICU").
 2. The rest is cut into units (bullet lines and sentences). Each unit gets the
    kind of the section it sits under (from headings such as "Requirements",
    "Nice to have", "What you'll do", "About us", inline "Must have: ...") and
@@ -16,7 +18,7 @@ How a posting is read:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from adeptai_sagemaker_lab.reference_model import extract, taxonomy
@@ -37,7 +39,7 @@ _PREF_CUE = re.compile(
     r"|\bis\s+(?:also\s+)?a\s+plus\b|would\s+be\s+(?:great|nice|a\s+plus|helpful|an\s+advantage|a\s+bonus|ideal|beneficial)"
     r"|\bideally\b|\bdesirable\b|\bdesired\b|\badvantageous\b|\ban\s+advantage\b|\bwe'?d\s+love\b|\bgreat\s+if\b|\bgood\s+to\s+have\b"
     r"|\bnot\s+required\s+but\b|\bhelpful\b|\bwelcome\b|\bbeneficial\b|\bde\s+preferencia\b|\bvon\s+vorteil\b|\bun\s+plus\b"
-    r"|\bpref(?:'d)?\b\.?|\bnice\b|\ban\s+asset\b|\bvaluable\b|\bgood\s+to\s+know\b|\bdesirable\b",
+    r"|\bpref(?:'d)?\b\.?|\bnice\b|\ban\s+asset\b|\bvaluable\b|\bgood\s+to\s+know\b|\bdesirable\b|\ba\s+\+(?!\w)",
     re.I,
 )
 _REQ_CUE = re.compile(
@@ -67,7 +69,8 @@ _NEGATION_RE = re.compile(
     re.I,
 )
 _CLAUSE_SPLIT_RE = re.compile(r"[,;:()–—]|\s-\s|\bbut\b|\bhowever\b|\bwhile\b", re.I)
-_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(¿¡])")
+_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(¿¡])"
+                                r"|(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)(?<!\bincl\.)(?<!\bapprox\.)\s+(?=[a-z])")
 _BULLET_RE = re.compile(r"^\s*(?:[-*•·●▪◦‣–]|\d{1,2}[.)]|[a-z][.)])\s+")
 _INLINE_HEADING_RE = re.compile(r"^\s*(?P<label>[A-Za-zÀ-ÿ][\w'’ &/()+.-]{1,48}?)\s*:\s*(?P<rest>.*)$")
 _PART_SPLIT_RE = re.compile(r"[^;()]+")
@@ -89,6 +92,8 @@ _SPECIALTY_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _SPECIALTY_CO
 _SALES_COMPOUND_RE = re.compile(
     r"\b(?:closing|selling|sales|quota[\s-]carrying|sell)\b[^.;]{0,40}?\bB2B(?:\s+SaaS)?\b|\bB2B(?:\s+SaaS)?\s+(?:sales|selling|closing)\b", re.I)
 _TECH_CATEGORIES = {"lang", "web", "mobile", "data", "ml", "cloud", "devops", "db", "tool", "arch", "qa", "security"}
+#: Names of licences and certifications in the taxonomy ("CNA certification", "CDL").
+_CREDENTIAL_NAME_RE = re.compile(r"\b(?:license|licence|certification|certificate|endorsement|registration)\b|^CDL$")
 #: Words that make a clause a requirement on their own ("Excel required", "must know X", "PLC req'd").
 _STRONG_REQ = re.compile(r"\brequired\b|\bmust\b|\bmandatory\b|\bessential\b|\breq'?d\b|\breq\.|\bwe\s+need\b|\byou\s+need\b"
                          r"|\bmust-haves?\b|\bneed\s+to\s+have\b", re.I)
@@ -124,43 +129,71 @@ _PROSE_START_RE = re.compile(r"^\s*(?:we|our|the|as|at|join|are|you|this|in|abou
 _TITLE_WORD = r"(?:[A-Z][\w&/.+'’-]*|II|III|IV|of|and|&|in|for)"
 #: "X is hiring a <Title> for ...", "We're looking for a <Title> to ...", "As <Title> at X, you'll ...".
 _PROSE_TITLE_RE = re.compile(
-    r"(?:\b(?:is|are|we'?re|we\s+are|now)\s+(?:hiring|seeking|recruiting|looking\s+for)|\bseeks|\bhiring)\s+(?:an?\s+)?"
-    r"(?P<title>[A-Z][\w&/.+'’-]*(?:\s+" + _TITLE_WORD + r"){0,6}?)(?=\s+(?:to|for|at|in|who|with|on|join|covering)\b|[.,;]|\s*$)"
-    r"|^\s*As\s+(?:an?\s+|the\s+)?(?P<title2>[A-Z][\w&/.+'’-]*(?:\s+" + _TITLE_WORD + r"){0,6}?)(?=\s+(?:at|with|for|on|in)\b|,)",
+    r"(?i:\b(?:is|are|we'?re|we\s+are|now)\s+(?:hiring|seeking|recruiting|looking\s+for)|\bseeks|\bhiring|\blooking\s+for"
+    r"|\bjoin\s+(?:our|the)\s+(?:\w+\s+){0,2}as)\s+(?i:an?\s+)?"
+    r"(?P<title>[A-Z][\w&/.+'’-]*(?:\s+" + _TITLE_WORD + r"){0,6}?)(?=\s+(?:to|for|at|in|who|with|on|join|covering)\b|[.,;!]|\s*$)"
+    r"|^\s*As\s+(?:an?\s+|the\s+)?(?P<title2>[A-Z][\w&/.+'’-]*(?:\s+" + _TITLE_WORD + r"){0,6}?)(?=\s+(?:at|with|for|on|in)\b|,)"
+    r"|^\s*(?P<title3>[A-Z][\w&/.+'’-]*(?:\s+" + _TITLE_WORD + r"){0,6}?)\s+(?:wanted|needed)\b",
     re.M,
 )
 _TITLE_COLON_RE = re.compile(r"^\s*([A-Z][^:.;,]{1,60}?)\s*:\s+")
 _TRAILING_SCHEDULE_RE = re.compile(r"\s+(?:PT|FT|F/T|P/T)$")
 
 
+#: Where the title ends on a title line: "Title - Unit", "Title, 5+ years, remote", "Title @ Co", "Title with 5+ years".
+_TITLE_END_RE = re.compile(
+    r"\s+[–—|]\s+|\s+-\s+|,\s+|\s+@\s+|\s+at\s+(?=[A-Z])"
+    r"|\s+with\s+(?=(?:\d|at\s+least|a\s+minimum|minimum|over|more\s+than)\b)|\s+(?:wanted|needed)\b", re.I)
+_TITLE_PREFIX_RE = re.compile(r"^\s*(?:job\s+title|position|role|title|we'?re\s+hiring|hiring|now\s+hiring|urgent)\s*[:!\-–]\s*", re.I)
+
+
+def _title_and_rest(line: str) -> tuple[str, str, str, bool]:
+    """(title, what the line says after it, the title as written with its parentheses, whether the rest is a
+    list of requirements: after a comma or "with", not after a dash or bar, which adds a unit or place).
+
+    'Frontend Engineer – React/TypeScript (m/w/d)' -> ('Frontend Engineer', 'React/TypeScript', ...);
+    'Backend Engineer (Go), 5+ years, remote' -> ('Backend Engineer', '5+ years, remote', 'Backend Engineer (Go)').
+    """
+    text = _TITLE_PREFIX_RE.sub("", line)
+    masked = re.sub(r"\([^)]*\)|\[[^\]]*\]", lambda m: " " * len(m.group(0)), text)  # offsets stay those of text
+    end = _TITLE_END_RE.search(masked)
+    cut = end.start() if end else len(masked)
+    title = re.sub(r"\s+", " ", masked[:cut]).strip(" -–—:*#.!")
+    title = _TRAILING_SCHEDULE_RE.sub("", title)  # "Bartender PT" -> "Bartender"
+    rest = re.sub(r"\s+", " ", masked[end.end():]) if end else ""
+    listed = bool(end) and bool(re.match(r",|\s+with\b", end.group(0), re.I))
+    return title[:200], rest.strip(" -–—|,:;!."), text[:cut], listed
+
+
 def clean_title(line: str) -> str:
     """'Frontend Engineer – React/TypeScript (m/w/d)' -> 'Frontend Engineer'."""
-    text = re.sub(r"^\s*(?:job\s+title|position|role|title|we'?re\s+hiring|hiring|now\s+hiring|urgent)\s*[:!\-–]\s*", "", line, flags=re.I)
-    text = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text)
-    text = re.split(r"\s+[–—|]\s+|\s+-\s+|,\s+|\s+@\s+|\s+at\s+(?=[A-Z])", text)[0]
-    text = re.sub(r"\s+", " ", text).strip(" -–—:*#.")
-    text = _TRAILING_SCHEDULE_RE.sub("", text)  # "Bartender PT" -> "Bartender"
-    return text[:200]
+    return _title_and_rest(line)[0]
 
 
-def _sentence_class(sentence: str, first_paragraph: bool) -> str:
+def _sentence_class(sentence: str, first_paragraph: bool, terse: bool = False) -> str:
+    """``terse``: a posting of short sentences, where a bare "CCH Axcess." or "Typing 40 WPM." is a requirement."""
     pref, req = bool(_PREF_CUE.search(sentence)), bool(_REQ_CUE.search(sentence))
     if pref:
         return "preferred"
-    if _DUTY_CUE.search(sentence) and not re.search(r"\byou\s+(?:must|need|have|should)\b|\bmust\s+have\b", sentence, re.I):
+    if _DUTY_CUE.search(sentence) and not re.search(r"\byou(?:'ll|\s+will)?\s+(?:must|need|have|should)\b|\bmust\s+have\b",
+                                                     sentence, re.I):
         return "duties"
     if req:
         return "required"
     if first_paragraph or _COMPANY_CUE.search(sentence):
         return "about"
-    return "unknown"
+    return "required" if terse and len(sentence.split()) <= 8 else "unknown"
+
+
+#: Independent items of a line: split at ';' and at a spaced dash or bar ("MUST HAVE X - Y A PLUS").
+_ITEM_RE = re.compile(r"(?:(?!\s[-–—|]\s)[^;])+")
 
 
 def _clauses(text: str) -> list[tuple[str, int, bool]]:
-    """The clauses of a sentence, split at ';', ',' and 'but' (a list "X, Y and Z" becomes its items);
-    the flag is True for the first clause after a ';' (a new, independent item)."""
+    """The clauses of a sentence, split at ';', ' - ', ',' and 'but' (a list "X, Y and Z" becomes its items);
+    the flag is True for the first clause after a ';' or ' - ' (a new, independent item)."""
     out = []
-    for group in re.finditer(r"[^;]+", text):
+    for group in _ITEM_RE.finditer(text):
         first = True
         for m in re.finditer(r"[^,]+", group.group(0)):
             piece, start = m.group(0), group.start() + m.start()
@@ -171,7 +204,7 @@ def _clauses(text: str) -> list[tuple[str, int, bool]]:
     return out
 
 
-_LIST_MARK_RE = re.compile(r"[;,]|\bbut\b", re.I)
+_LIST_MARK_RE = re.compile(r"[;,]|\s[-–—|]\s|\bbut\b", re.I)
 
 
 def _mixed(text: str, section: Optional[str]) -> bool:
@@ -181,13 +214,14 @@ def _mixed(text: str, section: Optional[str]) -> bool:
     return bool(_STRONG_REQ.search(text)) or section == "required"
 
 
-def split_mixed(text: str, default: str) -> list[tuple[str, int, str]]:
+def split_mixed(text: str, default: str, items: bool = False) -> list[tuple[str, int, str]]:
     """Clauses of a mixed sentence, each with its own class.
 
     A cue word binds the clause it sits in. A clause without one joins the cue
     that reaches it: a leading cue carries forward ("must have X, Y"), a trailing
     cue reaches back over the list before it ("X, Y and Z are required"),
-    otherwise the section's default applies.
+    otherwise the section's default applies. In a list of ``items`` ("PTCB certified,
+    1 year retail, Spanish a plus") a cue reaches no other item.
     """
     out: list[tuple[str, int, str]] = []
     pending: list[tuple[str, int]] = []
@@ -207,19 +241,21 @@ def split_mixed(text: str, default: str) -> list[tuple[str, int, str]]:
         cue = pref or req
         mentions = taxonomy.find(clause)
         leading = not mentions or cue.start() < mentions[0].start
-        out += [(c, s, default if leading else cls) for c, s in pending]
+        out += [(c, s, default if leading or items else cls) for c, s in pending]
         pending = []
         out.append((clause, start, cls))
-        forward = cls if leading else None
+        forward = cls if leading and not items else None
     out += [(c, s, default) for c, s in pending]
     return sorted(out, key=lambda x: x[1])
 
 
-def segment(body: str, single_paragraph: bool = False) -> list[Unit]:
+def segment(body: str, single_paragraph: bool = False, items: bool = False, item_default: str = "required") -> list[Unit]:
     """Cut a posting body (title removed) into classified units.
 
     ``single_paragraph``: the whole posting is one paragraph (terse postings), so its first
     sentences are requirements, not a company blurb.
+    ``items``: the text is a comma-separated list of items ("3+ years, ACLS required, CCRN preferred,
+    nights"): a cue binds its own item, and an item without one is of class ``item_default``.
     """
     units: list[Unit] = []
     section: Optional[str] = None
@@ -229,7 +265,9 @@ def segment(body: str, single_paragraph: bool = False) -> list[Unit]:
     in_paragraph = False
     first_prose_paragraph: Optional[int] = None
     pos = 0
-    for raw in body.split("\n"):
+    raws = body.split("\n")
+    last = max((i for i, raw in enumerate(raws) if raw.strip()), default=-1)
+    for i, raw in enumerate(raws):
         line_start = pos
         pos += len(raw) + 1
         line = raw.strip()
@@ -245,6 +283,7 @@ def segment(body: str, single_paragraph: bool = False) -> list[Unit]:
         content = raw[bullet.end():] if bullet else raw[lead:]
         content_offset = line_start + (bullet.end() if bullet else lead)
         inline = _INLINE_HEADING_RE.match(content) if not bullet else None
+        line_section = None  # "Location: Spokane, WA" speaks for its own line only
         if inline:
             kind = classify_heading(inline.group("label"))
             if kind:
@@ -252,15 +291,20 @@ def segment(body: str, single_paragraph: bool = False) -> list[Unit]:
                 if not rest:
                     section, paragraph_section = kind, None
                     continue
-                paragraph_section = kind
+                if kind == "meta":
+                    line_section = kind
+                else:
+                    paragraph_section = kind
                 content = rest
                 content_offset = line_start + raw.index(rest) if rest in raw else content_offset
-        elif not bullet and len(line) <= 60 and not re.search(r"[.!?]$", line) and len(line.split()) <= 8:
+        elif i < last and not bullet and len(line) <= 60 and not re.search(r"[.!?]$", line) and len(line.split()) <= 8:
+            # a heading heads something and names no skill: the posting's last line ("QuickBooks a must") and
+            # "MUST HAVE ACTIVE STATE CNA CERTIFICATION" are content
             kind = classify_heading(line)
-            if kind:
+            if kind and not any(m.kind == "skill" for m in taxonomy.find(line)):
                 section, paragraph_section = kind, None
                 continue
-        active = paragraph_section or section
+        active = line_section or paragraph_section or section
         if bullet or active in ("meta",):
             pieces = [(content, content_offset)]
         else:
@@ -285,15 +329,17 @@ def segment(body: str, single_paragraph: bool = False) -> list[Unit]:
                     cls = "required"
             elif active == "preferred":
                 cls = "preferred"
-            elif active in ("required", "preferred", None) and _mixed(text, active):
+            elif active in ("required", "preferred", None) and (_mixed(text, active) or items and _LIST_MARK_RE.search(text)):
                 # "BLS required; ACLS preferred", "Excel required, SQL nice": classify each clause
-                for clause, start, clause_cls in split_mixed(text, active or "required"):
+                for clause, start, clause_cls in split_mixed(text, active or (item_default if items else "required"),
+                                                             items=items):
                     units.append(Unit(clause, offset + start, active, clause_cls, paragraph))
                 continue
             elif active == "required":
                 strong = _STRONG_REQ.search(text)
-                if _PREF_CUE.search(text) and strong and re.search(r"[(]", text):
-                    # "Python (Django preferred)": classify each part
+                aside = any(_PREF_CUE.search(g) for g in re.findall(r"\([^)]*\)", text))
+                if _PREF_CUE.search(text) and (strong or aside) and re.search(r"[(]", text):
+                    # "Python (Django preferred)", "CRM experience (HubSpot preferred)": classify each part
                     for part in _PART_SPLIT_RE.finditer(text):
                         if part.group(0).strip():
                             units.append(Unit(part.group(0), offset + part.start(), active,
@@ -302,7 +348,8 @@ def segment(body: str, single_paragraph: bool = False) -> list[Unit]:
                 cls = "preferred" if _PREF_CUE.search(text) and not strong else "required"
             else:
                 cls = _sentence_class(text, first_paragraph=(paragraph == first_prose_paragraph and not bullet
-                                                             and not single_paragraph))
+                                                             and not single_paragraph),
+                                      terse=single_paragraph and (not items or item_default == "required"))
             units.append(Unit(text, offset, active, cls, paragraph))
     return units
 
@@ -339,10 +386,11 @@ def _negated(unit_text: str, mention: taxonomy.Mention) -> bool:
 
 
 def _short_item(unit_text: str, mention: taxonomy.Mention) -> bool:
-    """The mention sits in a list item of at most five words: a language named as a requirement."""
+    """The mention sits in a list item of at most five words, or in a clause that asks for it ("Russian or
+    Mandarin is an advantage", "English required"): a language named as a requirement."""
     for clause, start, _ in _clauses(unit_text):
         if start <= mention.start < start + len(clause):
-            return len(clause.split()) <= 5
+            return len(clause.split()) <= 5 or bool(_PREF_CUE.search(clause) or _STRONG_REQ.search(clause))
     return False
 
 
@@ -389,30 +437,39 @@ def parse(text: str) -> dict:
             title_line = line.strip()
             body_start = sum(len(l) + 1 for l in lines[: i + 1])
             break
-    if len(title_line) > 120 or title_line.endswith(".") and len(title_line.split()) > 8:
+    first = _FIRST_SENTENCE_RE.match(title_line)
+    more = bool(first) and first.group(0).rstrip().endswith((".", "!")) and bool(title_line[first.end():].strip())
+    if len(title_line) > 120 or title_line.endswith(".") and len(title_line.split()) > 8 or more:
         # no title line: a terse one-liner starts with a short title sentence ("Maint Tech II. PLC req'd. ..."),
+        # a one-line list with a short title field ("Line Cook, 2 years experience, ServSafe required, ..."),
         # prose names the role in its first sentences ("We're hiring a Quality Engineer at ...")
-        first = _FIRST_SENTENCE_RE.match(title_line)
         head = _TITLE_COLON_RE.match(title_line)
+        prose = bool(_PROSE_START_RE.match(title_line)) or bool(_PROSE_TITLE_RE.search(first.group(1) if first else title_line))
         if head and classify_heading(head.group(1)) is None:  # "CNC Machinist: CNC mills, GD&T, Fanuc. 3 years."
             body_start = text.index(title_line) + head.end()
             title_line = head.group(1)
-        elif first and 0 < len(clean_title(first.group(1)).split()) <= 6 and not _PROSE_START_RE.match(title_line):
+        elif first and 0 < len(clean_title(first.group(1)).split()) <= 6 and not prose:
             body_start = text.index(title_line) + first.end()
             title_line = first.group(1)
+        elif not first and 0 < len(clean_title(title_line).split()) <= 6 and not prose:
+            pass  # a one-line list: the title is its first field, the other fields are read below
         else:
             title_line, body_start = "", 0
     body = text[body_start:]
-    title = clean_title(title_line) if title_line else None
+    title, rest, title_head, listed = _title_and_rest(title_line) if title_line else (None, "", "", False)
     if not title:
         m = _PROSE_TITLE_RE.search(text[:600])
         if m:
-            title = re.sub(r"\s+", " ", m.group("title") or m.group("title2")).strip()
-            title_line = title
+            title = re.sub(r"\s+", " ", m.group("title") or m.group("title2") or m.group("title3")).strip()
+            title_line = title_head = title
     if not title:
         hits = taxonomy.find_titles(text[:600])
         title = hits[0][0] if hits else None
-    units = segment(body, single_paragraph=not re.search(r"\n\s*\n", body.strip()))
+    # what the title line says after the title ("..., 5+ years, remote, $150k") is read as a list of items;
+    # after a dash ("Registered Nurse - ICU") only what a cue marks is a requirement
+    units = [replace(u, paragraph=-1) for u in segment(rest, single_paragraph=True, items=True,
+                                                        item_default="required" if listed else "unknown")] if rest else []
+    units += segment(body, single_paragraph=not re.search(r"\n\s*\n", body.strip()))
 
     all_mentions = taxonomy.apply_context(taxonomy.find(text))
     allowed = {m.name for m in all_mentions}
@@ -440,9 +497,10 @@ def parse(text: str) -> dict:
             preferred += names
         else:
             fallback = names + fallback
-    # technologies named in the title are requirements ("Backend Engineer (Python)")
-    title_skills = [m.name for m in taxonomy.apply_context(taxonomy.find(title_line))
-                    if taxonomy.ENTRIES[m.name].kind == "skill" and taxonomy.ENTRIES[m.name].category in _TECH_CATEGORIES]
+    # technologies and credentials named in the title are requirements ("Backend Engineer (Python)", "CDL-A Driver")
+    title_skills = [m.name for m in taxonomy.apply_context(taxonomy.find(title_head))
+                    if taxonomy.ENTRIES[m.name].kind == "skill" and (taxonomy.ENTRIES[m.name].category in _TECH_CATEGORIES
+                                                                     or _CREDENTIAL_NAME_RE.search(m.name))]
     if not mandatory and not preferred:
         mandatory = fallback
         if not mandatory and len({u.paragraph for u in units}) == 1:

@@ -315,7 +315,9 @@ def enhance(query: str, context: Optional[str] = None) -> dict:
         title_head_is_language = any(taxonomy.ENTRIES[m.name].category in _LANG_TITLE_CATEGORIES for m in head_mentions)
     if min_years is not None:
         intent = "experience_search"
-    elif location:  # the labelling guide: a place outranks a role or skills
+    elif location and not (title_hit or skills or fields):
+        # a place alone is the search ("jobs in denver"); beside a role or skills it filters that search
+        # ("senior python developer in austin" looks for developers), kept in entities.location
         intent = "location_search"
     elif title_hit and not title_head_is_language:
         intent = "role_search"

@@ -186,23 +186,57 @@ def read(text: str) -> ResumeFacts:
         titles=list(dict.fromkeys(titles)), education=extract.highest_education(clean), location=extract.location(clean[:2000]),
         injection=injected, word_count=len(clean.split()), domains=domains,
     )
-    head = next((line for line in clean.split("\n")[:8] if taxonomy.find_titles(line)), "")
-    facts.seniority = extract.seniority_from_title(head) if head else None
-    if facts.seniority is None:
-        facts.seniority = extract.seniority_from_years(facts.years)
+    facts.seniority = _seniority(clean, facts.years)
     return facts
 
 
+_LEVEL_RANK = {level: i for i, level in enumerate(extract.SENIORITY_ORDER)}
+
+
+def _seniority(text: str, years: Optional[int]) -> Optional[str]:
+    """The level the person's own title states ("Senior Software Engineer"), kept when the years agree with it;
+    else the level the years give. Only the title and the words just before it count: "Precepted 5 new
+    graduate nurses" on the same line says nothing about the writer's level."""
+    by_years = extract.seniority_from_years(years)
+    for line in text.split("\n")[:8]:
+        hits = taxonomy.find_titles(line)
+        if not hits:
+            continue
+        _, start, end, _ = hits[0]
+        before = re.split(r"[.,;:|()\-–—]", line[:start])[-1].split()[-3:]
+        stated = extract.seniority_from_title(" ".join(before + [line[start:end]]))
+        if stated is None or by_years is None:
+            return stated or by_years
+        if abs(_LEVEL_RANK[stated] - _LEVEL_RANK[by_years]) <= 1 or (_LEVEL_RANK[stated] >= _LEVEL_RANK["lead"] and years >= 5):
+            return stated
+        return by_years  # "Junior Developer" with 8 years, "Senior Nurse" with 1 year: the years decide
+    return by_years
+
+
+#: Where a resume sentence ends: ". " before a capital, a line break, a bullet or a semicolon.
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])|\n|;\s+|\s[•|]\s")
+
+
 def skill_evidence(text: str, skill: str, limit: int = 160) -> Optional[str]:
-    """A short, contact-free quote around the first mention of ``skill``."""
+    """A short, contact-free quote: the sentence or phrase that names the first mention of ``skill``."""
     for m in taxonomy.find(text):
         if m.name == skill:
-            lo = text.rfind("\n", 0, m.start) + 1
-            hi = text.find("\n", m.end)
-            hi = len(text) if hi < 0 else hi
-            quote = text[lo:hi].strip(" -•*\t")
-            if len(quote) > limit:
-                start = max(0, m.start - lo - limit // 2)
-                quote = quote[start:start + limit].strip()
+            bounds = [0] + [b.end() for b in _SENTENCE_END_RE.finditer(text)] + [len(text)]
+            lo = max(b for b in bounds if b <= m.start)
+            hi = min((b for b in bounds if b > m.start), default=len(text))
+            raw = text[lo:hi]
+            quote = raw.strip(" -•*\t;|")
+            at = m.start - lo - (len(raw) - len(raw.lstrip(" -•*\t;|")))
+            name = _NAME_LEAD_RE.match(quote)
+            if name and name.end() <= at:  # "Alex Example - Software engineer ...": the quote need not name the person
+                quote, at = quote[name.end():], at - name.end()
+            if len(quote) > limit:  # a long sentence: the words around the mention
+                left = quote.rfind(" ", 0, max(0, at - limit // 2)) + 1
+                right = quote.find(" ", min(len(quote), at + limit // 2))
+                quote = quote[left:right if right > 0 else len(quote)]
             return scrub(quote)[:300] or None
     return None
+
+
+#: A resume's opening "First Last - " or "First Last | ".
+_NAME_LEAD_RE = re.compile(r"^[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}\s+[-–—|]\s+")

@@ -163,6 +163,7 @@ NEGATIVE_AFTER: dict[str, re.Pattern] = {
     "React": re.compile(r"\s+(?:to|quickly|calmly|appropriately|fast)\b", re.I),
     "Outreach": re.compile(r"\s+(?:program|programs|events?|efforts?|activities|to)\b", re.I),
     "Unity": re.compile(r"\s+(?:of|among)\b", re.I),
+    "AED": re.compile(r"\s*[\d$]"),  # "AED 12,000": the dirham, not a defibrillator
 }
 NEGATIVE_BEFORE: dict[str, re.Pattern] = {
     "Go": re.compile(r"(?:\b(?:to|will|can|let's|we|you|and|or|must|should|might|never|always)\s+)$", re.I),
