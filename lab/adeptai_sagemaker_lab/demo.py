@@ -228,7 +228,7 @@ def _called_required(question: dict) -> bool:
 
 def _given_factors(match_scores: dict) -> set[str]:
     """The explanation factors the sample gives a score for (its description, as the answer names it)."""
-    from .reference_model import explain
+    from adeptai_sagemaker_lab.reference_model import explain
 
     return {explain.DESCRIPTIONS[f] for f, key in explain.SCORE_KEYS.items() if key in match_scores}
 
