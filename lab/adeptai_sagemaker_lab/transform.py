@@ -1,0 +1,60 @@
+"""The Batch Transform contract, run locally: what SageMaker does with a ``CreateTransformJob`` request.
+
+moto records a transform job's metadata and nothing else, so local runs and
+tests hand ``ops.transform.TransformRun`` this executor. It does what the
+service does for ``SplitType=Line``, ``BatchStrategy=SingleRecord`` and
+``AssembleWith=Line``: every object under the input prefix is split by line,
+each line is POSTed (real HTTP) to the model container's ``/invocations``
+(here the local endpoint's), and the answers are written, one line each in
+input order, to ``<S3OutputPath>/<input object name>.out``. A record the
+container fails is an error line in the output (a JSON body with ``error``),
+which the product side decodes into that record's error object.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from adeptai_sagemaker.student.capture import split_s3
+
+
+class LocalTransform:
+    """``executor(request)`` for ``TransformRun``: the transform contract against ``invocations_url``."""
+
+    def __init__(self, s3: Any, invocations_url: str, *, timeout_s: float = 60.0):
+        self.s3, self.url, self.timeout_s = s3, invocations_url, timeout_s
+        self.records = 0
+
+    def _invoke(self, body: bytes, content_type: str, accept: str) -> str:
+        request = urllib.request.Request(self.url, data=body, method="POST",
+                                         headers={"Content-Type": content_type, "Accept": accept})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                text = response.read().decode("utf-8", errors="replace")
+        except urllib.error.HTTPError as exc:
+            return json.dumps({"error": f"container answered HTTP {exc.code}"})
+        try:  # AssembleWith=Line: one answer per line, so a pretty-printed body is compacted
+            return json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":"))
+        except ValueError:
+            return text.replace("\n", " ")
+
+    def __call__(self, job: dict) -> None:
+        source = job["TransformInput"]
+        bucket, prefix = split_s3(source["DataSource"]["S3DataSource"]["S3Uri"])
+        out_bucket, out_prefix = split_s3(job["TransformOutput"]["S3OutputPath"])
+        content_type = source.get("ContentType", "application/json")
+        accept = job["TransformOutput"].get("Accept", "application/json")
+        listed = self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+        for item in listed:
+            lines = self.s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().splitlines()
+            answers = []
+            for line in lines:
+                if line.strip():
+                    answers.append(self._invoke(line, content_type, accept))
+                    self.records += 1
+            name = item["Key"].rsplit("/", 1)[-1]
+            key = f"{out_prefix}/{name}.out" if out_prefix else f"{name}.out"
+            self.s3.put_object(Bucket=out_bucket, Key=key, Body=("\n".join(answers) + "\n").encode("utf-8"))
