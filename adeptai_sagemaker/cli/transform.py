@@ -53,8 +53,8 @@ def run_transform_command(ctx: click.Context, capability: str, input_uri: str, o
         with local_or_configured_endpoint(endpoint_url) as (url, _):
             fw = build_framework(url, capabilities=(capability,))
             try:
-                summary = execute(fw, lambda s3, model: LocalTransform(s3, f"{url}/endpoints/{model}/invocations"),
-                                  fw.settings.region())
+                runtime = boto3.client("sagemaker-runtime", endpoint_url=url, region_name=fw.settings.region())
+                summary = execute(fw, lambda s3, model: LocalTransform(s3, runtime, model), fw.settings.region())
             finally:
                 fw.close()
     else:

@@ -4,8 +4,9 @@ moto records a transform job's metadata and nothing else, so local runs and
 tests hand ``ops.transform.TransformRun`` this executor. It does what the
 service does for ``SplitType=Line``, ``BatchStrategy=SingleRecord`` and
 ``AssembleWith=Line``: every object under the input prefix is split by line,
-each line is POSTed (real HTTP) to the model container's ``/invocations``
-(here the local endpoint's), and the answers are written, one line each in
+each line is sent (real HTTP, SigV4-signed by boto3's ``sagemaker-runtime``
+client, as the local endpoint requires) to the model, here the local
+endpoint serving ``endpoint_name``, and the answers are written, one line each in
 input order, to ``<S3OutputPath>/<input object name>.out``. A record the
 container fails is an error line in the output (a JSON body with ``error``),
 which the product side decodes into that record's error object.
@@ -14,28 +15,30 @@ which the product side decodes into that record's error object.
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from adeptai_sagemaker.student.capture import split_s3
 
 
 class LocalTransform:
-    """``executor(request)`` for ``TransformRun``: the transform contract against ``invocations_url``."""
+    """``executor(request)`` for ``TransformRun``: the transform contract against a local endpoint.
 
-    def __init__(self, s3: Any, invocations_url: str, *, timeout_s: float = 60.0):
-        self.s3, self.url, self.timeout_s = s3, invocations_url, timeout_s
+    ``runtime`` is a ``sagemaker-runtime`` client whose ``endpoint_url`` is the local endpoint's.
+    """
+
+    def __init__(self, s3: Any, runtime: Any, endpoint_name: str):
+        self.s3, self.runtime, self.endpoint_name = s3, runtime, endpoint_name
         self.records = 0
 
     def _invoke(self, body: bytes, content_type: str, accept: str) -> str:
-        request = urllib.request.Request(self.url, data=body, method="POST",
-                                         headers={"Content-Type": content_type, "Accept": accept})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                text = response.read().decode("utf-8", errors="replace")
-        except urllib.error.HTTPError as exc:
-            return json.dumps({"error": f"container answered HTTP {exc.code}"})
+            response = self.runtime.invoke_endpoint(EndpointName=self.endpoint_name, Body=body,
+                                                    ContentType=content_type, Accept=accept)
+            text = response["Body"].read().decode("utf-8", errors="replace")
+        except ClientError as exc:  # the container failed this record: its line says so
+            return json.dumps({"error": exc.response.get("Error", {}).get("Code", "ClientError")})
         try:  # AssembleWith=Line: one answer per line, so a pretty-printed body is compacted
             return json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":"))
         except ValueError:
