@@ -32,8 +32,13 @@ ADDRESS = re.compile(rf"\b\d{{1,6}}\s+(?:[A-Z][A-Za-z0-9.'-]*\s+){{1,4}}{_STREET
 PLACEHOLDERS = {"email": "[EMAIL]", "url": "[URL]", "address": "[ADDRESS]", "phone": "[PHONE]"}
 
 
-def _phone_digits(match: re.Match) -> int:
-    return sum(c.isdigit() for c in match.group(0))
+_YEAR_RANGE = re.compile(r"^(?:19|20)\d{2}\s*[-.]\s*(?:19|20)\d{2}$")
+
+
+def _not_a_phone(match: re.Match) -> bool:
+    """Fewer than 7 digits, or a year range such as ``2018-2020`` (work history, not a phone)."""
+    text = match.group(0)
+    return sum(c.isdigit() for c in text) < 7 or bool(_YEAR_RANGE.match(text))
 
 
 def redact_text(text: str, counts: Counter) -> str:
@@ -54,7 +59,7 @@ def redact_text(text: str, counts: Counter) -> str:
     text = sub("email", EMAIL, text)
     text = sub("url", URL, text)
     text = sub("address", ADDRESS, text)
-    return sub("phone", PHONE, text, keep=lambda m: _phone_digits(m) < 7)
+    return sub("phone", PHONE, text, keep=_not_a_phone)
 
 
 def redact(value: Any, counts: Counter) -> Any:
