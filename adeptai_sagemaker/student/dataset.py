@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from adeptai_sagemaker.rollout.gate import percentile  # the gate's nearest-rank percentile, one copy
 from adeptai_sagemaker.student import formats
 from adeptai_sagemaker.student.capture import iter_lines
 
@@ -45,14 +46,6 @@ def split_of(input_hash: str) -> str:
 
 def estimated_tokens(system: Optional[str], user: Optional[str]) -> int:
     return math.ceil((len(system or "") + len(user or "")) / CHARS_PER_TOKEN)
-
-
-def percentile(values: list[int], q: float) -> Optional[int]:
-    """Nearest-rank percentile (``q`` in 0..100); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 @dataclass
