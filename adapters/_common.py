@@ -52,11 +52,14 @@ def mode_kind(fw: Any, capability: str) -> str:
 def guarded_call(get_fw: FrameworkSource, capability: str, build_request: Callable[[], Any], *,
                  legacy: Callable[[], Any], to_legacy: Callable[[Any], Any], key: Optional[str] = None,
                  on_result: Optional[Callable[[Any, bool], None]] = None,
-                 on_call: Optional[Callable[[Any], None]] = None) -> Any:
+                 on_call: Optional[Callable[[Any], None]] = None,
+                 from_legacy: Optional[Callable[[Any], Any]] = None) -> Any:
     """Run ``capability`` through the framework and return the caller-shaped answer.
 
     ``legacy`` produces the monolith's answer (already caller-shaped) and is the
-    fallback; ``to_legacy`` maps a validated output model to the caller's shape.
+    fallback; ``to_legacy`` maps a validated output model to the caller's shape;
+    ``from_legacy`` is its reverse (a legacy answer into the output schema), run
+    only for teacher capture (``student/capture.py``).
     ``on_result(value, from_sagemaker)`` is told what was returned (for caches/stats);
     ``on_call(result)`` gets the framework's ``CallResult`` (its ``record`` has
     tokens, cache hit, endpoint); neither is called when no framework could be built.
@@ -69,7 +72,7 @@ def guarded_call(get_fw: FrameworkSource, capability: str, build_request: Callab
         if on_result is not None:
             on_result(value, False)
         return value
-    result = fw.call(capability, build_request, key=key, legacy=legacy, to_legacy=to_legacy)
+    result = fw.call(capability, build_request, key=key, legacy=legacy, to_legacy=to_legacy, from_legacy=from_legacy)
     if on_call is not None:
         on_call(result)
     if on_result is not None:

@@ -188,6 +188,30 @@ class EnhancedBehavioralPipeline:
                                     "validation_passed": True} if self.enable_validation else None),
         }
 
+    @staticmethod
+    def _from_legacy(value: Any) -> Dict[str, Any]:
+        """The reverse of ``_to_legacy``: the 5-key analysis as ``BehavioralOutput`` fields (teacher capture).
+
+        Scores and lists come from the profile, fits from ``role_fit_analysis``, the level from the
+        trajectory; the legacy shape has no reasoning, so it is empty. A degraded answer (confidence 0)
+        still validates; the dataset card counts what it keeps.
+        """
+        value = value if isinstance(value, dict) else {}
+        profile = value.get("behavioral_profile")
+        fit = value.get("role_fit_analysis") if isinstance(value.get("role_fit_analysis"), dict) else {}
+        trajectory = value.get("career_trajectory")
+        return {
+            "overall_score": getattr(profile, "overall_score", None),
+            **{name: getattr(profile, name, None) for name in _SCORE_FIELDS},
+            "technical_fit": fit.get("technical_fit"), "cultural_fit": fit.get("cultural_fit"),
+            "confidence": getattr(profile, "confidence_score", None),
+            "data_completeness": getattr(profile, "data_completeness", None),
+            **{name: str_list(getattr(profile, name, None)) for name in (
+                "work_style_preferences", "strengths", "development_areas", "behavioral_patterns", "risk_factors")},
+            "detected_domain": value.get("detected_domain"),
+            "current_level": getattr(trajectory, "current_level", None) or None, "reasoning": "",
+        }
+
     def _fallback(self, source_data: Any, target_role: Any, job_description: Any) -> Dict[str, Any]:
         legacy = self._legacy()
         if legacy is not None:
@@ -218,7 +242,7 @@ class EnhancedBehavioralPipeline:
                          "career_history": _career_history(source_data)},
                 legacy=lambda: self._fallback(source_data, target_role, job_description),
                 to_legacy=lambda out: self._to_legacy(out, source_data),
-                key=cand,
+                key=cand, from_legacy=self._from_legacy,
             )
         except Exception as exc:
             from adeptai_sagemaker.core.errors import AdeptSageMakerError

@@ -257,6 +257,28 @@ class ExplainableRecruitmentAI:
             risk_factors=str_list(out.risk_factors), strength_areas=str_list(out.strength_areas),
         )
 
+    @staticmethod
+    def _from_legacy(value: Any) -> Dict[str, Any]:
+        """The reverse of ``_to_legacy``: the monolith's explanation object as ``ExplanationOutput`` fields
+        (teacher capture). The recommendation sentence goes back to its label; the legacy shape has no
+        separate reasoning, so the decision summary stands for it."""
+        labels = {sentence: label for label, sentence in RECOMMENDATIONS.items()}
+        recommendation = str(getattr(value, "recommendation", ""))
+        return {
+            "overall_score": getattr(value, "overall_score", None),
+            "decision_summary": getattr(value, "decision_summary", None),
+            "reasoning": getattr(value, "decision_summary", None),
+            "recommendation": labels.get(recommendation, recommendation),
+            "confidence_level": getattr(value, "confidence_level", None),
+            "feature_contributions": [
+                {"feature_name": getattr(fc, "feature_name", None), "contribution": getattr(fc, "contribution", None),
+                 "percentage": getattr(fc, "percentage", None), "direction": getattr(fc, "direction", None),
+                 "explanation": getattr(fc, "explanation", None)}
+                for fc in (getattr(value, "feature_contributions", None) or [])],
+            **{name: str_list(getattr(value, name, None)) for name in (
+                "top_positive_factors", "top_negative_factors", "strength_areas", "risk_factors")},
+        }
+
     def _fallback(self, candidate_profile, job_query, match_scores, ranking_position):
         legacy = self._legacy()
         if legacy is not None:
@@ -285,7 +307,7 @@ class ExplainableRecruitmentAI:
                 lambda: {"candidate_profile": profile, "job_query": clean_text(job_query, 4000),
                          "match_scores": scores, "ranking_position": position},
                 legacy=lambda: self._fallback(candidate_profile, job_query, match_scores, ranking_position),
-                to_legacy=lambda out: self._to_legacy(out, scores),
+                to_legacy=lambda out: self._to_legacy(out, scores), from_legacy=self._from_legacy,
             )
         except ValueError:
             raise

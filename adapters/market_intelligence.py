@@ -80,6 +80,13 @@ def output_to_content(output: Any) -> str:
     return json.dumps(output.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
 
 
+def output_from_response(value: Any) -> Any:
+    """The reverse of ``output_to_content``: an ``LLMResponse`` (or its content) back to the output's JSON
+    (teacher capture). Canned fallback JSON does not fit the schema, so it is counted, never stored."""
+    content = getattr(value, "content", value)
+    return json.loads(content) if isinstance(content, (str, bytes, bytearray)) else content
+
+
 def fallback_content(prompt: str, model: str) -> str:
     """Last-resort JSON content in the monolith's canned shapes; always parseable, confidence 0.0."""
     kind = _analysis_kind(prompt)
@@ -209,7 +216,8 @@ class _AsyncAdapterBase:
                 holder["record"] = result.record
 
             return guarded_call(lambda: fw if fw is not None else self._get_fw(), CAPABILITY, build_request,
-                                legacy=legacy, to_legacy=to_legacy, key=key, on_result=remember, on_call=keep_record)
+                                legacy=legacy, to_legacy=to_legacy, key=key, on_result=remember, on_call=keep_record,
+                                from_legacy=output_from_response)
 
         try:
             value = await asyncio.to_thread(run)

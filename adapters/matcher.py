@@ -89,6 +89,28 @@ def requirements_from_output(output: Any) -> Dict[str, Any]:
     }
 
 
+_EDUCATION_LEVELS = {label: level for level, label in _EDUCATION_LABELS.items() if label}
+
+
+def output_from_requirements(value: Any) -> Dict[str, Any]:
+    """The reverse of ``requirements_from_output``: the matcher's dict as ``JobParserOutput`` fields (teacher capture).
+
+    What the matcher's shape cannot say (title, salary, seniority, employment type) is ``None``;
+    ``"Remote"`` becomes ``work_mode="remote"``; 0 years (the matcher's "unstated") becomes ``None``;
+    the first education label the schema knows becomes ``education_level``.
+    """
+    req = normalize_requirements(value)
+    location = req["location"].strip()
+    remote = location.lower() == "remote"
+    levels = [_EDUCATION_LEVELS[e] for e in req["education_requirements"] if e in _EDUCATION_LEVELS]
+    return {
+        "title": None, "mandatory_skills": req["mandatory_skills"], "preferred_skills": req["preferred_skills"],
+        "years_experience": req["years_experience"] or None, "education_level": levels[0] if levels else None,
+        "location": None if remote or not location else location, "work_mode": "remote" if remote else None,
+        "salary_range": None, "seniority_level": None, "employment_type": None,
+    }
+
+
 def rule_based_requirements(job_description: str) -> Dict[str, Any]:
     """Deterministic last resort: years, a "City, ST" location, an education level; skills unknown."""
     text = clean_text(job_description, JD_LIMIT)
@@ -128,7 +150,8 @@ class JobRequirementsExtractor:
             if not text.strip():
                 return self._fallback(text)
             value = guarded_call(self._get_fw, CAPABILITY, lambda: {"job_description": text},
-                                 legacy=lambda: self._fallback(text), to_legacy=requirements_from_output)
+                                 legacy=lambda: self._fallback(text), to_legacy=requirements_from_output,
+                                 from_legacy=output_from_requirements)
             return normalize_requirements(value)
         except Exception as exc:
             from adeptai_sagemaker.core.errors import AdeptSageMakerError

@@ -108,6 +108,23 @@ def to_legacy_dict(output: Any, query: str) -> Dict[str, Any]:
     }
 
 
+def output_from_legacy_dict(value: Any) -> Dict[str, Any]:
+    """The reverse of ``to_legacy_dict``: the monolith's 11-key dict as ``QueryEnhancerOutput`` fields (teacher capture).
+
+    The intent is kept as the monolith gave it, so the rule fallback's ``"unknown"`` fails the schema and is
+    counted, never stored: only a real model's answer teaches. What the dict cannot say (disambiguation,
+    entities, language) is empty.
+    """
+    value = value if isinstance(value, dict) else {}
+    return {
+        "intent": value.get("intent"), "synonyms": str_list(value.get("synonyms")),
+        "related_skills": str_list(value.get("related_skills")), "job_variations": str_list(value.get("job_variations")),
+        "industry_terms": str_list(value.get("industry_terms")), "expanded_terms": str_list(value.get("expanded_terms")),
+        "disambiguation": {}, "entities": {"skills": [], "location": None, "min_years": None, "title": None},
+        "language": None,
+    }
+
+
 def _is_valid_shape(value: Any) -> bool:
     return isinstance(value, dict) and isinstance(value.get("expanded_terms"), list)
 
@@ -262,7 +279,7 @@ class LLMQueryEnhancer:
                 lambda: {"query": clean_text(text, QUERY_LIMIT)},
                 legacy=lambda: self._fallback(text, True, legacy_input),
                 to_legacy=lambda out: to_legacy_dict(out, text),
-                key=text.strip().lower()[:QUERY_LIMIT], on_result=remember,
+                key=text.strip().lower()[:QUERY_LIMIT], on_result=remember, from_legacy=output_from_legacy_dict,
             )
             return value if _is_valid_shape(value) else rule_based_enhancement(text, self.synonyms)
         except Exception as exc:  # fallback off surfaced a typed error: the caller asked for it

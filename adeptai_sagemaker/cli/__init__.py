@@ -1,4 +1,5 @@
-"""``adeptai-sagemaker``: serve, demo, run, batch, status, cache, deploy, rollback, cost, bench, audit, promote, report, eval.
+"""``adeptai-sagemaker``: serve, demo, run, batch, status, cache, deploy, rollback, cost, bench, audit, promote, report, eval,
+capture, dataset, finetune.
 
 Why it behaves like this:
 - Errors are one red line that says what to fix, never a traceback: exit 2
@@ -20,6 +21,7 @@ from __future__ import annotations
 from typing import Optional
 
 from adeptai_sagemaker.cli import batch, cache, cost, deploy, deploy_component, eval, promote, report, run, status  # noqa: F401  (each registers its commands)
+from adeptai_sagemaker.cli import capture, dataset, finetune  # noqa: F401  (the student loop: MIGRATION.md "Build the student")
 from adeptai_sagemaker.cli._base import cli, document_exit_codes, parse_duration
 from adeptai_sagemaker.compliance.cli import audit as _audit
 

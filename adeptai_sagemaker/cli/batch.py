@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
 from typing import Optional
 
@@ -14,8 +15,9 @@ from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, cli, j
 
 @cli.command("batch")
 @click.argument("capability", type=click.Choice(CAPABILITIES))
-@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="JSON lines: the capability's input per line, plus an optional 'id' (default: line number).")
+@click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False),
+              help="JSON lines: the capability's input per line, plus an optional 'id' (default: line number); "
+                   "an s3:// object with --engine transform.")
 @click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False),
               help="JSON lines: one {'id', 'output'} or {'id', 'error'} per input line; rerun to resume.")
 @click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 256),
@@ -27,10 +29,19 @@ from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, cli, j
 @click.option("--backend", default="sagemaker", show_default=True, help="Real-time backend (sagemaker, openai, ...).")
 @click.option("--endpoint-url", default=None, help="Runtime URL override (e.g. a running `serve`).")
 @click.option("--local", is_flag=True, help="Use the lab's local endpoint and reference model (as `run --local`).")
+@click.option("--engine", type=click.Choice(["realtime", "transform"]), default="realtime", show_default=True,
+              help="realtime: calls to the endpoint; transform: SageMaker Batch Transform over s3:// input and "
+                   "output (see `ops/transform.py`).")
+@click.option("--model-name", default=None,
+              help="transform: the SageMaker Model to run (default: the one behind SAGEMAKER_<STEM>_ENDPOINT).")
+@click.option("--instance-type", default="ml.g5.xlarge", show_default=True, help="transform: instance type.")
+@click.option("--chunk-size", default=10_000, show_default=True, type=click.IntRange(1, 10_000_000),
+              help="transform: records per transform job (each finished job is kept; a rerun resumes after it).")
 @json_option
 @click.pass_context
 def batch(ctx: click.Context, capability: str, input_path: str, output_path: str, concurrency: int, use_async: bool,
-          s3_prefix: Optional[str], backend: str, endpoint_url: Optional[str], local: bool) -> None:
+          s3_prefix: Optional[str], backend: str, endpoint_url: Optional[str], local: bool, engine: str,
+          model_name: Optional[str], instance_type: str, chunk_size: int) -> None:
     """Run CAPABILITY over every line of --input into --output.
 
     Every input line yields exactly one output line. Interrupted? Run the same
@@ -38,6 +49,14 @@ def batch(ctx: click.Context, capability: str, input_path: str, output_path: str
     or lost. Exit codes: 0 every record answered, 1 some records are errors
     (see their 'error' lines), 2 usage or configuration problem.
     """
+    if engine == "transform":
+        from adeptai_sagemaker.cli.transform import run_transform_command
+
+        run_transform_command(ctx, capability, input_path, output_path, local=local, endpoint_url=endpoint_url,
+                              model_name=model_name, instance_type=instance_type, chunk_size=chunk_size)
+        return
+    if not os.path.isfile(input_path):
+        raise click.BadParameter(f"{input_path!r} is not a file", param_hint="--input")
     from adeptai_sagemaker.ops.batch import run_batch
 
     overrides = {"sagemaker_async_s3_prefix": s3_prefix} if s3_prefix else {}

@@ -25,6 +25,19 @@ def _alarms(settings, endpoint_name: str, capability: Optional[str], topic: Opti
 
 # --------------------------------------------------------------------------- deploy / rollback
 
+#: Where SageMaker unpacks ``ModelDataUrl`` in the container: TGI/LMI load a fine-tuned model from there.
+STUDENT_MODEL_DIR = "/opt/ml/model"
+
+
+def _student_run(settings, model_data: Optional[str]) -> Optional[dict]:
+    """The recorded ``finetune`` run that produced ``model_data``, if any (dataset -> endpoint lineage)."""
+    if not model_data:
+        return None
+    from adeptai_sagemaker.student.finetune import run_for_artifact
+
+    return run_for_artifact(settings, model_data)
+
+
 
 def _progress_runner(total: int, description: str):
     """A rich progress bar advanced by deploy's on_progress(step, detail) callbacks."""
@@ -75,7 +88,9 @@ def _plan_data(plan) -> dict:
 @click.option("--role-arn", default=None, help="SageMaker execution role ARN.")
 @click.option("--container", type=click.Choice(["tgi", "lmi"]), default="tgi", show_default=True)
 @click.option("--model-id", default=None, help="HF_MODEL_ID, e.g. meta-llama/Llama-3.1-8B-Instruct.")
-@click.option("--model-data", default=None, help="s3://.../model.tar.gz (optional).")
+@click.option("--model-data", default=None,
+              help="s3:// model artifact (model.tar.gz or a prefix), e.g. what `finetune` printed; without "
+                   "--model-id the container serves it from /opt/ml/model.")
 @click.option("--instance-type", default="ml.g5.2xlarge", show_default=True)
 @click.option("--instance-count", default=1, show_default=True, type=int)
 @click.option("--num-gpus", default=1, show_default=True, type=int, help="SM_NUM_GPUS / tensor parallel degree.")
@@ -105,10 +120,13 @@ def deploy(ctx: click.Context, plan_file, endpoint_name, region, image, role_arn
     from adeptai_sagemaker.ops.deploy import AsyncSpec, AutoscalingSpec, DeploymentPlan, lmi_env, tgi_env
 
     settings, region = _resolve_region(region)
+    student = None
     if plan_file:
         with open(plan_file, encoding="utf-8") as fh:
             plan = DeploymentPlan.from_dict({"region": region, **json.load(fh)})
     else:
+        student = _student_run(settings, model_data)
+        model_id = model_id or (STUDENT_MODEL_DIR if model_data else None)
         missing = [name for name, value in (("--endpoint-name", endpoint_name), ("--image", image),
                                             ("--role-arn", role_arn), ("--model-id", model_id)) if not value]
         if missing:
@@ -129,13 +147,25 @@ def deploy(ctx: click.Context, plan_file, endpoint_name, region, image, role_arn
             alarms=None if no_alarms else _alarms(settings, endpoint_name, capability, alarm_topic))
     settings.checked_region(plan.region)
     if dry_run:
-        _emit_json({"dry_run": True, **_plan_data(plan)}) if _json_mode(ctx) else _console().print(plan.plan())
+        lineage = {"student_run": student} if student else {}
+        if _json_mode(ctx):
+            _emit_json({"dry_run": True, **_plan_data(plan), **lineage})
+        else:
+            _console().print(plan.plan())
+            if student:
+                _console().print(f"serves the {student['capability']} student from dataset {student['dataset_id']} "
+                                 f"(training job {student['job']})")
         return
     total = (len(plan.variants) + 3 + len(plan.scaling_requests()) + len(plan.alarm_requests())
              + (len(plan.variants) if plan.autoscaling else 0))
     progress, on_progress = _progress_runner(total, f"deploying {plan.endpoint_name}")
     with progress:
         result = plan.apply(settings, on_progress=on_progress, wait=not no_wait)
+    if model_data and not plan_file:
+        from adeptai_sagemaker.student.finetune import record
+
+        record(settings, {"kind": "deploy", "artifact": model_data, "endpoint": result.endpoint_name,
+                          "endpoint_config": result.endpoint_config})  # report's dataset -> endpoint lineage
     if _json_mode(ctx):
         _emit_json(asdict(result))
     else:

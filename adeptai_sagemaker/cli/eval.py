@@ -20,8 +20,12 @@ import click
 
 from adeptai_sagemaker.core.errors import ConfigurationError
 from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, cli
+from adeptai_sagemaker.plugin.tasks import CAPABILITIES
 
-SPLIT_CHOICES = ("dev", "test", "all")
+GOLDEN_CAPABILITIES = ("job_parser", "query_enhancer", "candidate_matcher", "resume_summarizer")
+
+SPLIT_CHOICES = ("dev", "test", "all", "captured-test")
+CAPTURED = "captured-test"  # the captured teacher answers' test part (student/evaluate.py)
 
 
 @contextlib.contextmanager
@@ -146,7 +150,7 @@ def _print_compare(console, report: dict, a: str, b: str) -> None:
 
 
 @cli.command("eval")
-@click.argument("capability", type=click.Choice(["job_parser", "query_enhancer", "candidate_matcher", "resume_summarizer"]))
+@click.argument("capability", type=click.Choice(CAPABILITIES))
 @click.option("--backend", default="local", show_default=True,
               help="local (reference model on a local endpoint), sagemaker (configured endpoint), openai, "
                    "anthropic, or a plugin backend's name.")
@@ -155,10 +159,22 @@ def _print_compare(console, report: dict, a: str, b: str) -> None:
 @click.option("--compare", "compare_with", nargs=2, default=None, metavar="A B",
               help="Score backends A and B on the same rows and report field-level agreement.")
 @click.option("--limit", type=int, default=None, help="Only the first N rows (quick checks).")
+@click.option("--location", default=None,
+              help="With --set captured-test: the captured shards (default: ADEPTAI_SAGEMAKER_CAPTURE_DIR).")
 @click.pass_context
 def eval_command(ctx: click.Context, capability: str, backend: str, split: str, compare_with: Optional[tuple[str, str]],
-                 limit: Optional[int]) -> None:
-    """Score a backend on the golden set for CAPABILITY (per-field metrics, schema-valid rate, latency, cost)."""
+                 limit: Optional[int], location: Optional[str]) -> None:
+    """Score a backend on the golden set for CAPABILITY (per-field metrics, schema-valid rate, latency, cost).
+
+    With --set captured-test --compare legacy B: the student backend B against the teacher's captured answers
+    on the captured test part, field by field; the comparisons are stored as offline evidence for the gate.
+    """
+    if split == CAPTURED:
+        _eval_captured(ctx, capability, compare_with, limit, location)
+        return
+    if capability not in GOLDEN_CAPABILITIES:
+        raise click.UsageError(f"no golden set for {capability}; golden sets: {', '.join(GOLDEN_CAPABILITIES)} "
+                               "(or use --set captured-test)")
     from adeptai_sagemaker.cli.lab_hook import ensure_lab
 
     ensure_lab('`eval` (its golden sets and local backend)')
@@ -178,3 +194,39 @@ def eval_command(ctx: click.Context, capability: str, backend: str, split: str, 
         _emit_json(metrics)
     else:
         _print_metrics(console, metrics)
+
+
+def _eval_captured(ctx: click.Context, capability: str, compare_with: Optional[tuple[str, str]], limit: Optional[int],
+                   location: Optional[str]) -> None:
+    """``--set captured-test --compare legacy B``: the student on B against the captured teacher answers."""
+    from adeptai_sagemaker.student import evaluate
+
+    if not compare_with or compare_with[0] != "legacy":
+        raise click.UsageError("--set captured-test compares the captured teacher with a backend: "
+                               "--compare legacy sagemaker (or legacy local, legacy <plugin backend>)")
+    backend = compare_with[1]
+    with _framework_for(backend, capability) as (fw, invoke_as):
+        records = evaluate.captured_test(location or fw.settings.capture_location(), capability)
+        if not records:
+            raise click.UsageError(f"no captured test examples of {capability}: capture first "
+                                   f"(SAGEMAKER_{fw.settings.stem(capability)}_CAPTURE=true)")
+        report = evaluate.compare_captured(fw, capability, records, backend=invoke_as, limit=limit)
+        report.backend = backend
+        evaluate.store_offline(fw.state_store, report)
+        decision = evaluate.offline_decision(fw.state_store, fw.settings, capability)
+    data = {**report.to_dict(), "gate": {"verdict": decision.verdict, "reasons": decision.reasons}}
+    if _json_mode(ctx):
+        _emit_json(data)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{capability}: {backend} against the captured teacher on the captured test part "
+                        f"({report.answered} of {report.n} answered)")
+    for col in ("field", "n", "agreement", "mean score"):
+        table.add_column(col, justify="left" if col == "field" else "right")
+    for name, f in report.fields.items():
+        table.add_row(name, str(f["n"]), _fmt(f["agreement"]), _fmt(f["mean_score"]))
+    console = _console()
+    console.print(table)
+    console.print(f"overall agreement {_fmt(data['agreement'])}; failures {report.failed or 'none'}; "
+                  f"offline gate (shadow criteria): {decision.verdict}: " + "; ".join(decision.reasons))

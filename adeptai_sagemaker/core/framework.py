@@ -43,7 +43,8 @@ from adeptai_sagemaker.backends.base import Backend, SageMakerBackend
 from adeptai_sagemaker.core.breaker import BreakerBoard, BreakerConfig
 from adeptai_sagemaker.capabilities.builtin import Registrations
 from adeptai_sagemaker.core.cache import ResponseCache
-from adeptai_sagemaker.plugin.calls import CallContext, CallRecord, CallResult, CircuitEvent, InvocationRecord, ShadowComparison
+from adeptai_sagemaker.plugin.calls import (CallContext, CallRecord, CallResult, CircuitEvent, InvocationRecord,
+                                            LegacyAnswer, ShadowComparison)
 from adeptai_sagemaker.core.errors import AdeptSageMakerError, ConfigurationError, InputValidationError, NoAnswerError
 from adeptai_sagemaker.plugin.manager import build_plugin_manager
 from adeptai_sagemaker.core.routing import route_for
@@ -120,6 +121,13 @@ class Framework:
                                           ttl_s=self.settings.adeptai_sagemaker_mode_refresh_s)
         self.mode_source: ModeSource = mode_source
         self._add_migration_observers()
+        self.capture = None
+        self._capturing = frozenset(name for name in self.tasks if self.settings.capturing(name))
+        if self._capturing:  # teacher capture for a student model (student/capture.py)
+            from adeptai_sagemaker.student.capture import capture_for
+
+            self.capture = capture_for(self.settings)
+            self.pm.register(self.capture)
         self.breakers = BreakerBoard(
             BreakerConfig(
                 consecutive_failures=self.settings.adeptai_sagemaker_breaker_failures,
@@ -264,7 +272,8 @@ class Framework:
 
     def call(self, capability: str, request: Any, *, key: Optional[str] = None,
              legacy: Optional[Callable[[], Any]] = None,
-             to_legacy: Optional[Callable[[Any], Any]] = None) -> CallResult:
+             to_legacy: Optional[Callable[[Any], Any]] = None,
+             from_legacy: Optional[Callable[[Any], Any]] = None) -> CallResult:
         """Route one call and answer it; see the module docstring for the decision order.
 
         ``request`` is the input model, a dict, or a zero-argument callable that
@@ -273,6 +282,8 @@ class Framework:
         answer; ``to_legacy`` maps a validated output to the caller's shape
         (``CallResult.answer``; shadow comparisons use it too); ``key`` is the
         sticky canary key (default: the task's ``bucket_key`` of the input).
+        ``from_legacy`` is ``to_legacy``'s reverse, used only when the
+        capability's teacher capture is on (``on_legacy_answer``).
         Unknown capabilities raise ``ConfigurationError``.
         """
         route = self.route(capability)
@@ -289,11 +300,12 @@ class Framework:
         if mode.kind == "canary":
             ctx.bucket_key = key if key is not None else (spec.bucket_key(model) if model is not None else "")
         ctx.route, ctx.bucket = route_for(mode, capability, ctx.bucket_key)
+        teacher = self._teacher(ctx, route, model, from_legacy) if capability in self._capturing else None
 
         if ctx.route == "legacy":
-            return self._legacy(ctx, legacy, "success")
+            return self._legacy(ctx, legacy, "success", teacher=teacher)
         if ctx.route == "shadow":
-            return self._shadow_call(ctx, route, model, input_error, legacy, to_legacy)
+            return self._shadow_call(ctx, route, model, input_error, legacy, to_legacy, teacher)
 
         try:
             if input_error is not None:
@@ -314,7 +326,7 @@ class Framework:
             self._finish(ctx, "error", error=error)
             raise error
         log.warning("%s failed on the model side (%s); answering from legacy", capability, ctx.fallback_reason)
-        return self._legacy(ctx, legacy, "fallback")
+        return self._legacy(ctx, legacy, "fallback", teacher=teacher)
 
     def invoke(self, capability: str, request: Any, *, backend: str = "sagemaker") -> BaseModel:
         """Run the pipeline directly on ``backend`` (no routing, no fallback); typed errors propagate."""
@@ -345,7 +357,7 @@ class Framework:
         return pipeline.run(route, model, ctx, self.cache), route.backend.name
 
     def _legacy(self, ctx: CallContext, legacy: Optional[Callable[[], Any]], outcome: str,
-                started: Optional[Future] = None) -> CallResult:
+                started: Optional[Future] = None, teacher: Optional[Callable[[Any], None]] = None) -> CallResult:
         """Run the monolith's code once; its exception propagates unchanged (recorded as an error)."""
         if legacy is None:
             error = NoAnswerError(f"{ctx.capability} is routed to legacy (mode {ctx.mode}) and no legacy "
@@ -366,11 +378,28 @@ class Framework:
         record = self._finish(ctx, outcome)
         if started is not None:
             started.set_result(value)
+        if teacher is not None:
+            teacher(value)
         return CallResult(value, "legacy", record, value)
+
+    def _teacher(self, ctx: CallContext, route: pipeline.CapabilityRoute, model: Optional[BaseModel],
+                 from_legacy: Optional[Callable[[Any], Any]]) -> Optional[Callable[[Any], None]]:
+        """What tells the capture observers about a legacy answer (``None`` when the request did not validate)."""
+        if model is None:
+            return None
+        spec = route.spec
+
+        def teach(value: Any) -> None:
+            self.notify("on_legacy_answer", answer=LegacyAnswer(
+                spec.name, ctx.call_id, ctx.mode, ctx.input_hash, ctx.started_wall, model, value, spec.output_model,
+                route.template_version, from_legacy, lambda: pipeline.render_prompt(route, model)))
+
+        return teach
 
     def _shadow_call(self, ctx: CallContext, route: pipeline.CapabilityRoute, model: Optional[BaseModel],
                      input_error: Optional[Exception], legacy: Optional[Callable[[], Any]],
-                     to_legacy: Optional[Callable[[Any], Any]]) -> CallResult:
+                     to_legacy: Optional[Callable[[Any], Any]],
+                     teacher: Optional[Callable[[Any], None]] = None) -> CallResult:
         """Legacy answers the user; the model side runs on the shadow pool and is compared."""
         legacy_value: Future = Future()
         if legacy is not None and input_error is None:
@@ -380,7 +409,7 @@ class Framework:
                 self._shadow_result(ctx, None, False, 0.0, "shadow_dropped")
         elif input_error is not None:
             self._shadow_result(ctx, None, False, 0.0, failure_reason(input_error))
-        return self._legacy(ctx, legacy, "success", started=legacy_value)
+        return self._legacy(ctx, legacy, "success", started=legacy_value, teacher=teacher)
 
     def _shadow_job(self, ctx: CallContext, route: pipeline.CapabilityRoute, model: BaseModel,
                     legacy_value: Future, to_legacy: Optional[Callable[[Any], Any]]) -> None:
@@ -456,6 +485,8 @@ class Framework:
             self.audit_trail.close()
         if self.evidence is not None:
             self.evidence.close()
+        if self.capture is not None:
+            self.capture.close()  # drains the capture queue and flushes the open shard
         self.state_store.close()
 
 

@@ -151,11 +151,7 @@ def run(route: CapabilityRoute, request: BaseModel, call: CallContext, cache: Op
                 call.cache_hit = True
                 return result
 
-    # With a grammar the container enforces the schema, so the prompt shows only its compact outline
-    # (small models copy constants out of a full JSON Schema); without one, the schema itself.
-    outline = spec.schema_outline if route.params.json_schema is not None else None
-    prompt = render(spec.name, spec.template, spec.variables(request), input_budget=route.input_budget,
-                    output_schema=spec.schema_text, output_outline=outline)
+    prompt = render_prompt(route, request)
     breaker = route.breaker
     if not breaker.allow():
         raise CircuitOpenError(str(target.endpoint))
@@ -173,6 +169,18 @@ def run(route: CapabilityRoute, request: BaseModel, call: CallContext, cache: Op
     if key is not None:
         cache.put(key, result.model_dump(mode="json"), ttl=route.cache_ttl, capability=spec.name)
     return result
+
+
+def render_prompt(route: CapabilityRoute, request: BaseModel):
+    """The prompt ``request`` is sent on ``route`` (also what teacher capture stores for a student).
+
+    With a grammar the container enforces the schema, so the prompt shows only its compact outline
+    (small models copy constants out of a full JSON Schema); without one, the schema itself.
+    """
+    spec = route.spec
+    outline = spec.schema_outline if route.params.json_schema is not None else None
+    return render(spec.name, spec.template, spec.variables(request), input_budget=route.input_budget,
+                  output_schema=spec.schema_text, output_outline=outline)
 
 
 def _generate(route: CapabilityRoute, prompt, call: CallContext) -> BaseModel:

@@ -18,7 +18,7 @@ registered, see ``Settings.register_capability``):
 ``ENDPOINT, MODE, BACKEND, CODEC, INFERENCE_COMPONENT, CUSTOM_ATTRIBUTES, TARGET_VARIANT,
 TARGET_MODEL, CONNECT_TIMEOUT, READ_TIMEOUT, MAX_ATTEMPTS, MAX_TOKENS,
 TEMPERATURE, CACHE, CACHE_TTL, MAX_REASKS, INPUT_BUDGET, GRAMMAR, STREAM, SESSION,
-PREFIX_AWARE``.
+PREFIX_AWARE, CAPTURE, CAPTURE_RATE, CAPTURE_PII`` (teacher capture: ``student/capture.py``).
 """
 
 from __future__ import annotations
@@ -101,6 +101,10 @@ class CapabilitySettings(BaseModel):
     latency_budget_ms: Optional[float] = Field(default=None, gt=0, le=3_600_000)  # None: budgets.py projection
     session: Literal["off", "sticky"] = "off"  # stateful sessions (sessions.py)
     prefix_aware: bool = False  # prefix-aware routing id / prompt_cache_key (sessions.py)
+    # teacher capture for a fine-tuned student (student/capture.py); off by default
+    capture: bool = False
+    capture_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    capture_pii: bool = False  # the second, explicit opt-in a PII capability needs before anything is captured
 
     @field_validator("mode")
     @classmethod
@@ -160,6 +164,9 @@ class Settings(BaseSettings):
     adeptai_sagemaker_gate_fallback_rate: float = Field(default=0.02, ge=0, le=1)
     adeptai_sagemaker_gate_confidence: float = Field(default=0.95, gt=0.5, lt=1)
     sagemaker_async_s3_prefix: Optional[str] = None
+    # teacher capture (student/capture.py): a directory or s3://bucket/prefix; default <state dir>/capture
+    adeptai_sagemaker_capture_dir: Optional[str] = None
+    adeptai_sagemaker_capture_retention_days: float = Field(default=90.0, gt=0, le=3650)
     sagemaker_async_timeout_s: float = Field(default=900.0, gt=0, le=3600)
     sagemaker_async_poll_s: float = Field(default=1.0, gt=0, le=60)
 
@@ -267,6 +274,16 @@ class Settings(BaseSettings):
             return Path(self.adeptai_sagemaker_state_dir)
         base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
         return Path(base) / "adeptai-sagemaker"
+
+    def capturing(self, name: str) -> bool:
+        """Whether teacher answers of ``name`` are captured: ``SAGEMAKER_<STEM>_CAPTURE``, plus
+        ``SAGEMAKER_<STEM>_CAPTURE_PII`` for a capability whose input is personal data."""
+        cap = self.capability(name)
+        return cap.capture and cap.capture_rate > 0 and (name not in PII_CAPABILITIES or cap.capture_pii)
+
+    def capture_location(self) -> str:
+        """Where captured records go: ``ADEPTAI_SAGEMAKER_CAPTURE_DIR`` (a directory or ``s3://bucket/prefix``)."""
+        return self.adeptai_sagemaker_capture_dir or str(self.state_dir() / "capture")
 
     def plugin_allow_list(self) -> Optional[frozenset[str]]:
         """None = load every installed plugin; an empty set = load none."""

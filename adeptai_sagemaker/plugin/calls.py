@@ -134,3 +134,42 @@ class CircuitEvent:
     endpoint: str
     state: Literal["closed", "open", "half_open"]
     reason: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class LegacyAnswer:
+    """A call the legacy side answered, for teacher capture (``on_legacy_answer``).
+
+    The one observer record that carries content: it goes only to observers of
+    ``on_legacy_answer``, which the framework registers for capabilities whose
+    capture is turned on (``SAGEMAKER_<STEM>_CAPTURE``). Everything costly is
+    lazy, so the caller's thread pays for a dataclass and nothing else:
+    ``output()`` maps ``value`` back into the output schema with the adapter's
+    ``from_legacy`` (or validates it as it is) and raises when it does not fit;
+    ``prompt()`` renders what the model side would have been sent.
+    """
+
+    capability: str
+    call_id: str
+    mode: str
+    input_hash: str
+    timestamp: float
+    request: Any  # the validated input model
+    value: Any  # the legacy answer, in the caller's shape
+    output_model: type
+    template_version: str
+    from_legacy: Optional[Any] = None  # Callable[[value], output model or dict]
+    render: Optional[Any] = None  # Callable[[], core.prompting.RenderedPrompt]
+
+    def output(self) -> Any:
+        """The legacy answer as a validated output model (``ValueError`` when it does not fit the schema)."""
+        value = self.from_legacy(self.value) if self.from_legacy is not None else self.value
+        if isinstance(value, self.output_model):
+            return value
+        if hasattr(value, "model_dump"):
+            value = value.model_dump(mode="json")
+        return self.output_model.model_validate(value)
+
+    def prompt(self) -> Any:
+        """The rendered prompt (system and user) a student model would be sent for this request."""
+        return self.render() if self.render is not None else None

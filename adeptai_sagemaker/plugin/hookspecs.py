@@ -29,7 +29,8 @@ import pluggy
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from adeptai_sagemaker.plugin.calls import CallContext, CallRecord, CircuitEvent, InvocationRecord, ShadowComparison
+    from adeptai_sagemaker.plugin.calls import (CallContext, CallRecord, CircuitEvent, InvocationRecord, LegacyAnswer,
+                                                ShadowComparison)
     from adeptai_sagemaker.backends.sagemaker.codecs.base import Codec
     from adeptai_sagemaker.core.settings import Settings
     from adeptai_sagemaker.plugin.tasks import TaskSpec
@@ -150,4 +151,20 @@ def on_circuit_change(event: "CircuitEvent") -> None:
     """An endpoint's circuit breaker changed state.
 
     :param event: the ``calls.CircuitEvent`` (endpoint, new state, reason).
+    """
+
+
+@hookspec
+def on_legacy_answer(answer: "LegacyAnswer") -> None:
+    """The legacy side answered a call whose capture is on: a teacher example for a student model.
+
+    :param answer: the ``calls.LegacyAnswer`` (validated request, legacy value,
+        lazy ``output()`` in the schema and lazy ``prompt()``).
+
+    Called in the caller's thread after ``on_call_finished``, only for
+    capabilities with ``SAGEMAKER_<STEM>_CAPTURE`` on: an implementation must
+    hand the work to another thread and return (``student/capture.py``). It
+    carries candidate text, unlike every other observer record, so only a
+    capture sink that redacts and stores it under the capture settings may
+    implement it.
     """
