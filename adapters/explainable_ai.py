@@ -13,12 +13,12 @@ e-mail, phone and resume text stay out (docs/prior-art.md B25). ``overall_score`
 the caller's own ``match_scores['overall_score']`` (clamped to 0..100), as
 in the monolith; the model explains it, it does not re-score.
 
-Fallback: the monolith's own class when given, else a deterministic
-rule-based explanation. The copy-C monolith raises ``KeyError`` on every call
-(docs/monolith-interfaces.md §5); that, or any other non-validation failure of the legacy
-code, falls through to the rule-based explanation, so the fallback never
-crashes (B9). A ``ValueError`` from the legacy code is the monolith's
-validation and propagates.
+The legacy side (``Framework.call`` decides when it answers): the monolith's
+own class when given, else a deterministic rule-based explanation. The
+copy-C monolith raises ``KeyError`` on every valid call
+(docs/monolith-interfaces.md §5); the wrapped legacy answers that one known
+defect with the rule-based explanation (B9). Any other exception the legacy
+code raises (its ``ValueError`` validation included) propagates unchanged.
 """
 
 from __future__ import annotations
@@ -258,14 +258,15 @@ class ExplainableRecruitmentAI:
         )
 
     def _fallback(self, candidate_profile, job_query, match_scores, ranking_position):
+        """The legacy side: the monolith's class, wrapped so its known ``KeyError`` defect (copy C, every valid
+        call) answers with the rule-based explanation; any other exception it raises propagates."""
         legacy = self._legacy()
         if legacy is not None:
             try:
                 return legacy.explain_candidate_selection(candidate_profile, job_query, match_scores, ranking_position)
-            except ValueError:
-                raise
-            except Exception as exc:
-                log.warning("legacy explanation failed (%s); rule-based explanation", type(exc).__name__)
+            except KeyError as exc:
+                log.warning("legacy explanation hit its KeyError defect (%s); rule-based explanation",
+                            type(exc).__name__)
         return self.rule_based(candidate_profile, job_query, match_scores, ranking_position)
 
     # ------------------------------------------------------------------ public API
@@ -279,20 +280,10 @@ class ExplainableRecruitmentAI:
             position = 1
         profile = {k: clean_json_value(candidate_profile[k]) for k in PROFILE_KEYS if k in candidate_profile}
         scores = canonical_scores(match_scores)
-        try:
-            return guarded_call(
-                self._get_fw, CAPABILITY,
-                lambda: {"candidate_profile": profile, "job_query": clean_text(job_query, 4000),
-                         "match_scores": scores, "ranking_position": position},
-                legacy=lambda: self._fallback(candidate_profile, job_query, match_scores, ranking_position),
-                to_legacy=lambda out: self._to_legacy(out, scores),
-            )
-        except ValueError:
-            raise
-        except Exception as exc:
-            from adeptai_sagemaker.core.errors import AdeptSageMakerError
-
-            if isinstance(exc, AdeptSageMakerError):
-                raise
-            log.warning("explanation adapter failed unexpectedly (%s)", type(exc).__name__)
-            return self.rule_based(candidate_profile, job_query, match_scores, ranking_position)
+        return guarded_call(
+            self._get_fw, CAPABILITY,
+            lambda: {"candidate_profile": profile, "job_query": clean_text(job_query, 4000),
+                     "match_scores": scores, "ranking_position": position},
+            legacy=lambda: self._fallback(candidate_profile, job_query, match_scores, ranking_position),
+            to_legacy=lambda out: self._to_legacy(out, scores),
+        )

@@ -24,8 +24,10 @@ reply (``analyze_behavior_patterns``, ``generate_market_insights``,
 ``MarketIntelligenceOutput``; the legacy service's reply passes through when
 it parses and is made parseable when it does not (``ensure_json_content``:
 the monolith's canned fallback is plain text for screening prompts, which
-broke ``screen_candidates``); a legacy service that raises, or none at all,
-gives our own JSON fallback (``"fallback": true``, confidence 0.0).
+broke ``screen_candidates``); with no legacy service at all, the legacy side
+is our own JSON fallback (``"fallback": true``, confidence 0.0). A legacy
+service that raises propagates its exception unchanged, as every adapter's
+legacy side does (``Framework.call`` decides fallback, alone).
 ``FastLLMService``'s callers never parse the content (``fast_api.py`` reads
 only ``model``/``cost``/``processing_time``), so its legacy replies pass
 through unchanged.
@@ -188,40 +190,22 @@ class _AsyncAdapterBase:
         return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=LEGACY_TIMEOUT_S)
 
     async def _answer(self, request: Any, build_request, to_legacy, fallback_sync, key: Optional[str]):
-        """(value, from_sagemaker, record). The value is caller-shaped; never raises with fallback on."""
+        """(value, from_sagemaker, record). The value is caller-shaped; with fallback on, only the legacy
+        service can raise."""
         loop = asyncio.get_running_loop()
         legacy_obj = self._legacy_obj
         use_legacy_obj = legacy_obj is not None and hasattr(legacy_obj, self._legacy_method)
         legacy = (lambda: self._legacy_sync(loop, request)) if use_legacy_obj else fallback_sync
         holder: Dict[str, Any] = {}
 
-        def run() -> Any:
-            fw = None
-            try:
-                fw = self._get_fw()
-            except Exception:
-                pass
+        def remember(value: Any, from_sagemaker: bool) -> None:
+            holder["from_sagemaker"] = from_sagemaker
 
-            def remember(value: Any, from_sagemaker: bool) -> None:
-                holder["from_sagemaker"] = from_sagemaker
+        def keep_record(result: Any) -> None:
+            holder["record"] = result.record
 
-            def keep_record(result: Any) -> None:
-                holder["record"] = result.record
-
-            return guarded_call(lambda: fw if fw is not None else self._get_fw(), CAPABILITY, build_request,
-                                legacy=legacy, to_legacy=to_legacy, key=key, on_result=remember, on_call=keep_record)
-
-        try:
-            value = await asyncio.to_thread(run)
-        except Exception as exc:
-            from adeptai_sagemaker.core.errors import AdeptSageMakerError
-
-            if isinstance(exc, AdeptSageMakerError) or not use_legacy_obj:
-                raise
-            # the worker could not reach the caller's loop (e.g. it is shutting down): answer in-loop
-            log.warning("market adapter worker failed (%s); awaiting legacy in loop", type(exc).__name__)
-            value = await getattr(legacy_obj, self._legacy_method)(request)
-            holder["from_sagemaker"] = False
+        value = await asyncio.to_thread(guarded_call, self._get_fw, CAPABILITY, build_request, legacy=legacy,
+                                        to_legacy=to_legacy, key=key, on_result=remember, on_call=keep_record)
         return value, bool(holder.get("from_sagemaker")), holder.get("record")
 
     def _model_label(self, record: Any) -> str:
@@ -258,16 +242,6 @@ class HybridLLMService(_AsyncAdapterBase):
         return _shapes.build(self._response_cls, content=content, model_used=model, tokens_used=len(content) // 4,
                              cost=0.0, processing_time=0.0, cached=False, confidence_score=0.0)
 
-    def _legacy_sync(self, loop: asyncio.AbstractEventLoop, request: Any) -> Any:
-        """The legacy service's answer; if it raises (it never should: its own fallback catches
-        everything), the JSON fallback instead, because every caller ``json.loads`` the content."""
-        try:
-            return super()._legacy_sync(loop, request)
-        except Exception as exc:
-            log.warning("market adapter: legacy service raised (%s); answering with fallback JSON",
-                        type(exc).__name__)
-            return self._fallback_sync(request)
-
     def _with_json_content(self, response: Any, request: Any, prompt: str) -> Any:
         """``response`` when its content parses, else a copy whose content is JSON (``ensure_json_content``)."""
         if response is None or not hasattr(response, "content"):
@@ -303,21 +277,13 @@ class HybridLLMService(_AsyncAdapterBase):
 
         metadata = getattr(request, "metadata", None)
         market_data = metadata.get("market_data") if isinstance(metadata, dict) else None
-        try:
-            value, from_sm, record = await self._answer(
-                request,
-                lambda: {"prompt": clean_text(prompt, PROMPT_LIMIT) or " ",
-                         "system_prompt": clean_text(system, SYSTEM_LIMIT),
-                         "market_data": clean_json_value(market_data) if isinstance(market_data, dict) else None},
-                to_legacy, lambda: self._fallback_sync(request), key=None,
-            )
-        except Exception as exc:
-            from adeptai_sagemaker.core.errors import AdeptSageMakerError
-
-            if isinstance(exc, AdeptSageMakerError):  # fallback is off: the typed error is the answer
-                raise
-            log.warning("market adapter: legacy service failed (%s); answering with fallback JSON", type(exc).__name__)
-            value, from_sm, record = self._fallback_sync(request), False, None
+        value, from_sm, record = await self._answer(
+            request,
+            lambda: {"prompt": clean_text(prompt, PROMPT_LIMIT) or " ",
+                     "system_prompt": clean_text(system, SYSTEM_LIMIT),
+                     "market_data": clean_json_value(market_data) if isinstance(market_data, dict) else None},
+            to_legacy, lambda: self._fallback_sync(request), key=None,
+        )
         elapsed = time.perf_counter() - started
         if not from_sm:
             value = self._with_json_content(value, request, prompt)
@@ -409,19 +375,7 @@ class FastLLMService(_AsyncAdapterBase):
 
     async def batch_generate(self, requests: List[Any]) -> List[Any]:
         """One response per request, in order — never ``None`` (the monolith's cache-hit bug)."""
-        requests = list(requests or [])
-        results = await asyncio.gather(*(self.generate_fast(r) for r in requests), return_exceptions=True)
-        out = []
-        for request, result in zip(requests, results):
-            if isinstance(result, BaseException):
-                from adeptai_sagemaker.core.errors import AdeptSageMakerError
-
-                if isinstance(result, AdeptSageMakerError):
-                    raise result
-                out.append(self._fallback_sync(request))
-            else:
-                out.append(result)
-        return out
+        return list(await asyncio.gather(*(self.generate_fast(r) for r in list(requests or []))))
 
     async def close(self) -> None:
         if self._legacy_obj is not None and hasattr(self._legacy_obj, "close"):

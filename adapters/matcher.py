@@ -115,28 +115,18 @@ class JobRequirementsExtractor:
         self._legacy_llm = legacy_llm
 
     def _fallback(self, job_description: str) -> Dict[str, Any]:
+        """The legacy side: the monolith's LLM callable when given (its exceptions propagate), else its rules."""
         if self._legacy_llm is not None:
-            try:
-                return normalize_requirements(json.loads(self._legacy_llm(job_description)))
-            except Exception as exc:
-                log.warning("legacy matcher LLM failed (%s); rule-based requirements", type(exc).__name__)
+            return normalize_requirements(json.loads(self._legacy_llm(job_description)))
         return rule_based_requirements(job_description)
 
     def extract_job_requirements(self, job_description: Any) -> Dict[str, Any]:
         text = clean_text(job_description, JD_LIMIT)
-        try:
-            if not text.strip():
-                return self._fallback(text)
-            value = guarded_call(self._get_fw, CAPABILITY, lambda: {"job_description": text},
-                                 legacy=lambda: self._fallback(text), to_legacy=requirements_from_output)
-            return normalize_requirements(value)
-        except Exception as exc:
-            from adeptai_sagemaker.core.errors import AdeptSageMakerError
-
-            if isinstance(exc, AdeptSageMakerError):
-                raise
-            log.warning("extract_job_requirements failed unexpectedly (%s)", type(exc).__name__)
-            return rule_based_requirements(text)
+        if not text.strip():
+            return self._fallback(text)
+        value = guarded_call(self._get_fw, CAPABILITY, lambda: {"job_description": text},
+                             legacy=lambda: self._fallback(text), to_legacy=requirements_from_output)
+        return normalize_requirements(value)
 
 
 class LLMService:
