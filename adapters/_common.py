@@ -19,7 +19,7 @@ import logging
 import math
 from typing import Any, Callable, Optional
 
-from adeptai_sagemaker.core.prompting import safe_text as clean_text  # the one text sanitiser
+from adeptai_sagemaker.core.text import safe_text  # the one text cleaner (re-exported for the adapters)
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -69,7 +69,7 @@ def clean_json_value(value: Any, depth: int = 0, limit: int = 4000) -> Any:
     if depth > 6:
         return None
     if isinstance(value, (str, bytes, bytearray)):
-        return clean_text(value, limit)
+        return safe_text(value, limit)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
@@ -77,10 +77,10 @@ def clean_json_value(value: Any, depth: int = 0, limit: int = 4000) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {clean_text(k, 200): clean_json_value(v, depth + 1, limit) for k, v in list(value.items())[:200]}
+        return {safe_text(k, 200): clean_json_value(v, depth + 1, limit) for k, v in list(value.items())[:200]}
     if isinstance(value, (list, tuple, set)):
         return [clean_json_value(v, depth + 1, limit) for v in list(value)[:200]]
-    return clean_text(value, limit)
+    return safe_text(value, limit)
 
 
 def clamp(value: Any, low: float = 0.0, high: float = 1.0, default: float = 0.5) -> float:

@@ -38,7 +38,7 @@ import threading
 from typing import Any, Callable, Dict, List, Optional
 
 from adeptai_sagemaker.adapters import _shapes
-from adeptai_sagemaker.adapters._common import clamp, clean_text, framework_source, guarded_call, stable_id, str_list
+from adeptai_sagemaker.adapters._common import clamp, safe_text, framework_source, guarded_call, stable_id, str_list
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -68,23 +68,23 @@ _SOURCE_FIELDS = (
 def _profile_text(source_data: Any) -> tuple[str, str]:
     """(resume text, all text) of a ``MultiSourceProfile`` or anything resembling one. Never raises."""
     if isinstance(source_data, (str, bytes)):
-        text = clean_text(source_data)
+        text = safe_text(source_data)
         return text, text
-    resume = clean_text(getattr(source_data, "resume_text", None))
+    resume = safe_text(getattr(source_data, "resume_text", None))
     try:
         all_text = source_data.get_all_text_content() if hasattr(source_data, "get_all_text_content") else None
-        all_text = clean_text(all_text) if isinstance(all_text, str) else _shapes.all_text_content(source_data)
+        all_text = safe_text(all_text) if isinstance(all_text, str) else _shapes.all_text_content(source_data)
     except Exception:
         all_text = _shapes.all_text_content(source_data)
-    return resume, clean_text(all_text) or resume
+    return resume, safe_text(all_text) or resume
 
 
 def _career_history(source_data: Any) -> Optional[str]:
     linkedin = getattr(source_data, "linkedin_data", None)
     if isinstance(linkedin, dict):
-        items = [clean_text(x, 2000) for x in linkedin.get("experience_descriptions") or [] if isinstance(x, str)]
+        items = [safe_text(x, 2000) for x in linkedin.get("experience_descriptions") or [] if isinstance(x, str)]
         if items:
-            return clean_text("\n".join(items), 20_000)
+            return safe_text("\n".join(items), 20_000)
     return None
 
 
@@ -207,9 +207,9 @@ class EnhancedBehavioralPipeline:
             return self._fallback(source_data, target_role, job_description)
         return guarded_call(
             self._get_fw, CAPABILITY,
-            lambda: {"resume_text": clean_text(all_text, RESUME_LIMIT),
-                     "job_description": clean_text(job_description, JD_LIMIT),
-                     "target_role": clean_text(target_role, 300) or None,
+            lambda: {"resume_text": safe_text(all_text, RESUME_LIMIT),
+                     "job_description": safe_text(job_description, JD_LIMIT),
+                     "target_role": safe_text(target_role, 300) or None,
                      "career_history": _career_history(source_data)},
             legacy=lambda: self._fallback(source_data, target_role, job_description),
             to_legacy=lambda out: self._to_legacy(out, source_data),

@@ -29,7 +29,7 @@ import re
 from typing import Any, Dict, List
 
 from adeptai_sagemaker.adapters import _shapes
-from adeptai_sagemaker.adapters._common import clamp, clean_json_value, clean_text, framework_source, guarded_call, str_list
+from adeptai_sagemaker.adapters._common import clamp, clean_json_value, safe_text, framework_source, guarded_call, str_list
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -183,7 +183,7 @@ class ExplainableRecruitmentAI:
 
     def _rule_based(self, profile, job_query, match_scores, position):
         scores = normalized_scores(match_scores)
-        query = clean_text(job_query).lower()
+        query = safe_text(job_query).lower()
         years = _years(profile.get("experience_years"))
         seniority = profile.get("seniority_level")
         seniority = seniority.lower() if isinstance(seniority, str) else "mid"
@@ -191,7 +191,7 @@ class ExplainableRecruitmentAI:
         req_years = re.search(r"(\d{1,2})\s*\+?\s*(?:years|yrs)", query)
         req_years = int(req_years.group(1)) if req_years else 0
         req_level = next((lvl for word, lvl in _SENIORITY.items() if re.search(rf"\b{word}\b", query)), None)
-        domain_terms = [clean_text(t).lower() for key in ("industries", "previous_roles")
+        domain_terms = [safe_text(t).lower() for key in ("industries", "previous_roles")
                         for t in (profile.get(key) if isinstance(profile.get(key), list) else [])]
         domain = 1.0 if any(t and t in query for t in domain_terms) else (0.5 if domain_terms else 0.0)
         values = {
@@ -245,14 +245,14 @@ class ExplainableRecruitmentAI:
                           contribution=clamp(fc.contribution, -1.0, 1.0, default=0.0),
                           percentage=clamp(fc.percentage, -100.0, 100.0, default=0.0),
                           direction=fc.direction if fc.direction in ("positive", "negative", "neutral") else "neutral",
-                          explanation=clean_text(fc.explanation))
+                          explanation=safe_text(fc.explanation))
             for fc in out.feature_contributions
         ]
         contributions.sort(key=lambda fc: fc.contribution, reverse=True)
         return _shapes.build(
             self._explanation_cls, overall_score=overall, feature_contributions=contributions,
             top_positive_factors=str_list(out.top_positive_factors), top_negative_factors=str_list(out.top_negative_factors),
-            decision_summary=clean_text(out.decision_summary), confidence_level=str(out.confidence_level),
+            decision_summary=safe_text(out.decision_summary), confidence_level=str(out.confidence_level),
             recommendation=RECOMMENDATIONS.get(str(out.recommendation), str(out.recommendation)),
             risk_factors=str_list(out.risk_factors), strength_areas=str_list(out.strength_areas),
         )
@@ -282,7 +282,7 @@ class ExplainableRecruitmentAI:
         scores = canonical_scores(match_scores)
         return guarded_call(
             self._get_fw, CAPABILITY,
-            lambda: {"candidate_profile": profile, "job_query": clean_text(job_query, 4000),
+            lambda: {"candidate_profile": profile, "job_query": safe_text(job_query, 4000),
                      "match_scores": scores, "ranking_position": position},
             legacy=lambda: self._fallback(candidate_profile, job_query, match_scores, ranking_position),
             to_legacy=lambda out: self._to_legacy(out, scores),

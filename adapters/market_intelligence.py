@@ -49,7 +49,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from adeptai_sagemaker.adapters import _shapes
-from adeptai_sagemaker.adapters._common import clamp, clean_json_value, clean_text, framework_source, guarded_call
+from adeptai_sagemaker.adapters._common import clamp, clean_json_value, safe_text, framework_source, guarded_call
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -122,13 +122,13 @@ def ensure_json_content(content: Any, prompt: str, model: str) -> str:
     """
     if parses(content):
         return content if isinstance(content, str) else bytes(content).decode("utf-8", "replace")
-    text = clean_text(content) if isinstance(content, (str, bytes, bytearray)) else ""
+    text = safe_text(content) if isinstance(content, (str, bytes, bytearray)) else ""
     fenced = _FENCED.match(text)
     if fenced and parses(fenced.group(1)):
         return fenced.group(1)
     body = json.loads(fallback_content(prompt, model))
     if text.strip():
-        body["text"] = clean_text(text, 4000)
+        body["text"] = safe_text(text, 4000)
     return json.dumps(body, ensure_ascii=False)
 
 
@@ -235,7 +235,7 @@ class HybridLLMService(_AsyncAdapterBase):
         return self.stats.snapshot()
 
     def _fallback_sync(self, request: Any) -> Any:
-        prompt = clean_text(getattr(request, "prompt", ""))
+        prompt = safe_text(getattr(request, "prompt", ""))
         tier2 = _complexity_value(request) in _TIER2
         model = ("claude-sonnet-4-20250514" if tier2 else "gpt-4o-mini") + "-fallback"
         content = fallback_content(prompt, model)
@@ -249,7 +249,7 @@ class HybridLLMService(_AsyncAdapterBase):
         content = getattr(response, "content", None)
         if isinstance(content, str) and parses(content):
             return response
-        model = clean_text(getattr(response, "model_used", "")) or self._fallback_sync(request).model_used
+        model = safe_text(getattr(response, "model_used", "")) or self._fallback_sync(request).model_used
         fixed = ensure_json_content(content, prompt, model)
         if dataclasses.is_dataclass(response) and not isinstance(response, type):
             try:
@@ -266,8 +266,8 @@ class HybridLLMService(_AsyncAdapterBase):
     async def generate_response(self, request: Any) -> Any:
         """One request -> one ``LLMResponse`` whose ``content`` is JSON text, on every path."""
         started = time.perf_counter()
-        prompt = clean_text(getattr(request, "prompt", ""))
-        system = clean_text(getattr(request, "system_prompt", ""))
+        prompt = safe_text(getattr(request, "prompt", ""))
+        system = safe_text(getattr(request, "system_prompt", ""))
         tier2 = _complexity_value(request) in _TIER2
         holder: Dict[str, Any] = {}
 
@@ -279,8 +279,8 @@ class HybridLLMService(_AsyncAdapterBase):
         market_data = metadata.get("market_data") if isinstance(metadata, dict) else None
         value, from_sm, record = await self._answer(
             request,
-            lambda: {"prompt": clean_text(prompt, PROMPT_LIMIT) or " ",
-                     "system_prompt": clean_text(system, SYSTEM_LIMIT),
+            lambda: {"prompt": safe_text(prompt, PROMPT_LIMIT) or " ",
+                     "system_prompt": safe_text(system, SYSTEM_LIMIT),
                      "market_data": clean_json_value(market_data) if isinstance(market_data, dict) else None},
             to_legacy, lambda: self._fallback_sync(request), key=None,
         )
@@ -345,22 +345,22 @@ class FastLLMService(_AsyncAdapterBase):
         self.anthropic_api_key = None
 
     def _fallback_sync(self, request: Any) -> Any:
-        model = clean_text(getattr(request, "model", "")) or "unknown"
-        content = fallback_content(clean_text(getattr(request, "prompt", "")), f"{model}-fallback")
+        model = safe_text(getattr(request, "model", "")) or "unknown"
+        content = fallback_content(safe_text(getattr(request, "prompt", "")), f"{model}-fallback")
         return _shapes.build(self._response_cls, content=content, model=f"{model}-fallback",
                              tokens_used=len(content) // 4, cost=0.0, processing_time=0.0, cached=False)
 
     async def generate_fast(self, request: Any) -> Any:
         started = time.perf_counter()
-        prompt = clean_text(getattr(request, "prompt", ""))
-        system = clean_text(getattr(request, "system_prompt", ""))
-        model = clean_text(getattr(request, "model", ""))
+        prompt = safe_text(getattr(request, "prompt", ""))
+        system = safe_text(getattr(request, "system_prompt", ""))
+        model = safe_text(getattr(request, "model", ""))
         cache_key = getattr(request, "cache_key", None)
         value, from_sm, record = await self._answer(
             request,
-            lambda: {"prompt": clean_text(prompt, PROMPT_LIMIT) or " ", "system_prompt": clean_text(system, SYSTEM_LIMIT)},
+            lambda: {"prompt": safe_text(prompt, PROMPT_LIMIT) or " ", "system_prompt": safe_text(system, SYSTEM_LIMIT)},
             output_to_content, lambda: self._fallback_sync(request),
-            key=clean_text(cache_key, 500) if cache_key else None,
+            key=safe_text(cache_key, 500) if cache_key else None,
         )
         if not from_sm:
             self.stats.record("claude" in model.lower(), getattr(value, "tokens_used", 0) or 0,

@@ -27,7 +27,7 @@ import logging
 import threading
 from typing import Any, Callable, Dict, List, Optional
 
-from adeptai_sagemaker.adapters._common import clean_text, framework_source, guarded_call, str_list
+from adeptai_sagemaker.adapters._common import safe_text, framework_source, guarded_call, str_list
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -62,7 +62,7 @@ def _dedupe(items: List[str]) -> List[str]:
 def rule_based_enhancement(query: str, synonyms: Optional[Dict[str, List[str]]] = None) -> Dict[str, Any]:
     """The monolith's rule fallback, deterministic (ordered dedupe instead of ``set``). Never raises."""
     table = synonyms if isinstance(synonyms, dict) else RULE_SYNONYMS
-    query = clean_text(query)
+    query = safe_text(query)
     lower = query.lower()
     words = lower.split()
     syn: List[str] = []
@@ -137,7 +137,7 @@ class LLMQueryEnhancer:
     def __init__(self, provider: str = DEFAULT_PROVIDER, model: str = DEFAULT_MODEL, use_cache: bool = True,
                  cache_size: int = 1000, device: Optional[str] = None, *, framework: Any = None,
                  legacy: Any = None):
-        self.provider = clean_text(provider).lower() or DEFAULT_PROVIDER
+        self.provider = safe_text(provider).lower() or DEFAULT_PROVIDER
         self.model = model
         self.use_cache = bool(use_cache)
         self.cache: Optional[Dict[str, Any]] = {} if self.use_cache else None  # read by callers, unused here
@@ -210,7 +210,7 @@ class LLMQueryEnhancer:
     def enhance_query(self, query: str, use_llm: bool = True) -> Dict[str, Any]:
         """The 11-key enhancement of ``query``; with fallback on, only the monolith's own code can raise."""
         raw = query
-        text = clean_text(query)
+        text = safe_text(query)
         if not text.strip():  # the monolith: empty -> empty lists; blank -> no words, no terms
             return rule_based_enhancement(text)
         legacy_input = raw if isinstance(raw, str) else text
@@ -218,7 +218,7 @@ class LLMQueryEnhancer:
             return self._fallback(text, False, legacy_input)
         return guarded_call(
             self._get_fw, CAPABILITY,
-            lambda: {"query": clean_text(text, QUERY_LIMIT)},
+            lambda: {"query": safe_text(text, QUERY_LIMIT)},
             legacy=lambda: self._fallback(text, True, legacy_input),
             to_legacy=lambda out: to_legacy_dict(out, text),
             key=text.strip().lower()[:QUERY_LIMIT],
