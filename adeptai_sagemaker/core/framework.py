@@ -393,14 +393,29 @@ class Framework:
             self._shadow_result(ctx, None, False, time.perf_counter() - started, failure_reason(exc))
             return
         elapsed = time.perf_counter() - started
-        try:  # the legacy value is set after on_call_finished, so observers hear of the call first
-            result = compare_answers(ctx.capability, legacy_value.result(timeout=60), output, to_legacy=to_legacy,
-                                     output_model=route.spec.output_model)
-        except Exception as exc:  # legacy or the mapping failed: nothing to compare with
-            self._shadow_result(ctx, None, True, elapsed, f"compare_failed:{type(exc).__name__}")
+        # Compare once the legacy answer exists, without waiting for it: no pool thread is held while the
+        # caller's legacy code runs (however long it takes). The legacy value is set after on_call_finished,
+        # so observers hear of the call before its comparison. When legacy finishes last, its thread (the
+        # caller's) only queues the comparison back onto the shadow pool.
+        def compare() -> None:
+            try:
+                result = compare_answers(ctx.capability, legacy_value.result(), output, to_legacy=to_legacy,
+                                         output_model=route.spec.output_model)
+            except Exception as exc:  # legacy or the mapping failed: nothing to compare with
+                self._shadow_result(ctx, None, True, elapsed, f"compare_failed:{type(exc).__name__}")
+                return
+            self._shadow_result(ctx, result.score, True, elapsed, None, agree=result.agree, fields=result.fields,
+                                not_comparable=result.not_comparable)
+
+        if legacy_value.done():
+            compare()
             return
-        self._shadow_result(ctx, result.score, True, elapsed, None, agree=result.agree, fields=result.fields,
-                            not_comparable=result.not_comparable)
+
+        def when_legacy_done(_: Future) -> None:
+            if self.shadow_runner().submit(compare) is None:
+                self._shadow_result(ctx, None, True, elapsed, "shadow_dropped")
+
+        legacy_value.add_done_callback(when_legacy_done)
 
     def _shadow_result(self, ctx: CallContext, score: Optional[float], ok: bool, latency_s: float,
                        reason: Optional[str], **details: Any) -> None:
@@ -412,16 +427,7 @@ class Framework:
     def _finish(self, ctx: CallContext, outcome: str, error: Optional[BaseException] = None) -> CallRecord:
         if error is not None and ctx.error_code is None:
             ctx.error_code = _code(error)
-        record = CallRecord(
-            call_id=ctx.call_id, capability=ctx.capability, mode=ctx.mode, route=ctx.route,
-            backend=ctx.backend, outcome=outcome,  # type: ignore[arg-type]
-            latency_s=time.perf_counter() - ctx.started, timestamp=ctx.started_wall, input_hash=ctx.input_hash,
-            endpoint=ctx.endpoint, variant=ctx.variant, model_version=ctx.model_version,
-            template_version=ctx.template_version, cache_hit=ctx.cache_hit, attempts=ctx.attempts,
-            reasks=ctx.reasks, fallback_reason=ctx.fallback_reason, error_code=ctx.error_code,
-            input_tokens=ctx.input_tokens, output_tokens=ctx.output_tokens, bucket=ctx.bucket,
-            finish_reason=ctx.finish_reason,
-        )
+        record = ctx.record(outcome)  # type: ignore[arg-type]
         self.notify("on_call_finished", record=record)
         return record
 
