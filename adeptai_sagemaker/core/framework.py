@@ -100,13 +100,15 @@ class Framework:
         self.pm = build_plugin_manager(self.settings.plugin_allow_list(), load_entrypoints,
                                        builtins=[("builtin-registrations", Registrations())], extra_plugins=plugins)
         self.hook = self.pm.hook
-        self._failed_observers: set[tuple[str, str]] = set()
+        self._logged_once: set[tuple[str, str]] = set()
         self.tasks: dict[str, TaskSpec] = {}
         self.codecs: dict[str, type] = {}
         self._backend_factories: dict[str, Callable[[Settings], Backend]] = {}
-        self.hook.register_tasks(register=lambda spec: self.tasks.__setitem__(spec.name, spec))
-        self.hook.register_codecs(register=lambda name, codec: self.codecs.__setitem__(name, codec))
-        self.hook.register_backends(register=lambda name, factory: self._backend_factories.__setitem__(name, factory))
+        # pluggy calls the newest registration first; the first registration of a name is kept, so a
+        # plugin registering a built-in name replaces the built-in (hookspecs.py, "Registration order")
+        self.hook.register_tasks(register=lambda spec: self.tasks.setdefault(spec.name, spec))
+        self.hook.register_codecs(register=lambda name, codec: self.codecs.setdefault(name, codec))
+        self.hook.register_backends(register=lambda name, factory: self._backend_factories.setdefault(name, factory))
         for name, spec in self.tasks.items():
             self.settings.register_capability(name, spec.env_stem)
             codec = self.settings.capability(name).codec
@@ -432,22 +434,18 @@ class Framework:
         return record
 
     def notify(self, hook_name: str, **kwargs: Any) -> None:
-        """Tell every observer of ``hook_name``, each on its own.
+        """Tell every observer of ``hook_name`` through pluggy's hook calling.
 
-        An observer that raises is logged (once per observer and hook) and
-        skipped; the others, metrics and the audit trail included, still see
-        the event, and the caller never sees the failure.
+        Each implementation was isolated when it was registered
+        (``plugin.manager.PluginManager``): one that raises is logged once per
+        observer and hook and skipped; the others, metrics and the audit trail
+        included, still see the event, and the caller never sees the failure.
         """
-        for impl in getattr(self.hook, hook_name).get_hookimpls():
-            try:
-                impl.function(*[kwargs[a] for a in impl.argnames])
-            except Exception as exc:
-                self._log_once((impl.plugin_name, hook_name), "observer %s failed in %s (%s); skipped",
-                               impl.plugin_name, hook_name, type(exc).__name__)
+        getattr(self.hook, hook_name)(**kwargs)
 
     def _log_once(self, key: tuple[str, str], message: str, *args: Any) -> None:
-        if key not in self._failed_observers:
-            self._failed_observers.add(key)
+        if key not in self._logged_once:
+            self._logged_once.add(key)
             log.error(message, *args)
 
     def close(self) -> None:
