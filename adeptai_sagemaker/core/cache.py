@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-import diskcache
 
 from adeptai_sagemaker.core.errors import ConfigurationError
 
@@ -68,6 +67,8 @@ class ResponseCache:
 
     def __init__(self, directory: Path, size_limit_bytes: int = 512 * 2**20, encryption_key: Optional[str] = None):
         self.directory = _private_dir(Path(directory))
+        import diskcache  # with its sqlite3, loaded when a cache is made, not when the package is imported
+
         self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit_bytes, eviction_policy="least-recently-stored")
         self._crypto = _Fernet(encryption_key) if encryption_key else None
 

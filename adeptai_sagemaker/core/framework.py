@@ -49,7 +49,6 @@ from adeptai_sagemaker.plugin.manager import build_plugin_manager
 from adeptai_sagemaker.core.routing import route_for
 from adeptai_sagemaker.core.settings import Mode, Settings, codec_error, load_settings
 from adeptai_sagemaker.core.shadow import ShadowRunner
-from adeptai_sagemaker.rollout.agreement import compare_answers
 from adeptai_sagemaker.plugin.tasks import TaskSpec, input_fingerprint
 
 log = logging.getLogger("adeptai_sagemaker")
@@ -400,6 +399,8 @@ class Framework:
         # so observers hear of the call before its comparison. When legacy finishes last, its thread (the
         # caller's) only queues the comparison back onto the shadow pool.
         def compare() -> None:
+            from adeptai_sagemaker.rollout.agreement import compare_answers  # shadow only: not loaded otherwise
+
             try:
                 result = compare_answers(ctx.capability, legacy_value.result(), output, to_legacy=to_legacy,
                                          output_model=route.spec.output_model)

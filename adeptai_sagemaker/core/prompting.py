@@ -32,8 +32,6 @@ from importlib import resources
 from typing import Any, Mapping
 
 from adeptai_sagemaker.core.text import prompt_text, safe_text  # noqa: F401  (safe_text re-exported)
-from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 USER_SPLIT = "<<<USER>>>"
 BASE_TEMPLATE = "_base.j2"
@@ -102,31 +100,42 @@ def _make_data_fn(budget: int):
 DEFAULT_TEMPLATE_PACKAGE = "adeptai_sagemaker.prompts"
 
 
-class ResourceLoader(BaseLoader):
-    """Templates read through ``importlib.resources``, so they load from a wheel, a zip or a source tree.
+def template_source(template: str) -> str:
+    """The text of ``template``, read through ``importlib.resources`` (a wheel, a zip or a source tree).
 
     ``job_parser/v1.j2`` is read from this package's ``prompts``; a plugin's task
     names its own package first, ``"my_plugin.prompts:screening/v1.j2"``, and
-    may ``{% extends "_base.j2" %}`` like the built-in templates.
+    may ``{% extends "_base.j2" %}`` like the built-in templates. Raises
+    ``LookupError`` (Jinja's ``TemplateNotFound`` once rendering).
     """
-
-    def get_source(self, environment, template):  # type: ignore[override]
-        package, sep, name = template.rpartition(":")
-        package = package if sep else DEFAULT_TEMPLATE_PACKAGE
-        try:
-            resource = resources.files(package)
-            for part in name.split("/"):
-                if part in ("", ".", ".."):
-                    raise TemplateNotFound(template)
-                resource = resource.joinpath(part)
-            source = resource.read_text(encoding="utf-8")
-        except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, IsADirectoryError, OSError):
-            raise TemplateNotFound(template) from None
-        return source, None, lambda: True  # package data does not change while the process runs
+    package, sep, name = template.rpartition(":")
+    package = package if sep else DEFAULT_TEMPLATE_PACKAGE
+    try:
+        resource = resources.files(package)
+        for part in name.split("/"):
+            if part in ("", ".", ".."):
+                raise LookupError(template)
+            resource = resource.joinpath(part)
+        return resource.read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, IsADirectoryError, OSError):
+        raise LookupError(template) from None
 
 
 @functools.lru_cache(maxsize=1)
-def _environment() -> ImmutableSandboxedEnvironment:
+def _environment() -> Any:
+    """The sandboxed Jinja environment, built on the first render: Jinja is imported here, not when the
+    package is (a framework that only routes to legacy never loads it)."""
+    from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class ResourceLoader(BaseLoader):
+        def get_source(self, environment, template):  # type: ignore[override]
+            try:
+                source = template_source(template)
+            except LookupError:
+                raise TemplateNotFound(template) from None
+            return source, None, lambda: True  # package data does not change while the process runs
+
     env = ImmutableSandboxedEnvironment(
         loader=ResourceLoader(),
         undefined=StrictUndefined,
@@ -142,10 +151,9 @@ def _environment() -> ImmutableSandboxedEnvironment:
 @functools.lru_cache(maxsize=64)
 def template_identity(template: str) -> tuple[str, str]:
     """(version, sha256[:12]) of a template file such as ``job_parser/v1.j2``."""
-    env = _environment()
     digest = hashlib.sha256()
     for name in (BASE_TEMPLATE, template):  # every template extends the base
-        digest.update(env.loader.get_source(env, name)[0].encode())
+        digest.update(template_source(name).encode())
     version = template.rsplit("/", 1)[-1].removesuffix(".j2")
     return version, digest.hexdigest()[:12]
 
