@@ -1,7 +1,8 @@
 """Wire the adapters into a running monolith, and take them out again exactly.
 
 ``install()`` finds the monolith's modules in ``sys.modules`` by their
-module-name suffixes (so copies C, M and the test stand-ins all match), or
+module-name suffixes (so both vendored copies of the monolith, docs/monolith-interfaces.md, and the test
+stand-ins all match), or
 takes them from ``modules=``, and replaces what the call sites use:
 
 ============================  =====================================================================
@@ -100,7 +101,7 @@ CALLER_SUFFIXES: Tuple[str, ...] = (
     "market_intelligence.api", "market_intelligence.fast_api", "market_intelligence.integration_pipeline",
     "market_intelligence.market_alerts", "market_intelligence.behavior_prediction",
 )
-#: The monolith's own feature flags (M/app/config.py) per capability.
+#: The monolith's own feature flags (its pydantic ``Settings``, docs/monolith-interfaces.md §6) per capability.
 MONOLITH_FLAGS: Dict[str, str] = {
     "behavioral_analyzer": "enable_behavioural_analysis",
     "market_intelligence": "enable_market_intelligence",

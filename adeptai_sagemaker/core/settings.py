@@ -1,6 +1,6 @@
 """Settings: env vars and ``.env``, validated once, with errors that name the variable.
 
-Names follow the SageMaker integration guide (``SAGEMAKER_LLM_ENABLED``,
+Names are this project's (``SAGEMAKER_LLM_ENABLED``,
 ``SAGEMAKER_LLM_FALLBACK``, ``USE_SAGEMAKER_LLM``, ``AWS_REGION`` and one
 ``SAGEMAKER_<STEM>_ENDPOINT`` per capability) and also honour the names the
 monolith already uses. Precedence, highest first:
