@@ -5,10 +5,11 @@ never sees a SageMaker-side problem while ``SAGEMAKER_LLM_FALLBACK`` is on.
 ``Framework.call`` enforces it, alone: routing, fallback (building the request
 and mapping the answer included, since both run inside the call) and the rule
 that an exception raised *by the legacy code itself* propagates unchanged,
-because the monolith would have raised it too. ``guarded_call`` only adapts
-the framework's ``CallResult`` to the caller's shape; the one case it handles
-itself is a framework that cannot even be built (bad settings): then there is
-nothing to route with, and the monolith's own code answers, as before.
+because the monolith would have raised it too (docs/architecture.md, the
+decision table). Adapters map shapes and may wrap the legacy object (each
+says how in its docstring); they decide nothing: ``guarded_call`` only adapts
+the framework's ``CallResult`` to the caller's shape, and a framework that
+cannot be built (bad settings) raises its typed ``ConfigurationError``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import math
 from typing import Any, Callable, Optional
 
-from adeptai_sagemaker.core.prompting import safe_text as clean_text  # the one text sanitiser
+from adeptai_sagemaker.core.text import safe_text  # the one text cleaner (re-exported for the adapters)
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -38,14 +39,6 @@ def framework_source(framework: Any = None) -> FrameworkSource:
     return default
 
 
-def mode_kind(fw: Any, capability: str) -> str:
-    """``off``/``shadow``/``canary``/``on`` for ``capability`` (``Framework.mode``); ``off`` when it cannot be read."""
-    try:
-        return fw.mode(capability).kind
-    except Exception:
-        return "off"
-
-
 # --------------------------------------------------------------------------- the guarded call
 
 
@@ -62,17 +55,10 @@ def guarded_call(get_fw: FrameworkSource, capability: str, build_request: Callab
     only for teacher capture (``student/capture.py``).
     ``on_result(value, from_sagemaker)`` is told what was returned (for caches/stats);
     ``on_call(result)`` gets the framework's ``CallResult`` (its ``record`` has
-    tokens, cache hit, endpoint); neither is called when no framework could be built.
+    tokens, cache hit, endpoint).
     """
-    try:
-        fw = get_fw()
-    except Exception as exc:
-        log.warning("adapter %s: no framework (%s); answering from legacy", capability, type(exc).__name__)
-        value = legacy()
-        if on_result is not None:
-            on_result(value, False)
-        return value
-    result = fw.call(capability, build_request, key=key, legacy=legacy, to_legacy=to_legacy, from_legacy=from_legacy)
+    result = get_fw().call(capability, build_request, key=key, legacy=legacy, to_legacy=to_legacy,
+                           from_legacy=from_legacy)
     if on_call is not None:
         on_call(result)
     if on_result is not None:
@@ -87,7 +73,7 @@ def clean_json_value(value: Any, depth: int = 0, limit: int = 4000) -> Any:
     if depth > 6:
         return None
     if isinstance(value, (str, bytes, bytearray)):
-        return clean_text(value, limit)
+        return safe_text(value, limit)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
@@ -95,10 +81,10 @@ def clean_json_value(value: Any, depth: int = 0, limit: int = 4000) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {clean_text(k, 200): clean_json_value(v, depth + 1, limit) for k, v in list(value.items())[:200]}
+        return {safe_text(k, 200): clean_json_value(v, depth + 1, limit) for k, v in list(value.items())[:200]}
     if isinstance(value, (list, tuple, set)):
         return [clean_json_value(v, depth + 1, limit) for v in list(value)[:200]]
-    return clean_text(value, limit)
+    return safe_text(value, limit)
 
 
 def clamp(value: Any, low: float = 0.0, high: float = 1.0, default: float = 0.5) -> float:

@@ -7,7 +7,7 @@ monolith's dataclass when it is loaded, else the 24-field copy in
 ``_shapes``). Scores come from the ``behavioral_analyzer`` capability and are
 clamped to 0..1 when mapped.
 
-Decisions (documented for the lead):
+Mapping decisions:
 
 - ``candidate_id`` is ``cand_<sha256(resume)[:16]>``: stable across
   processes (B11) and free of resume text (the monolith used ``resume[:50]``).
@@ -24,8 +24,8 @@ Decisions (documented for the lead):
 - ``consistency_score`` measures how well the overall score agrees with the
   mean of the component scores (1 - |overall - mean|); ``confidence_score``
   is the model's own confidence — no constant 0.9s (B7).
-- When neither SageMaker nor the monolith's pipeline can answer, the result
-  is the monolith's own exception-path shape (all scores 0.5,
+- The legacy side is the monolith's pipeline; where it could not import or
+  be built (a host without the ML stack), it is the monolith's own exception-path shape (all scores 0.5,
   ``['collaborative']``, ``primary_data_sources=['resume']``, domain
   ``'unknown'``) with confidence, completeness and consistency 0.0, so it
   cannot be mistaken for an analysis.
@@ -38,7 +38,7 @@ import threading
 from typing import Any, Callable, Dict, List, Optional
 
 from adeptai_sagemaker.adapters import _shapes
-from adeptai_sagemaker.adapters._common import clamp, clean_text, framework_source, guarded_call, stable_id, str_list
+from adeptai_sagemaker.adapters._common import clamp, safe_text, framework_source, guarded_call, stable_id, str_list
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -68,23 +68,23 @@ _SOURCE_FIELDS = (
 def _profile_text(source_data: Any) -> tuple[str, str]:
     """(resume text, all text) of a ``MultiSourceProfile`` or anything resembling one. Never raises."""
     if isinstance(source_data, (str, bytes)):
-        text = clean_text(source_data)
+        text = safe_text(source_data)
         return text, text
-    resume = clean_text(getattr(source_data, "resume_text", None))
+    resume = safe_text(getattr(source_data, "resume_text", None))
     try:
         all_text = source_data.get_all_text_content() if hasattr(source_data, "get_all_text_content") else None
-        all_text = clean_text(all_text) if isinstance(all_text, str) else _shapes.all_text_content(source_data)
+        all_text = safe_text(all_text) if isinstance(all_text, str) else _shapes.all_text_content(source_data)
     except Exception:
         all_text = _shapes.all_text_content(source_data)
-    return resume, clean_text(all_text) or resume
+    return resume, safe_text(all_text) or resume
 
 
 def _career_history(source_data: Any) -> Optional[str]:
     linkedin = getattr(source_data, "linkedin_data", None)
     if isinstance(linkedin, dict):
-        items = [clean_text(x, 2000) for x in linkedin.get("experience_descriptions") or [] if isinstance(x, str)]
+        items = [safe_text(x, 2000) for x in linkedin.get("experience_descriptions") or [] if isinstance(x, str)]
         if items:
-            return clean_text("\n".join(items), 20_000)
+            return safe_text("\n".join(items), 20_000)
     return None
 
 
@@ -213,44 +213,32 @@ class EnhancedBehavioralPipeline:
         }
 
     def _fallback(self, source_data: Any, target_role: Any, job_description: Any) -> Dict[str, Any]:
+        """The legacy side: the monolith's pipeline when there is one (its exceptions propagate), else the
+        monolith's own exception-path shape (a host where the pipeline cannot import)."""
         legacy = self._legacy()
         if legacy is not None:
-            try:
-                value = legacy.analyze_comprehensive_profile(source_data=source_data, target_role=target_role,
-                                                             job_description=job_description)
-                if isinstance(value, dict) and "behavioral_profile" in value:
-                    return value
-            except Exception as exc:
-                log.warning("legacy behavioural pipeline failed (%s)", type(exc).__name__)
+            return legacy.analyze_comprehensive_profile(source_data=source_data, target_role=target_role,
+                                                        job_description=job_description)
         return self._degraded(source_data)
 
     # ------------------------------------------------------------------ public API
 
     def analyze_comprehensive_profile(self, source_data: Any, target_role: str,
                                       job_description: str) -> Dict[str, Any]:
-        """The monolith's 5-key analysis. Never raises with fallback on (the monolith catches everything too)."""
-        try:
-            resume, all_text = _profile_text(source_data)
-            if not all_text.strip():
-                return self._fallback(source_data, target_role, job_description)
-            cand = stable_id("cand", resume)
-            return guarded_call(
-                self._get_fw, CAPABILITY,
-                lambda: {"resume_text": clean_text(all_text, RESUME_LIMIT),
-                         "job_description": clean_text(job_description, JD_LIMIT),
-                         "target_role": clean_text(target_role, 300) or None,
-                         "career_history": _career_history(source_data)},
-                legacy=lambda: self._fallback(source_data, target_role, job_description),
-                to_legacy=lambda out: self._to_legacy(out, source_data),
-                key=cand, from_legacy=self._from_legacy,
-            )
-        except Exception as exc:
-            from adeptai_sagemaker.core.errors import AdeptSageMakerError
-
-            if isinstance(exc, AdeptSageMakerError):
-                raise
-            log.warning("behavioural adapter failed unexpectedly (%s)", type(exc).__name__)
-            return self._degraded(source_data)
+        """The monolith's 5-key analysis; with fallback on, only the monolith's own pipeline can raise."""
+        resume, all_text = _profile_text(source_data)
+        if not all_text.strip():
+            return self._fallback(source_data, target_role, job_description)
+        return guarded_call(
+            self._get_fw, CAPABILITY,
+            lambda: {"resume_text": safe_text(all_text, RESUME_LIMIT),
+                     "job_description": safe_text(job_description, JD_LIMIT),
+                     "target_role": safe_text(target_role, 300) or None,
+                     "career_history": _career_history(source_data)},
+            legacy=lambda: self._fallback(source_data, target_role, job_description),
+            to_legacy=lambda out: self._to_legacy(out, source_data),
+            key=stable_id("cand", resume), from_legacy=self._from_legacy,
+        )
 
 
 BehavioralPipeline = EnhancedBehavioralPipeline

@@ -13,12 +13,12 @@ e-mail, phone and resume text stay out (docs/prior-art.md B25). ``overall_score`
 the caller's own ``match_scores['overall_score']`` (clamped to 0..100), as
 in the monolith; the model explains it, it does not re-score.
 
-Fallback: the monolith's own class when given, else a deterministic
-rule-based explanation. The copy-C monolith raises ``KeyError`` on every call
-(docs/monolith-interfaces.md §5); that, or any other non-validation failure of the legacy
-code, falls through to the rule-based explanation, so the fallback never
-crashes (B9). A ``ValueError`` from the legacy code is the monolith's
-validation and propagates.
+The legacy side (``Framework.call`` decides when it answers): the monolith's
+own class when given, else a deterministic rule-based explanation. The
+copy-C monolith raises ``KeyError`` on every valid call
+(docs/monolith-interfaces.md §5); the wrapped legacy answers that one known
+defect with the rule-based explanation (B9). Any other exception the legacy
+code raises (its ``ValueError`` validation included) propagates unchanged.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import re
 from typing import Any, Dict, List
 
 from adeptai_sagemaker.adapters import _shapes
-from adeptai_sagemaker.adapters._common import clamp, clean_json_value, clean_text, framework_source, guarded_call, str_list
+from adeptai_sagemaker.adapters._common import clamp, clean_json_value, safe_text, framework_source, guarded_call, str_list
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -183,7 +183,7 @@ class ExplainableRecruitmentAI:
 
     def _rule_based(self, profile, job_query, match_scores, position):
         scores = normalized_scores(match_scores)
-        query = clean_text(job_query).lower()
+        query = safe_text(job_query).lower()
         years = _years(profile.get("experience_years"))
         seniority = profile.get("seniority_level")
         seniority = seniority.lower() if isinstance(seniority, str) else "mid"
@@ -191,7 +191,7 @@ class ExplainableRecruitmentAI:
         req_years = re.search(r"(\d{1,2})\s*\+?\s*(?:years|yrs)", query)
         req_years = int(req_years.group(1)) if req_years else 0
         req_level = next((lvl for word, lvl in _SENIORITY.items() if re.search(rf"\b{word}\b", query)), None)
-        domain_terms = [clean_text(t).lower() for key in ("industries", "previous_roles")
+        domain_terms = [safe_text(t).lower() for key in ("industries", "previous_roles")
                         for t in (profile.get(key) if isinstance(profile.get(key), list) else [])]
         domain = 1.0 if any(t and t in query for t in domain_terms) else (0.5 if domain_terms else 0.0)
         values = {
@@ -245,14 +245,14 @@ class ExplainableRecruitmentAI:
                           contribution=clamp(fc.contribution, -1.0, 1.0, default=0.0),
                           percentage=clamp(fc.percentage, -100.0, 100.0, default=0.0),
                           direction=fc.direction if fc.direction in ("positive", "negative", "neutral") else "neutral",
-                          explanation=clean_text(fc.explanation))
+                          explanation=safe_text(fc.explanation))
             for fc in out.feature_contributions
         ]
         contributions.sort(key=lambda fc: fc.contribution, reverse=True)
         return _shapes.build(
             self._explanation_cls, overall_score=overall, feature_contributions=contributions,
             top_positive_factors=str_list(out.top_positive_factors), top_negative_factors=str_list(out.top_negative_factors),
-            decision_summary=clean_text(out.decision_summary), confidence_level=str(out.confidence_level),
+            decision_summary=safe_text(out.decision_summary), confidence_level=str(out.confidence_level),
             recommendation=RECOMMENDATIONS.get(str(out.recommendation), str(out.recommendation)),
             risk_factors=str_list(out.risk_factors), strength_areas=str_list(out.strength_areas),
         )
@@ -280,14 +280,15 @@ class ExplainableRecruitmentAI:
         }
 
     def _fallback(self, candidate_profile, job_query, match_scores, ranking_position):
+        """The legacy side: the monolith's class, wrapped so its known ``KeyError`` defect (copy C, every valid
+        call) answers with the rule-based explanation; any other exception it raises propagates."""
         legacy = self._legacy()
         if legacy is not None:
             try:
                 return legacy.explain_candidate_selection(candidate_profile, job_query, match_scores, ranking_position)
-            except ValueError:
-                raise
-            except Exception as exc:
-                log.warning("legacy explanation failed (%s); rule-based explanation", type(exc).__name__)
+            except KeyError as exc:
+                log.warning("legacy explanation hit its KeyError defect (%s); rule-based explanation",
+                            type(exc).__name__)
         return self.rule_based(candidate_profile, job_query, match_scores, ranking_position)
 
     # ------------------------------------------------------------------ public API
@@ -301,20 +302,10 @@ class ExplainableRecruitmentAI:
             position = 1
         profile = {k: clean_json_value(candidate_profile[k]) for k in PROFILE_KEYS if k in candidate_profile}
         scores = canonical_scores(match_scores)
-        try:
-            return guarded_call(
-                self._get_fw, CAPABILITY,
-                lambda: {"candidate_profile": profile, "job_query": clean_text(job_query, 4000),
-                         "match_scores": scores, "ranking_position": position},
-                legacy=lambda: self._fallback(candidate_profile, job_query, match_scores, ranking_position),
-                to_legacy=lambda out: self._to_legacy(out, scores), from_legacy=self._from_legacy,
-            )
-        except ValueError:
-            raise
-        except Exception as exc:
-            from adeptai_sagemaker.core.errors import AdeptSageMakerError
-
-            if isinstance(exc, AdeptSageMakerError):
-                raise
-            log.warning("explanation adapter failed unexpectedly (%s)", type(exc).__name__)
-            return self.rule_based(candidate_profile, job_query, match_scores, ranking_position)
+        return guarded_call(
+            self._get_fw, CAPABILITY,
+            lambda: {"candidate_profile": profile, "job_query": safe_text(job_query, 4000),
+                     "match_scores": scores, "ranking_position": position},
+            legacy=lambda: self._fallback(candidate_profile, job_query, match_scores, ranking_position),
+            to_legacy=lambda out: self._to_legacy(out, scores), from_legacy=self._from_legacy,
+        )

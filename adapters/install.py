@@ -1,7 +1,8 @@
 """Wire the adapters into a running monolith, and take them out again exactly.
 
 ``install()`` finds the monolith's modules in ``sys.modules`` by their
-module-name suffixes (so copies C, M and the test stand-ins all match), or
+module-name suffixes (so both vendored copies of the monolith, docs/monolith-interfaces.md, and the test
+stand-ins all match), or
 takes them from ``modules=``, and replaces what the call sites use:
 
 ============================  =====================================================================
@@ -46,9 +47,11 @@ it, and a search system imported earlier gets them and its
 substitute's names while it was installed keep them after ``uninstall()``:
 there is no original to give back.
 
-A module whose capability mode is ``off`` is left untouched, and so is one
-disabled by the monolith's own ``enable_*`` flag when its pydantic
-``Settings`` is passed. ``uninstall()`` restores every replaced attribute
+Every module is wired whatever its capability's mode: the mode is read per
+call by ``Framework.call``, which routes ``off`` to the monolith's own code,
+so a later ``promote`` takes effect without reinstalling. Only a module
+disabled by the monolith's own ``enable_*`` flag (when its pydantic
+``Settings`` is passed) is left untouched. ``uninstall()`` restores every replaced attribute
 (or removes it, if it did not exist) in reverse order, also in modules
 imported after ``install()``.
 
@@ -72,7 +75,6 @@ from adeptai_sagemaker.adapters import explainable_ai as _xai
 from adeptai_sagemaker.adapters import market_intelligence as _mi
 from adeptai_sagemaker.adapters import matcher as _match
 from adeptai_sagemaker.adapters import query_enhancer as _qe
-from adeptai_sagemaker.adapters._common import mode_kind
 from adeptai_sagemaker.adapters._import_hook import ModuleWatcher
 from adeptai_sagemaker.adapters._shapes import module_matches
 
@@ -99,7 +101,7 @@ CALLER_SUFFIXES: Tuple[str, ...] = (
     "market_intelligence.api", "market_intelligence.fast_api", "market_intelligence.integration_pipeline",
     "market_intelligence.market_alerts", "market_intelligence.behavior_prediction",
 )
-#: The monolith's own feature flags (M/app/config.py) per capability.
+#: The monolith's own feature flags (its pydantic ``Settings``, docs/monolith-interfaces.md §6) per capability.
 MONOLITH_FLAGS: Dict[str, str] = {
     "behavioral_analyzer": "enable_behavioural_analysis",
     "market_intelligence": "enable_market_intelligence",
@@ -131,7 +133,7 @@ class Installation:
     """
 
     framework: Any
-    _static_skips: Dict[str, str] = field(default_factory=dict, repr=False)  # mode off / monolith flag
+    _static_skips: Dict[str, str] = field(default_factory=dict, repr=False)  # disabled by the monolith's own flag
     _allowed: Tuple[str, ...] = field(default=(), repr=False)  # capabilities this installation may wire
     _patches: List[_Patch] = field(default_factory=list, repr=False)
     _swaps: Dict[int, Any] = field(default_factory=dict, repr=False)  # id(original) -> replacement
@@ -683,8 +685,6 @@ def install(settings: Any = None, *, framework: Any = None, modules: Any = None)
         for capability in CAPABILITIES:
             if flags.get(capability) is False:
                 inst._static_skips[capability] = f"disabled by the monolith's {MONOLITH_FLAGS[capability]}"
-            elif mode_kind(fw, capability) == "off":
-                inst._static_skips[capability] = "mode off"
             else:
                 allowed.append(capability)
         inst._allowed = tuple(allowed)

@@ -24,8 +24,10 @@ reply (``analyze_behavior_patterns``, ``generate_market_insights``,
 ``MarketIntelligenceOutput``; the legacy service's reply passes through when
 it parses and is made parseable when it does not (``ensure_json_content``:
 the monolith's canned fallback is plain text for screening prompts, which
-broke ``screen_candidates``); a legacy service that raises, or none at all,
-gives our own JSON fallback (``"fallback": true``, confidence 0.0).
+broke ``screen_candidates``); with no legacy service at all, the legacy side
+is our own JSON fallback (``"fallback": true``, confidence 0.0). A legacy
+service that raises propagates its exception unchanged, as every adapter's
+legacy side does (``Framework.call`` decides fallback, alone).
 ``FastLLMService``'s callers never parse the content (``fast_api.py`` reads
 only ``model``/``cost``/``processing_time``), so its legacy replies pass
 through unchanged.
@@ -47,7 +49,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from adeptai_sagemaker.adapters import _shapes
-from adeptai_sagemaker.adapters._common import clamp, clean_json_value, clean_text, framework_source, guarded_call
+from adeptai_sagemaker.adapters._common import clamp, clean_json_value, safe_text, framework_source, guarded_call
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -127,13 +129,13 @@ def ensure_json_content(content: Any, prompt: str, model: str) -> str:
     """
     if parses(content):
         return content if isinstance(content, str) else bytes(content).decode("utf-8", "replace")
-    text = clean_text(content) if isinstance(content, (str, bytes, bytearray)) else ""
+    text = safe_text(content) if isinstance(content, (str, bytes, bytearray)) else ""
     fenced = _FENCED.match(text)
     if fenced and parses(fenced.group(1)):
         return fenced.group(1)
     body = json.loads(fallback_content(prompt, model))
     if text.strip():
-        body["text"] = clean_text(text, 4000)
+        body["text"] = safe_text(text, 4000)
     return json.dumps(body, ensure_ascii=False)
 
 
@@ -195,41 +197,23 @@ class _AsyncAdapterBase:
         return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=LEGACY_TIMEOUT_S)
 
     async def _answer(self, request: Any, build_request, to_legacy, fallback_sync, key: Optional[str]):
-        """(value, from_sagemaker, record). The value is caller-shaped; never raises with fallback on."""
+        """(value, from_sagemaker, record). The value is caller-shaped; with fallback on, only the legacy
+        service can raise."""
         loop = asyncio.get_running_loop()
         legacy_obj = self._legacy_obj
         use_legacy_obj = legacy_obj is not None and hasattr(legacy_obj, self._legacy_method)
         legacy = (lambda: self._legacy_sync(loop, request)) if use_legacy_obj else fallback_sync
         holder: Dict[str, Any] = {}
 
-        def run() -> Any:
-            fw = None
-            try:
-                fw = self._get_fw()
-            except Exception:
-                pass
+        def remember(value: Any, from_sagemaker: bool) -> None:
+            holder["from_sagemaker"] = from_sagemaker
 
-            def remember(value: Any, from_sagemaker: bool) -> None:
-                holder["from_sagemaker"] = from_sagemaker
+        def keep_record(result: Any) -> None:
+            holder["record"] = result.record
 
-            def keep_record(result: Any) -> None:
-                holder["record"] = result.record
-
-            return guarded_call(lambda: fw if fw is not None else self._get_fw(), CAPABILITY, build_request,
-                                legacy=legacy, to_legacy=to_legacy, key=key, on_result=remember, on_call=keep_record,
-                                from_legacy=output_from_response)
-
-        try:
-            value = await asyncio.to_thread(run)
-        except Exception as exc:
-            from adeptai_sagemaker.core.errors import AdeptSageMakerError
-
-            if isinstance(exc, AdeptSageMakerError) or not use_legacy_obj:
-                raise
-            # the worker could not reach the caller's loop (e.g. it is shutting down): answer in-loop
-            log.warning("market adapter worker failed (%s); awaiting legacy in loop", type(exc).__name__)
-            value = await getattr(legacy_obj, self._legacy_method)(request)
-            holder["from_sagemaker"] = False
+        value = await asyncio.to_thread(guarded_call, self._get_fw, CAPABILITY, build_request, legacy=legacy,
+                                        to_legacy=to_legacy, key=key, on_result=remember, on_call=keep_record,
+                                        from_legacy=output_from_response)
         return value, bool(holder.get("from_sagemaker")), holder.get("record")
 
     def _model_label(self, record: Any) -> str:
@@ -259,22 +243,12 @@ class HybridLLMService(_AsyncAdapterBase):
         return self.stats.snapshot()
 
     def _fallback_sync(self, request: Any) -> Any:
-        prompt = clean_text(getattr(request, "prompt", ""))
+        prompt = safe_text(getattr(request, "prompt", ""))
         tier2 = _complexity_value(request) in _TIER2
         model = ("claude-sonnet-4-20250514" if tier2 else "gpt-4o-mini") + "-fallback"
         content = fallback_content(prompt, model)
         return _shapes.build(self._response_cls, content=content, model_used=model, tokens_used=len(content) // 4,
                              cost=0.0, processing_time=0.0, cached=False, confidence_score=0.0)
-
-    def _legacy_sync(self, loop: asyncio.AbstractEventLoop, request: Any) -> Any:
-        """The legacy service's answer; if it raises (it never should: its own fallback catches
-        everything), the JSON fallback instead, because every caller ``json.loads`` the content."""
-        try:
-            return super()._legacy_sync(loop, request)
-        except Exception as exc:
-            log.warning("market adapter: legacy service raised (%s); answering with fallback JSON",
-                        type(exc).__name__)
-            return self._fallback_sync(request)
 
     def _with_json_content(self, response: Any, request: Any, prompt: str) -> Any:
         """``response`` when its content parses, else a copy whose content is JSON (``ensure_json_content``)."""
@@ -283,7 +257,7 @@ class HybridLLMService(_AsyncAdapterBase):
         content = getattr(response, "content", None)
         if isinstance(content, str) and parses(content):
             return response
-        model = clean_text(getattr(response, "model_used", "")) or self._fallback_sync(request).model_used
+        model = safe_text(getattr(response, "model_used", "")) or self._fallback_sync(request).model_used
         fixed = ensure_json_content(content, prompt, model)
         if dataclasses.is_dataclass(response) and not isinstance(response, type):
             try:
@@ -300,8 +274,8 @@ class HybridLLMService(_AsyncAdapterBase):
     async def generate_response(self, request: Any) -> Any:
         """One request -> one ``LLMResponse`` whose ``content`` is JSON text, on every path."""
         started = time.perf_counter()
-        prompt = clean_text(getattr(request, "prompt", ""))
-        system = clean_text(getattr(request, "system_prompt", ""))
+        prompt = safe_text(getattr(request, "prompt", ""))
+        system = safe_text(getattr(request, "system_prompt", ""))
         tier2 = _complexity_value(request) in _TIER2
         holder: Dict[str, Any] = {}
 
@@ -311,21 +285,13 @@ class HybridLLMService(_AsyncAdapterBase):
 
         metadata = getattr(request, "metadata", None)
         market_data = metadata.get("market_data") if isinstance(metadata, dict) else None
-        try:
-            value, from_sm, record = await self._answer(
-                request,
-                lambda: {"prompt": clean_text(prompt, PROMPT_LIMIT) or " ",
-                         "system_prompt": clean_text(system, SYSTEM_LIMIT),
-                         "market_data": clean_json_value(market_data) if isinstance(market_data, dict) else None},
-                to_legacy, lambda: self._fallback_sync(request), key=None,
-            )
-        except Exception as exc:
-            from adeptai_sagemaker.core.errors import AdeptSageMakerError
-
-            if isinstance(exc, AdeptSageMakerError):  # fallback is off: the typed error is the answer
-                raise
-            log.warning("market adapter: legacy service failed (%s); answering with fallback JSON", type(exc).__name__)
-            value, from_sm, record = self._fallback_sync(request), False, None
+        value, from_sm, record = await self._answer(
+            request,
+            lambda: {"prompt": safe_text(prompt, PROMPT_LIMIT) or " ",
+                     "system_prompt": safe_text(system, SYSTEM_LIMIT),
+                     "market_data": clean_json_value(market_data) if isinstance(market_data, dict) else None},
+            to_legacy, lambda: self._fallback_sync(request), key=None,
+        )
         elapsed = time.perf_counter() - started
         if not from_sm:
             value = self._with_json_content(value, request, prompt)
@@ -387,22 +353,22 @@ class FastLLMService(_AsyncAdapterBase):
         self.anthropic_api_key = None
 
     def _fallback_sync(self, request: Any) -> Any:
-        model = clean_text(getattr(request, "model", "")) or "unknown"
-        content = fallback_content(clean_text(getattr(request, "prompt", "")), f"{model}-fallback")
+        model = safe_text(getattr(request, "model", "")) or "unknown"
+        content = fallback_content(safe_text(getattr(request, "prompt", "")), f"{model}-fallback")
         return _shapes.build(self._response_cls, content=content, model=f"{model}-fallback",
                              tokens_used=len(content) // 4, cost=0.0, processing_time=0.0, cached=False)
 
     async def generate_fast(self, request: Any) -> Any:
         started = time.perf_counter()
-        prompt = clean_text(getattr(request, "prompt", ""))
-        system = clean_text(getattr(request, "system_prompt", ""))
-        model = clean_text(getattr(request, "model", ""))
+        prompt = safe_text(getattr(request, "prompt", ""))
+        system = safe_text(getattr(request, "system_prompt", ""))
+        model = safe_text(getattr(request, "model", ""))
         cache_key = getattr(request, "cache_key", None)
         value, from_sm, record = await self._answer(
             request,
-            lambda: {"prompt": clean_text(prompt, PROMPT_LIMIT) or " ", "system_prompt": clean_text(system, SYSTEM_LIMIT)},
+            lambda: {"prompt": safe_text(prompt, PROMPT_LIMIT) or " ", "system_prompt": safe_text(system, SYSTEM_LIMIT)},
             output_to_content, lambda: self._fallback_sync(request),
-            key=clean_text(cache_key, 500) if cache_key else None,
+            key=safe_text(cache_key, 500) if cache_key else None,
         )
         if not from_sm:
             self.stats.record("claude" in model.lower(), getattr(value, "tokens_used", 0) or 0,
@@ -417,19 +383,7 @@ class FastLLMService(_AsyncAdapterBase):
 
     async def batch_generate(self, requests: List[Any]) -> List[Any]:
         """One response per request, in order — never ``None`` (the monolith's cache-hit bug)."""
-        requests = list(requests or [])
-        results = await asyncio.gather(*(self.generate_fast(r) for r in requests), return_exceptions=True)
-        out = []
-        for request, result in zip(requests, results):
-            if isinstance(result, BaseException):
-                from adeptai_sagemaker.core.errors import AdeptSageMakerError
-
-                if isinstance(result, AdeptSageMakerError):
-                    raise result
-                out.append(self._fallback_sync(request))
-            else:
-                out.append(result)
-        return out
+        return list(await asyncio.gather(*(self.generate_fast(r) for r in list(requests or []))))
 
     async def close(self) -> None:
         if self._legacy_obj is not None and hasattr(self._legacy_obj, "close"):

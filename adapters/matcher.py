@@ -33,7 +33,7 @@ import re
 import types
 from typing import Any, Callable, Dict, Optional
 
-from adeptai_sagemaker.adapters._common import clean_text, framework_source, guarded_call, str_list
+from adeptai_sagemaker.adapters._common import safe_text, framework_source, guarded_call, str_list
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -70,7 +70,7 @@ def normalize_requirements(data: Any) -> Dict[str, Any]:
     return {
         "mandatory_skills": str_list(data.get("mandatory_skills")),
         "preferred_skills": str_list(data.get("preferred_skills")),
-        "location": clean_text(location, 200) if isinstance(location, str) else "",
+        "location": safe_text(location, 200) if isinstance(location, str) else "",
         "years_experience": _int(data.get("years_experience")),
         "education_requirements": str_list(education),
     }
@@ -113,7 +113,7 @@ def output_from_requirements(value: Any) -> Dict[str, Any]:
 
 def rule_based_requirements(job_description: str) -> Dict[str, Any]:
     """Deterministic last resort: years, a "City, ST" location, an education level; skills unknown."""
-    text = clean_text(job_description, JD_LIMIT)
+    text = safe_text(job_description, JD_LIMIT)
     years = _YEARS_RE.search(text)
     location = _LOCATION_RE.search(text)
     education = next((label for label, rx in _EDU_RE if rx.search(text)), None)
@@ -137,29 +137,19 @@ class JobRequirementsExtractor:
         self._legacy_llm = legacy_llm
 
     def _fallback(self, job_description: str) -> Dict[str, Any]:
+        """The legacy side: the monolith's LLM callable when given (its exceptions propagate), else its rules."""
         if self._legacy_llm is not None:
-            try:
-                return normalize_requirements(json.loads(self._legacy_llm(job_description)))
-            except Exception as exc:
-                log.warning("legacy matcher LLM failed (%s); rule-based requirements", type(exc).__name__)
+            return normalize_requirements(json.loads(self._legacy_llm(job_description)))
         return rule_based_requirements(job_description)
 
     def extract_job_requirements(self, job_description: Any) -> Dict[str, Any]:
-        text = clean_text(job_description, JD_LIMIT)
-        try:
-            if not text.strip():
-                return self._fallback(text)
-            value = guarded_call(self._get_fw, CAPABILITY, lambda: {"job_description": text},
-                                 legacy=lambda: self._fallback(text), to_legacy=requirements_from_output,
-                                 from_legacy=output_from_requirements)
-            return normalize_requirements(value)
-        except Exception as exc:
-            from adeptai_sagemaker.core.errors import AdeptSageMakerError
-
-            if isinstance(exc, AdeptSageMakerError):
-                raise
-            log.warning("extract_job_requirements failed unexpectedly (%s)", type(exc).__name__)
-            return rule_based_requirements(text)
+        text = safe_text(job_description, JD_LIMIT)
+        if not text.strip():
+            return self._fallback(text)
+        value = guarded_call(self._get_fw, CAPABILITY, lambda: {"job_description": text},
+                             legacy=lambda: self._fallback(text), to_legacy=requirements_from_output,
+                             from_legacy=output_from_requirements)
+        return normalize_requirements(value)
 
 
 class LLMService:
@@ -211,7 +201,7 @@ def safe_validate_mandatory_skills(self: Any, required: Any, resume: Any) -> flo
     required = [s for s in (required or []) if isinstance(s, str)]
     if not required:
         return 1.0
-    text = resume if isinstance(resume, str) else clean_text(resume)
+    text = resume if isinstance(resume, str) else safe_text(resume)
     return sum(skill in text for skill in required) / len(required)
 
 

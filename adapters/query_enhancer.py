@@ -6,23 +6,28 @@ call without it works), ``enhance_query`` always returns the 11 keys with
 the monolith's types, ``batch_enhance``, and the attributes callers read
 (``hf_pipeline``/``client`` are truthy while SageMaker answers).
 
-Answers come from the ``query_enhancer`` capability; the fallback is the
+Answers come from the ``query_enhancer`` capability. The legacy side is the
 monolith's own object when one is given (an instance or a factory), else a
-rule-based enhancement equivalent to the monolith's. Unlike the monolith
-(and B6 in docs/prior-art.md), only validated SageMaker answers are cached: a
-fallback result is never stored, and ``use_llm=False`` never reads the cache.
+rule-based enhancement equivalent to the monolith's (this wrapping of the
+legacy object is all the adapter adds: ``Framework.call`` decides routing and
+fallback, and an exception the monolith's ``enhance_query`` raises reaches
+the caller unchanged). Repeated queries are answered by the framework's
+response cache (``SAGEMAKER_QUERY_ENHANCER_CACHE``), which only ever holds
+validated SageMaker answers (B6 in docs/prior-art.md: a fallback result is
+never stored) and sits on the model side of the routing decision, so the
+mode and kill switch apply to cached answers too; ``use_llm=False`` goes
+straight to the legacy side. ``cache``/``use_cache``/``cache_size`` stay as
+attributes because callers of the monolith's class read them.
 """
 
 from __future__ import annotations
 
-import copy
 import inspect
 import logging
 import threading
-from collections import OrderedDict
 from typing import Any, Callable, Dict, List, Optional
 
-from adeptai_sagemaker.adapters._common import clean_text, framework_source, guarded_call, mode_kind, str_list
+from adeptai_sagemaker.adapters._common import safe_text, framework_source, guarded_call, str_list
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -57,7 +62,7 @@ def _dedupe(items: List[str]) -> List[str]:
 def rule_based_enhancement(query: str, synonyms: Optional[Dict[str, List[str]]] = None) -> Dict[str, Any]:
     """The monolith's rule fallback, deterministic (ordered dedupe instead of ``set``). Never raises."""
     table = synonyms if isinstance(synonyms, dict) else RULE_SYNONYMS
-    query = clean_text(query)
+    query = safe_text(query)
     lower = query.lower()
     words = lower.split()
     syn: List[str] = []
@@ -125,10 +130,6 @@ def output_from_legacy_dict(value: Any) -> Dict[str, Any]:
     }
 
 
-def _is_valid_shape(value: Any) -> bool:
-    return isinstance(value, dict) and isinstance(value.get("expanded_terms"), list)
-
-
 class SageMakerHandle:
     """What ``hf_pipeline``/``client`` hold while SageMaker answers: truthy, describes the route."""
 
@@ -153,10 +154,10 @@ class LLMQueryEnhancer:
     def __init__(self, provider: str = DEFAULT_PROVIDER, model: str = DEFAULT_MODEL, use_cache: bool = True,
                  cache_size: int = 1000, device: Optional[str] = None, *, framework: Any = None,
                  legacy: Any = None):
-        self.provider = clean_text(provider).lower() or DEFAULT_PROVIDER
+        self.provider = safe_text(provider).lower() or DEFAULT_PROVIDER
         self.model = model
         self.use_cache = bool(use_cache)
-        self.cache: Optional[OrderedDict] = OrderedDict() if self.use_cache else None
+        self.cache: Optional[Dict[str, Any]] = {} if self.use_cache else None  # read by callers, unused here
         self.cache_size = max(1, int(cache_size)) if isinstance(cache_size, (int, float)) else 1000
         self.device = device
         self.hf_tokenizer = None
@@ -212,83 +213,33 @@ class LLMQueryEnhancer:
             return self._handle()
         return getattr(self._legacy(), "hf_pipeline", None)
 
-    # ------------------------------------------------------------------ the fallback chain
+    # ------------------------------------------------------------------ the legacy side
 
     def _fallback(self, query: str, use_llm: bool, raw: Any) -> Dict[str, Any]:
+        """The monolith's answer: its own object when there is one, else its rules; its exceptions propagate."""
         legacy = self._legacy()
         if legacy is not None:
-            try:
-                value = legacy.enhance_query(raw, use_llm=use_llm)
-                if _is_valid_shape(value):
-                    return value
-            except Exception as exc:
-                log.warning("legacy enhance_query failed (%s); rule-based fallback", type(exc).__name__)
+            return legacy.enhance_query(raw, use_llm=use_llm)
         return rule_based_enhancement(query, self.synonyms)
-
-    # ------------------------------------------------------------------ cache (SageMaker answers only)
-
-    @staticmethod
-    def _cache_key(query: str) -> str:
-        return query.strip().lower()
-
-    def _cache_get(self, query: str) -> Optional[Dict[str, Any]]:
-        if self.cache is None:
-            return None
-        with self._lock:
-            hit = self.cache.get(self._cache_key(query))
-            if hit is not None:
-                self.cache.move_to_end(self._cache_key(query))
-        if hit is None:
-            return None
-        value = copy.deepcopy(hit)
-        value["original_query"] = query
-        return value
-
-    def _cache_put(self, query: str, value: Dict[str, Any]) -> None:
-        if self.cache is None:
-            return
-        with self._lock:
-            self.cache[self._cache_key(query)] = copy.deepcopy(value)
-            self.cache.move_to_end(self._cache_key(query))
-            while len(self.cache) > self.cache_size:
-                self.cache.popitem(last=False)
 
     # ------------------------------------------------------------------ public API
 
     def enhance_query(self, query: str, use_llm: bool = True) -> Dict[str, Any]:
-        """The 11-key enhancement of ``query``. Never raises."""
+        """The 11-key enhancement of ``query``; with fallback on, only the monolith's own code can raise."""
         raw = query
-        text = clean_text(query)
-        try:
-            if not text.strip():  # the monolith: empty -> empty lists; blank -> no words, no terms
-                return rule_based_enhancement(text)
-            if not use_llm:
-                return self._fallback(text, False, raw if isinstance(raw, str) else text)
-            if mode_kind(self._get_fw(), CAPABILITY) == "on":
-                cached = self._cache_get(text)
-                if cached is not None:
-                    return cached
-
-            def remember(value: Dict[str, Any], from_sagemaker: bool) -> None:
-                if from_sagemaker:
-                    self._cache_put(text, value)
-
-            legacy_input = raw if isinstance(raw, str) else text
-            value = guarded_call(
-                self._get_fw, CAPABILITY,
-                lambda: {"query": clean_text(text, QUERY_LIMIT)},
-                legacy=lambda: self._fallback(text, True, legacy_input),
-                to_legacy=lambda out: to_legacy_dict(out, text),
-                key=text.strip().lower()[:QUERY_LIMIT], on_result=remember, from_legacy=output_from_legacy_dict,
-            )
-            return value if _is_valid_shape(value) else rule_based_enhancement(text, self.synonyms)
-        except Exception as exc:  # fallback off surfaced a typed error: the caller asked for it
-            from adeptai_sagemaker.core.errors import AdeptSageMakerError
-
-            if isinstance(exc, AdeptSageMakerError):
-                raise
-            log.warning("enhance_query failed unexpectedly (%s); rule-based fallback", type(exc).__name__)
-            return rule_based_enhancement(text, self.synonyms)
+        text = safe_text(query)
+        if not text.strip():  # the monolith: empty -> empty lists; blank -> no words, no terms
+            return rule_based_enhancement(text)
+        legacy_input = raw if isinstance(raw, str) else text
+        if not use_llm:
+            return self._fallback(text, False, legacy_input)
+        return guarded_call(
+            self._get_fw, CAPABILITY,
+            lambda: {"query": safe_text(text, QUERY_LIMIT)},
+            legacy=lambda: self._fallback(text, True, legacy_input),
+            to_legacy=lambda out: to_legacy_dict(out, text),
+            key=text.strip().lower()[:QUERY_LIMIT], from_legacy=output_from_legacy_dict,
+        )
 
     def batch_enhance(self, queries: List[str], use_llm: bool = True) -> List[Dict[str, Any]]:
         """One enhancement per query, in order. No sleeps: SageMaker has no per-key rate limit to respect

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, Protocol
 
 from adeptai_sagemaker.plugin.completion import Completion, GenerationParams, InvokeOptions
+from adeptai_sagemaker.core import transport
 from adeptai_sagemaker.core.errors import ConfigurationError, InvocationError
 from adeptai_sagemaker.core.prompting import RenderedPrompt
 
@@ -25,15 +26,19 @@ class Target:
     endpoint: Optional[str]
     codec: str = "tgi"
     options: InvokeOptions = field(default_factory=InvokeOptions)
-    connect_timeout: float = 2.0
-    read_timeout: float = 70.0
-    max_attempts: int = 3
+    connect_timeout: float = transport.CONNECT_TIMEOUT_S
+    read_timeout: float = transport.READ_TIMEOUT_S
+    max_attempts: int = transport.MAX_ATTEMPTS
     stream: bool = False
     session: str = "off"  # "sticky": one stateful session per capability/endpoint (sessions.py)
     prefix_aware: bool = False  # send a prefix-aware routing id (sessions.py)
 
 
 class Backend(Protocol):
+    """``needs_endpoint``: calls go to a named SageMaker endpoint. The route of a capability on such a
+    backend without ``SAGEMAKER_<STEM>_ENDPOINT`` fails each call with a ``ConfigurationError`` naming the
+    setting (``pipeline.build_route`` is the one place that checks), so ``complete`` may assume one."""
+
     name: str
 
     def complete(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
@@ -48,6 +53,7 @@ class SageMakerBackend:
     """boto3 ``sagemaker-runtime`` + a codec per container family."""
 
     name = "sagemaker"
+    needs_endpoint = True
 
     def __init__(self, settings, codecs: dict[str, type], on_attempt: Optional[AttemptCallback] = None):
         self._settings = settings
@@ -98,8 +104,6 @@ class SageMakerBackend:
             self._on_attempt(getattr(self._current, "capability", "?"), endpoint, attempt, error, latency)
 
     def complete(self, prompt: RenderedPrompt, params: GenerationParams, target: Target) -> Completion:
-        if not target.endpoint:
-            raise ConfigurationError(f"no endpoint configured for {target.capability}")
         codec = self.codec(target.codec)
         runtime = self.runtime_for(target)
         options = target.options

@@ -37,6 +37,7 @@ import time
 from typing import Any, Callable, Optional
 
 from adeptai_sagemaker.backends.base import Target
+from adeptai_sagemaker.core import transport
 from adeptai_sagemaker.plugin.completion import Completion, GenerationParams, TokenUsage
 from adeptai_sagemaker.core.errors import (
     AdeptSageMakerError,
@@ -184,13 +185,9 @@ def _with_retries(fn: Callable[[], Completion], provider: str, model: str, max_a
             error.attempts = attempt_no
         raise error from None
 
-    for attempt in (policy or DEFAULT_RETRY).retrying(max_attempts):
-        with attempt:
-            number = attempt.retry_state.attempt_number
-            completion = attempt_once(number)
-            completion.attempts = number
-            return completion
-    raise AssertionError("unreachable")  # pragma: no cover - reraise=True always raises
+    completion, attempts = (policy or DEFAULT_RETRY).run(attempt_once, max_attempts)
+    completion.attempts = attempts
+    return completion
 
 
 def _timeout(sdk: Any, target: Target) -> Any:
@@ -245,7 +242,7 @@ class OpenAIBackend(_SDKBackend):
     name = "openai"
 
     def __init__(self, api_key: Optional[str] = None, *, model: str = DEFAULT_OPENAI_MODEL,
-                 base_url: Optional[str] = None, timeout: float = 70.0, client: Any = None) -> None:
+                 base_url: Optional[str] = None, timeout: float = transport.READ_TIMEOUT_S, client: Any = None) -> None:
         super().__init__(api_key, model=model, base_url=base_url, timeout=timeout, client=client)
 
     def _client_class(self) -> Any:
@@ -293,7 +290,7 @@ class AnthropicBackend(_SDKBackend):
     name = "anthropic"
 
     def __init__(self, api_key: Optional[str] = None, *, model: str = DEFAULT_ANTHROPIC_MODEL,
-                 base_url: Optional[str] = None, timeout: float = 70.0, client: Any = None) -> None:
+                 base_url: Optional[str] = None, timeout: float = transport.READ_TIMEOUT_S, client: Any = None) -> None:
         super().__init__(api_key, model=model, base_url=base_url, timeout=timeout, client=client)
 
     def _client_class(self) -> Any:

@@ -20,11 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-import diskcache
 
 from adeptai_sagemaker.core.errors import ConfigurationError
 
@@ -68,8 +68,25 @@ class ResponseCache:
 
     def __init__(self, directory: Path, size_limit_bytes: int = 512 * 2**20, encryption_key: Optional[str] = None):
         self.directory = _private_dir(Path(directory))
-        self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit_bytes, eviction_policy="least-recently-stored")
+        self._size_limit = size_limit_bytes
+        self._store: Any = None
+        self._open_lock = threading.Lock()
         self._crypto = _Fernet(encryption_key) if encryption_key else None
+
+    @property
+    def _cache(self) -> Any:
+        """The diskcache store, opened on first use: opening creates or checks its SQLite tables, which
+        a framework whose calls all go to legacy never needs (and diskcache/sqlite3 load only then)."""
+        store = self._store
+        if store is None:
+            with self._open_lock:
+                if self._store is None:
+                    import diskcache
+
+                    self._store = diskcache.Cache(str(self.directory), size_limit=self._size_limit,
+                                                  eviction_policy="least-recently-stored")
+                store = self._store
+        return store
 
     def get(self, key: str) -> Optional[dict]:
         raw = self._cache.get(key, default=None, retry=True)
@@ -117,4 +134,5 @@ class ResponseCache:
         return removed
 
     def close(self) -> None:
-        self._cache.close()
+        if self._store is not None:
+            self._store.close()

@@ -50,7 +50,6 @@ from adeptai_sagemaker.plugin.manager import build_plugin_manager
 from adeptai_sagemaker.core.routing import route_for
 from adeptai_sagemaker.core.settings import Mode, Settings, codec_error, load_settings
 from adeptai_sagemaker.core.shadow import ShadowRunner
-from adeptai_sagemaker.rollout.agreement import compare_answers
 from adeptai_sagemaker.plugin.tasks import TaskSpec, input_fingerprint
 
 log = logging.getLogger("adeptai_sagemaker")
@@ -101,13 +100,15 @@ class Framework:
         self.pm = build_plugin_manager(self.settings.plugin_allow_list(), load_entrypoints,
                                        builtins=[("builtin-registrations", Registrations())], extra_plugins=plugins)
         self.hook = self.pm.hook
-        self._failed_observers: set[tuple[str, str]] = set()
+        self._logged_once: set[tuple[str, str]] = set()
         self.tasks: dict[str, TaskSpec] = {}
         self.codecs: dict[str, type] = {}
         self._backend_factories: dict[str, Callable[[Settings], Backend]] = {}
-        self.hook.register_tasks(register=lambda spec: self.tasks.__setitem__(spec.name, spec))
-        self.hook.register_codecs(register=lambda name, codec: self.codecs.__setitem__(name, codec))
-        self.hook.register_backends(register=lambda name, factory: self._backend_factories.__setitem__(name, factory))
+        # pluggy calls the newest registration first; the first registration of a name is kept, so a
+        # plugin registering a built-in name replaces the built-in (hookspecs.py, "Registration order")
+        self.hook.register_tasks(register=lambda spec: self.tasks.setdefault(spec.name, spec))
+        self.hook.register_codecs(register=lambda name, codec: self.codecs.setdefault(name, codec))
+        self.hook.register_backends(register=lambda name, factory: self._backend_factories.setdefault(name, factory))
         for name, spec in self.tasks.items():
             self.settings.register_capability(name, spec.env_stem)
             codec = self.settings.capability(name).codec
@@ -422,14 +423,31 @@ class Framework:
             self._shadow_result(ctx, None, False, time.perf_counter() - started, failure_reason(exc))
             return
         elapsed = time.perf_counter() - started
-        try:  # the legacy value is set after on_call_finished, so observers hear of the call first
-            result = compare_answers(ctx.capability, legacy_value.result(timeout=60), output, to_legacy=to_legacy,
-                                     output_model=route.spec.output_model)
-        except Exception as exc:  # legacy or the mapping failed: nothing to compare with
-            self._shadow_result(ctx, None, True, elapsed, f"compare_failed:{type(exc).__name__}")
+        # Compare once the legacy answer exists, without waiting for it: no pool thread is held while the
+        # caller's legacy code runs (however long it takes). The legacy value is set after on_call_finished,
+        # so observers hear of the call before its comparison. When legacy finishes last, its thread (the
+        # caller's) only queues the comparison back onto the shadow pool.
+        def compare() -> None:
+            from adeptai_sagemaker.rollout.agreement import compare_answers  # shadow only: not loaded otherwise
+
+            try:
+                result = compare_answers(ctx.capability, legacy_value.result(), output, to_legacy=to_legacy,
+                                         output_model=route.spec.output_model)
+            except Exception as exc:  # legacy or the mapping failed: nothing to compare with
+                self._shadow_result(ctx, None, True, elapsed, f"compare_failed:{type(exc).__name__}")
+                return
+            self._shadow_result(ctx, result.score, True, elapsed, None, agree=result.agree, fields=result.fields,
+                                not_comparable=result.not_comparable)
+
+        if legacy_value.done():
+            compare()
             return
-        self._shadow_result(ctx, result.score, True, elapsed, None, agree=result.agree, fields=result.fields,
-                            not_comparable=result.not_comparable)
+
+        def when_legacy_done(_: Future) -> None:
+            if self.shadow_runner().submit(compare) is None:
+                self._shadow_result(ctx, None, True, elapsed, "shadow_dropped")
+
+        legacy_value.add_done_callback(when_legacy_done)
 
     def _shadow_result(self, ctx: CallContext, score: Optional[float], ok: bool, latency_s: float,
                        reason: Optional[str], **details: Any) -> None:
@@ -441,36 +459,23 @@ class Framework:
     def _finish(self, ctx: CallContext, outcome: str, error: Optional[BaseException] = None) -> CallRecord:
         if error is not None and ctx.error_code is None:
             ctx.error_code = _code(error)
-        record = CallRecord(
-            call_id=ctx.call_id, capability=ctx.capability, mode=ctx.mode, route=ctx.route,
-            backend=ctx.backend, outcome=outcome,  # type: ignore[arg-type]
-            latency_s=time.perf_counter() - ctx.started, timestamp=ctx.started_wall, input_hash=ctx.input_hash,
-            endpoint=ctx.endpoint, variant=ctx.variant, model_version=ctx.model_version,
-            template_version=ctx.template_version, cache_hit=ctx.cache_hit, attempts=ctx.attempts,
-            reasks=ctx.reasks, fallback_reason=ctx.fallback_reason, error_code=ctx.error_code,
-            input_tokens=ctx.input_tokens, output_tokens=ctx.output_tokens, bucket=ctx.bucket,
-            finish_reason=ctx.finish_reason,
-        )
+        record = ctx.record(outcome)  # type: ignore[arg-type]
         self.notify("on_call_finished", record=record)
         return record
 
     def notify(self, hook_name: str, **kwargs: Any) -> None:
-        """Tell every observer of ``hook_name``, each on its own.
+        """Tell every observer of ``hook_name`` through pluggy's hook calling.
 
-        An observer that raises is logged (once per observer and hook) and
-        skipped; the others, metrics and the audit trail included, still see
-        the event, and the caller never sees the failure.
+        Each implementation was isolated when it was registered
+        (``plugin.manager.PluginManager``): one that raises is logged once per
+        observer and hook and skipped; the others, metrics and the audit trail
+        included, still see the event, and the caller never sees the failure.
         """
-        for impl in getattr(self.hook, hook_name).get_hookimpls():
-            try:
-                impl.function(*[kwargs[a] for a in impl.argnames])
-            except Exception as exc:
-                self._log_once((impl.plugin_name, hook_name), "observer %s failed in %s (%s); skipped",
-                               impl.plugin_name, hook_name, type(exc).__name__)
+        getattr(self.hook, hook_name)(**kwargs)
 
     def _log_once(self, key: tuple[str, str], message: str, *args: Any) -> None:
-        if key not in self._failed_observers:
-            self._failed_observers.add(key)
+        if key not in self._logged_once:
+            self._logged_once.add(key)
             log.error(message, *args)
 
     def close(self) -> None:

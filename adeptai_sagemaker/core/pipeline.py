@@ -61,9 +61,11 @@ def _grammar_on(cap) -> bool:
 class CapabilityRoute:
     """Everything fixed about one capability on one backend, resolved once.
 
-    ``missing`` is the error text when the route cannot be used (no endpoint
-    for the SageMaker backend); it is raised per call, not at construction, so
-    an unconfigured capability does not stop the framework from starting.
+    ``missing`` is the error text when the route cannot be used: its backend
+    ``needs_endpoint`` and ``SAGEMAKER_<STEM>_ENDPOINT`` is not set. This is the
+    one endpoint check of the call path (backends rely on it); it is raised per
+    call, not at construction, so an unconfigured capability does not stop the
+    framework from starting.
     """
 
     spec: TaskSpec
@@ -116,7 +118,7 @@ def build_route(settings: Settings, spec: TaskSpec, backend: Backend, breakers: 
                  template_hash=template_hash, budget=cap.input_budget, params=params.cache_identity(),
                  schema=SCHEMA_VERSION, output=spec.output_model.__name__)
     missing = None
-    if backend.name == "sagemaker" and not endpoint:
+    if getattr(backend, "needs_endpoint", False) and not endpoint:
         missing = f"SAGEMAKER_{settings.stem(spec.name)}_ENDPOINT is not set for {spec.name}"
     return CapabilityRoute(
         spec=spec, backend=backend, target=target, params=params,

@@ -27,13 +27,11 @@ import functools
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Mapping
 
-from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from adeptai_sagemaker.core.text import prompt_text, safe_text  # noqa: F401  (safe_text re-exported)
 
 USER_SPLIT = "<<<USER>>>"
 BASE_TEMPLATE = "_base.j2"
@@ -42,56 +40,8 @@ _OPEN = "<<<DATA {name}>>>"
 _CLOSE = "<<<END {name}>>>"
 _BLOCK_RE = re.compile(r"<<<DATA (\w+)>>>\n(.*?)\n<<<END \1>>>", re.DOTALL)
 _TASK_RE = re.compile(r"^### TASK: (\w+)", re.MULTILINE)
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 DEFAULT_INPUT_BUDGET = 24_000
 TRUNCATION_MARKER = "\n[... truncated {n} characters ...]"
-
-
-def safe_text(value: Any, limit: int | None = None) -> str:
-    """Any value as text that encodes to UTF-8; never raises. The one text sanitiser.
-
-    ``None`` -> ``""``; bytes decoded leniently; other objects through ``str()``;
-    lone surrogates and invalid sequences become U+FFFD; NULs are dropped; the
-    result is cut to ``limit`` characters. The adapters clean the monolith's
-    inputs with it; ``clean_text`` builds the prompt-specific rules on it.
-    """
-    if value is None:
-        text = ""
-    elif isinstance(value, str):
-        text = value
-    elif isinstance(value, (bytes, bytearray, memoryview)):
-        text = bytes(value).decode("utf-8", errors="replace")
-    else:
-        try:
-            text = str(value)
-        except Exception:
-            text = ""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        text = text.encode("utf-8", "replace").decode("utf-8")
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    if limit is not None and len(text) > limit:
-        text = text[:limit]
-    return text
-
-
-def clean_text(value: Any) -> str:
-    """Make arbitrary input safe to put in a prompt: ``safe_text`` plus the prompt's rules.
-
-    Structured values are rendered as JSON, control characters (other than
-    newline/tab) are dropped, text is NFC-normalised and delimiter look-alikes
-    are neutralised.
-    """
-    if value is not None and not isinstance(value, (str, bytes, bytearray, memoryview)):
-        value = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-    text = safe_text(value)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL_RE.sub("", text)
-    text = unicodedata.normalize("NFC", text)
-    return text.replace("<<<", "< < <").replace(">>>", "> > >")
 
 
 def truncate(text: str, budget: int) -> str:
@@ -118,7 +68,7 @@ class RenderedPrompt:
 
     def with_feedback(self, feedback: str) -> "RenderedPrompt":
         """The same prompt plus a correction note (used when re-asking)."""
-        note = f"\n\nYour previous answer was rejected: {clean_text(feedback)[:1500]}\nReply again with only the corrected JSON object."
+        note = f"\n\nYour previous answer was rejected: {prompt_text(feedback)[:1500]}\nReply again with only the corrected JSON object."
         return RenderedPrompt(self.task, self.system, self.user + note, self.template,
                               self.template_version, self.template_hash)
 
@@ -141,7 +91,7 @@ def _make_data_fn(budget: int):
     def data(name: str, value: Any, limit: int | None = None) -> str:
         if not re.fullmatch(r"\w+", name):
             raise ValueError(f"invalid data block name {name!r}")
-        body = truncate(clean_text(value), limit or budget)
+        body = truncate(prompt_text(value), limit or budget)
         return f"{_OPEN.format(name=name)}\n{body}\n{_CLOSE.format(name=name)}"
 
     return data
@@ -150,31 +100,42 @@ def _make_data_fn(budget: int):
 DEFAULT_TEMPLATE_PACKAGE = "adeptai_sagemaker.prompts"
 
 
-class ResourceLoader(BaseLoader):
-    """Templates read through ``importlib.resources``, so they load from a wheel, a zip or a source tree.
+def template_source(template: str) -> str:
+    """The text of ``template``, read through ``importlib.resources`` (a wheel, a zip or a source tree).
 
     ``job_parser/v1.j2`` is read from this package's ``prompts``; a plugin's task
     names its own package first, ``"my_plugin.prompts:screening/v1.j2"``, and
-    may ``{% extends "_base.j2" %}`` like the built-in templates.
+    may ``{% extends "_base.j2" %}`` like the built-in templates. Raises
+    ``LookupError`` (Jinja's ``TemplateNotFound`` once rendering).
     """
-
-    def get_source(self, environment, template):  # type: ignore[override]
-        package, sep, name = template.rpartition(":")
-        package = package if sep else DEFAULT_TEMPLATE_PACKAGE
-        try:
-            resource = resources.files(package)
-            for part in name.split("/"):
-                if part in ("", ".", ".."):
-                    raise TemplateNotFound(template)
-                resource = resource.joinpath(part)
-            source = resource.read_text(encoding="utf-8")
-        except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, IsADirectoryError, OSError):
-            raise TemplateNotFound(template) from None
-        return source, None, lambda: True  # package data does not change while the process runs
+    package, sep, name = template.rpartition(":")
+    package = package if sep else DEFAULT_TEMPLATE_PACKAGE
+    try:
+        resource = resources.files(package)
+        for part in name.split("/"):
+            if part in ("", ".", ".."):
+                raise LookupError(template)
+            resource = resource.joinpath(part)
+        return resource.read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, IsADirectoryError, OSError):
+        raise LookupError(template) from None
 
 
 @functools.lru_cache(maxsize=1)
-def _environment() -> ImmutableSandboxedEnvironment:
+def _environment() -> Any:
+    """The sandboxed Jinja environment, built on the first render: Jinja is imported here, not when the
+    package is (a framework that only routes to legacy never loads it)."""
+    from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class ResourceLoader(BaseLoader):
+        def get_source(self, environment, template):  # type: ignore[override]
+            try:
+                source = template_source(template)
+            except LookupError:
+                raise TemplateNotFound(template) from None
+            return source, None, lambda: True  # package data does not change while the process runs
+
     env = ImmutableSandboxedEnvironment(
         loader=ResourceLoader(),
         undefined=StrictUndefined,
@@ -190,10 +151,9 @@ def _environment() -> ImmutableSandboxedEnvironment:
 @functools.lru_cache(maxsize=64)
 def template_identity(template: str) -> tuple[str, str]:
     """(version, sha256[:12]) of a template file such as ``job_parser/v1.j2``."""
-    env = _environment()
     digest = hashlib.sha256()
     for name in (BASE_TEMPLATE, template):  # every template extends the base
-        digest.update(env.loader.get_source(env, name)[0].encode())
+        digest.update(template_source(name).encode())
     version = template.rsplit("/", 1)[-1].removesuffix(".j2")
     return version, digest.hexdigest()[:12]
 

@@ -18,9 +18,13 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
+from adeptai_sagemaker.core import transport
 from adeptai_sagemaker.core.errors import AdeptSageMakerError
+
+
+T = TypeVar("T")
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -29,10 +33,10 @@ def is_retryable(exc: BaseException) -> bool:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 3
-    max_retry_time: float = 10.0  # seconds from the first attempt after which no new attempt starts
-    backoff_base: float = 0.1
-    backoff_max: float = 2.0
+    max_attempts: int = transport.MAX_ATTEMPTS
+    max_retry_time: float = transport.MAX_RETRY_TIME_S  # from the first attempt; no new attempt starts after it
+    backoff_base: float = transport.BACKOFF_BASE_S
+    backoff_max: float = transport.BACKOFF_MAX_S
     retry_after_cap: float = 5.0  # a longer Retry-After is better answered by the fallback than by waiting
     sleep: Callable[[float], None] = time.sleep
     _built: dict = field(default_factory=dict, compare=False, repr=False)
@@ -65,3 +69,13 @@ class RetryPolicy:
                 found = self._built.setdefault(limit, Retrying(retry=retry_if_exception(is_retryable), stop=stop,
                                                                wait=self.wait, sleep=self.sleep, reraise=True))
         return found
+
+    def run(self, attempt: Callable[[int], T], max_attempts: int | None = None) -> tuple[T, int]:
+        """The one retry loop: ``attempt(n)`` for n = 1, 2, ... until it returns, a non-retryable error
+        is raised, or the attempt/time budget is spent (the last error is re-raised). Returns
+        ``(result, attempts)``. Every backend (SageMaker runtime, OpenAI, Anthropic) calls this."""
+        for state in self.retrying(max_attempts):
+            with state:
+                number = state.retry_state.attempt_number
+                return attempt(number), number
+        raise AssertionError("unreachable")  # pragma: no cover - reraise=True always raises

@@ -1,6 +1,6 @@
 """Settings: env vars and ``.env``, validated once, with errors that name the variable.
 
-Names follow the SageMaker integration guide (``SAGEMAKER_LLM_ENABLED``,
+Names are this project's (``SAGEMAKER_LLM_ENABLED``,
 ``SAGEMAKER_LLM_FALLBACK``, ``USE_SAGEMAKER_LLM``, ``AWS_REGION`` and one
 ``SAGEMAKER_<STEM>_ENDPOINT`` per capability) and also honour the names the
 monolith already uses. Precedence, highest first:
@@ -34,6 +34,7 @@ from typing import Any, Iterable, Literal, Mapping, Optional
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adeptai_sagemaker.core import transport
 from adeptai_sagemaker.core.errors import ConfigurationError, RegionNotAllowedError
 from adeptai_sagemaker.plugin.tasks import BUILTIN_TASKS, CAPABILITIES, PII_CAPABILITIES
 
@@ -87,9 +88,9 @@ class CapabilitySettings(BaseModel):
     custom_attributes: Optional[str] = Field(default=None, max_length=1024)
     target_variant: Optional[str] = None
     target_model: Optional[str] = None
-    connect_timeout: float = Field(default=2.0, gt=0, le=60)
-    read_timeout: float = Field(default=70.0, gt=0, le=3600)
-    max_attempts: int = Field(default=3, ge=1, le=10)
+    connect_timeout: float = Field(default=transport.CONNECT_TIMEOUT_S, gt=0, le=60)
+    read_timeout: float = Field(default=transport.READ_TIMEOUT_S, gt=0, le=3600)
+    max_attempts: int = Field(default=transport.MAX_ATTEMPTS, ge=1, le=10)
     max_tokens: Optional[int] = Field(default=None, ge=1, le=32_768)
     temperature: Optional[float] = Field(default=None, ge=0.0, le=2.0)
     cache: Optional[bool] = None
@@ -144,7 +145,7 @@ class Settings(BaseSettings):
     adeptai_sagemaker_breaker_failure_rate: float = Field(default=0.5, gt=0, le=1)
     adeptai_sagemaker_breaker_window: int = Field(default=20, ge=2, le=10_000)
     adeptai_sagemaker_breaker_cooldown_s: float = Field(default=30.0, gt=0, le=3600)
-    adeptai_sagemaker_max_pool_connections: int = Field(default=32, ge=1, le=1024)
+    adeptai_sagemaker_max_pool_connections: int = Field(default=transport.MAX_POOL_CONNECTIONS, ge=1, le=1024)
     adeptai_sagemaker_bearer_token_lifetime_s: int = Field(default=900, ge=60, le=43_200)  # OpenAI route tokens
     adeptai_sagemaker_audit_log: Optional[Path] = None
     # migration confidence (evidence store, live modes, promotion gate, OpenTelemetry); defaults in MIGRATION.md

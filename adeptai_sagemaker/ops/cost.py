@@ -49,7 +49,7 @@ class ApiPricing:
         return (input_tokens * self.input_per_million + output_tokens * self.output_per_million) / 1_000_000
 
 
-#: The monolith's own figures (the integration guide's comparison table).
+#: The vendors' list prices the monolith pays today (per million input/output tokens).
 API_PRICES: dict[str, ApiPricing] = {
     "gpt-4o-mini": ApiPricing("gpt-4o-mini", 0.15, 0.60),
     "claude-sonnet-4": ApiPricing("claude-sonnet-4", 3.00, 15.00),

@@ -1,4 +1,4 @@
-"""Deploy an LLM endpoint the way the integration guide meant to, without its bugs.
+"""Deploy an LLM endpoint: model, endpoint config, endpoint and autoscaling, checked and repeatable.
 
 One ``DeploymentPlan`` describes the model(s), the endpoint config (variants
 with weights for A/B, optional async inference), the target-tracking
@@ -145,7 +145,7 @@ class AsyncSpec:
 
 @dataclass
 class AutoscalingSpec:
-    """Target tracking, the integration guide's numbers: 1..10 instances, 70 invocations/instance/min."""
+    """Target tracking: 1..10 instances, 70 invocations per instance per minute."""
 
     min_capacity: int = 1
     max_capacity: int = 10

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Optional
 
 Route = Literal["legacy", "sagemaker", "shadow"]
@@ -47,6 +47,12 @@ class CallContext:
     started: float = field(default_factory=time.perf_counter)
     started_wall: float = field(default_factory=time.time)
 
+    def record(self, outcome: Literal["success", "fallback", "error"]) -> "CallRecord":
+        """The ``CallRecord`` of this call, now: every field the two share is taken from the context by
+        name (a field added to both travels on its own), plus the outcome, latency and start time."""
+        return CallRecord(outcome=outcome, latency_s=time.perf_counter() - self.started,
+                          timestamp=self.started_wall, **{name: getattr(self, name) for name in _SHARED_FIELDS})
+
 
 @dataclass(frozen=True)
 class CallRecord:
@@ -74,6 +80,10 @@ class CallRecord:
     output_tokens: Optional[int] = None
     bucket: Optional[int] = None
     finish_reason: Optional[str] = None
+
+
+#: The ``CallRecord`` fields copied from the ``CallContext`` (all but outcome, latency and timestamp).
+_SHARED_FIELDS = tuple(f.name for f in fields(CallRecord) if f.name in CallContext.__dataclass_fields__)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,24 @@ Three kinds of hooks:
   The framework asks it only after it has routed the call there; routing (kill
   switch, mode, canary bucket) and fallback are the framework's alone.
 - **observers** (broadcast): told about every call, transport attempt, shadow
-  comparison and circuit change. Each implementation is called on its own: one
-  that raises is logged once and skipped, the others still run.
+  comparison and circuit change, through pluggy's hook calling (so pluggy's
+  tracing and ``add_hookcall_monitoring`` see them). Each implementation is
+  isolated when it is registered (``manager.PluginManager``): one that raises
+  is logged once and skipped, the others still run.
+
+Registration order and replacement: built-ins are registered first, then
+entry-point plugins, then ``Framework(plugins=...)``. pluggy calls the newest
+registration first, and for each task, codec or backend name the first
+registration in that order is kept: a plugin that registers a built-in name
+(a better ``job_parser`` template or schema, its own ``tgi`` codec, its own
+``openai`` backend) replaces the built-in, deterministically. pluggy's
+``tryfirst``/``trylast`` marks move an implementation in that order as usual.
+
+pluggy wrappers (``@hookimpl(wrapper=True)`` or ``hookwrapper=True``) are
+refused at registration with a ``ConfigurationError`` naming the plugin and
+hook: an observer wrapper would run outside the per-implementation isolation,
+and ``serve_capability`` is asked one implementation at a time (the framework
+records which plugin answered), where a wrapper would silently never run.
 
 Data given to observers carries names, numbers, hashes and reasons only,
 never candidate text.
@@ -52,9 +68,10 @@ def register_tasks(register: "Callable[[TaskSpec], None]") -> None:
 
     A registered task is a capability: ``Framework.call(name, ...)`` works and
     its ``SAGEMAKER_<STEM>_*`` settings (endpoint, mode, backend, codec, ...)
-    are read from the environment at once; nothing else needs editing. A later
-    registration of the same name replaces the earlier one, so a plugin can
-    ship a better template or schema for a built-in capability.
+    are read from the environment at once; nothing else needs editing. A
+    plugin registering a built-in name replaces the built-in (see the module
+    docstring: the newest-registered plugin wins), so a plugin can ship a
+    better template or schema for a built-in capability.
 
     An implementation may only call ``register``; it must not call the
     framework (it is not built yet).
@@ -67,6 +84,7 @@ def register_codecs(register: "Callable[[str, type[Codec]], None]") -> None:
 
     :param register: takes a name (what ``SAGEMAKER_<STEM>_CODEC`` selects)
         and a ``codecs.base.Codec`` class (instantiated without arguments).
+        A plugin registering a built-in name replaces the built-in codec.
     """
 
 
@@ -82,7 +100,8 @@ def register_backends(register: "Callable[[str, Callable[[Settings], Any]], None
     A backend only turns a rendered prompt into text; the pipeline around it
     (templates, cache, validation, re-asks, breaker) is the same for all.
     The factory runs when the framework is built if a capability selects the
-    backend, else on first use; it may raise ``ConfigurationError``.
+    backend, else on first use; it may raise ``ConfigurationError``. A plugin
+    registering a built-in name (``openai``, ``anthropic``) replaces it.
     """
 
 
@@ -168,3 +187,8 @@ def on_legacy_answer(answer: "LegacyAnswer") -> None:
     capture sink that redacts and stores it under the capture settings may
     implement it.
     """
+
+
+#: The broadcast hooks: each implementation is isolated at registration (``manager.PluginManager``).
+OBSERVER_HOOKS = frozenset({"on_call_finished", "on_invocation", "on_shadow_result", "on_circuit_change",
+                            "on_legacy_answer"})

@@ -111,12 +111,14 @@ def test_fallback_off_surfaces_typed_error(fw_factory, endpoint):
         call(adapter(fw_factory("on", fallback=False)))
 
 
-def test_zero_arg_constructor_works_without_any_setup(monkeypatch):
+def test_zero_arg_constructor_uses_the_process_wide_framework(monkeypatch, fw_factory, endpoint):
     import adeptai_sagemaker.core.framework as framework_mod
 
-    monkeypatch.setattr(framework_mod, "get_framework", lambda: (_ for _ in ()).throw(RuntimeError("no env")))
+    fw = fw_factory("off")
+    monkeypatch.setattr(framework_mod, "get_framework", lambda: fw)
     e = xai.ExplainableRecruitmentAI().explain_candidate_selection(PROFILE, "python", {"overall_score": 250}, "x")
-    assert e.overall_score == 100.0 and e.decision_summary.startswith("Candidate #x")
+    assert e.overall_score == 100.0 and e.decision_summary.startswith("Candidate #x")  # the rule-based legacy
+    assert sm_calls(endpoint, CAP) == 0
 
 
 @pytest.mark.parametrize("profile, scores", [

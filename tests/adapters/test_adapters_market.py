@@ -261,11 +261,9 @@ class _ScriptedLegacy:
     (None, None, "fallback"),
     ("```json\n{\"screening\": {\"decision\": \"advance\"}}\n```", None, "unwrapped"),
     ('{"screening": {"decision": "advance"}}', None, "unchanged"),
-    (None, RuntimeError("provider SDK blew up"), "fallback"),
-    (None, TimeoutError(), "fallback"),
 ])
 def test_screening_content_always_parses_on_legacy_replies(fw_factory, endpoint, content, raises, expected):
-    """Endpoint down: whatever the legacy service replies (or raises), MarketIntelligenceLLM.screen_candidates
+    """Endpoint down: whatever the legacy service replies, MarketIntelligenceLLM.screen_candidates
     gets content that json.loads."""
     fail(endpoint, CAP)
     m = hybrid_module()
@@ -273,7 +271,7 @@ def test_screening_content_always_parses_on_legacy_replies(fw_factory, endpoint,
     consumer = m.MarketIntelligenceLLM()
     consumer.llm_service = mi.HybridLLMService(framework=fw_factory("on"), legacy=legacy, types_module=m)
     result = run_in_new_loop(consumer.screen_candidates([{"name": "Ana"}]))[0]["screening_result"]
-    assert legacy.calls == 1  # the legacy ran once, even when it raised
+    assert legacy.calls == 1
     if expected in ("unwrapped", "unchanged"):
         assert result == {"screening": {"decision": "advance"}}
     else:
@@ -281,6 +279,18 @@ def test_screening_content_always_parses_on_legacy_replies(fw_factory, endpoint,
         assert ("text" in result) == (expected == "text")
     if expected == "text":
         assert result["text"] == content  # the legacy answer is kept, not replaced
+
+
+@pytest.mark.parametrize("raised", [RuntimeError("provider SDK blew up"), TimeoutError()])
+def test_an_exception_of_the_legacy_service_reaches_the_caller_unchanged(fw_factory, endpoint, raised):
+    """docs/architecture.md: legacy's own exception propagates unchanged; the adapter decides no fallback."""
+    fail(endpoint, CAP)
+    m = hybrid_module()
+    legacy = _ScriptedLegacy(raises=raised)
+    service = mi.HybridLLMService(framework=fw_factory("on"), legacy=legacy, types_module=m)
+    with pytest.raises(type(raised)) as caught:
+        run_in_new_loop(service.generate_response(m.LLMRequest("Screen candidate", "", 100, 0.1, m.TaskComplexity.SIMPLE)))
+    assert type(caught.value) is type(raised) and caught.value.args == raised.args and legacy.calls == 1
 
 
 def test_ensure_json_content_never_extracts_echoed_prompt_data():

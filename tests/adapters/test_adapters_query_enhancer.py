@@ -71,17 +71,21 @@ def test_failing_endpoint_falls_back_to_legacy_and_never_raises(fw_factory, endp
 
 
 def test_fallback_is_never_cached_b6(fw_factory, endpoint):
-    """B6: after a transient failure the next call must reach SageMaker again, not a cached fallback."""
-    enhancer = qe.LLMQueryEnhancer(framework=fw_factory("on"), legacy=legacy_instance())
+    """B6: after a transient failure the next call must reach SageMaker again, not a cached fallback.
+
+    The cache is the framework's response cache, on the model side of the routing decision."""
+    fw = fw_factory("on", cache=True)
+    enhancer = qe.LLMQueryEnhancer(framework=fw, legacy=legacy_instance())
     fail(endpoint, "query_enhancer", "service_unavailable", count=1)
     first = enhancer.enhance_query("Python developer")
     second = enhancer.enhance_query("Python developer")
     assert first["intent"] == "unknown" and second["intent"] == "skill_search"
-    third = enhancer.enhance_query("python developer ")  # cached SageMaker answer, fresh original_query
-    assert third["original_query"] == "python developer " and third["expanded_terms"] == second["expanded_terms"]
-    assert sm_calls(endpoint, CAP) == 1  # the failed call never reached the model; the third was cached
+    third = enhancer.enhance_query("Python developer")  # the cached SageMaker answer
+    assert third == second and sm_calls(endpoint, CAP) == 1  # the failed call never reached the model
     third["expanded_terms"].append("mutated")
     assert "mutated" not in enhancer.enhance_query("Python developer")["expanded_terms"]
+    fw.settings.sagemaker_llm_enabled = False  # the kill switch applies to cached answers too
+    assert enhancer.enhance_query("Python developer")["intent"] == "unknown"
 
 
 def test_use_llm_false_never_calls_sagemaker_nor_reads_the_cache(fw_factory, endpoint):
@@ -153,14 +157,34 @@ def test_getter_is_a_singleton_and_tolerates_the_ma_call_without_device(monkeypa
         assert hasattr(first, attr)
 
 
-def test_framework_that_cannot_be_built_still_answers(monkeypatch):
-    """No region, no endpoint: the process-wide framework fails to build; the caller still gets an answer."""
+def test_framework_that_cannot_be_built_raises_its_typed_error(monkeypatch):
+    """Bad settings: the adapter does not decide a fallback of its own; the typed error reaches the caller."""
     import adeptai_sagemaker.core.framework as framework_mod
+    from adeptai_sagemaker.core.errors import ConfigurationError
 
     def broken():
-        raise RuntimeError("cannot build")
+        raise ConfigurationError("invalid setting SAGEMAKER_QUERY_ENHANCER_MODE")
 
     monkeypatch.setattr(framework_mod, "get_framework", broken)
-    enhancer = qe.LLMQueryEnhancer()
-    assert_shape(enhancer.enhance_query("Python developer"), "Python developer")
-    assert not enhancer.client
+    enhancer = qe.LLMQueryEnhancer(legacy=legacy_instance())
+    with pytest.raises(ConfigurationError, match="SAGEMAKER_QUERY_ENHANCER_MODE"):
+        enhancer.enhance_query("Python developer")
+    assert enhancer.enhance_query("Python developer", use_llm=False)["intent"] == "unknown"  # legacy, no routing
+
+
+@pytest.mark.parametrize("mode, failing", [("off", False), ("on", True)])
+def test_an_exception_of_the_legacy_enhancer_reaches_the_caller_unchanged(fw_factory, endpoint, mode, failing):
+    """docs/architecture.md: routed to legacy (by mode, or as the fallback of a model-side failure), the
+    monolith's own exception propagates unchanged; the adapter swallows nothing."""
+    boom = RuntimeError("legacy enhancer failed")
+
+    class Raising:
+        def enhance_query(self, query, use_llm=True):
+            raise boom
+
+    if failing:
+        fail(endpoint, CAP, "service_unavailable")
+    enhancer = qe.LLMQueryEnhancer(framework=fw_factory(mode), legacy=Raising())
+    with pytest.raises(RuntimeError) as caught:
+        enhancer.enhance_query("Python developer")
+    assert caught.value is boom

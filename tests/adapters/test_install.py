@@ -98,15 +98,25 @@ def test_uninstall_restores_originals_exactly(monolith, fw_factory, endpoint):
     qe_mod._llm_query_enhancer = None
 
 
-def test_modules_in_mode_off_are_left_untouched(monolith, fw_factory, endpoint):
+def test_modules_in_mode_off_are_wired_and_answer_from_legacy(monolith, fw_factory, endpoint):
+    """install() wires every module whatever its mode; Framework.call routes ``off`` to the monolith's code."""
     fw = fw_factory("on", modes={"behavioral_analyzer": "off", "explanation_generator": "off"})
     before_get = monolith["behavioural_analysis"].get_pipeline
     before_xai = monolith["explainable_ai"].ExplainableRecruitmentAI
     inst = adapters.install(framework=fw)
-    assert inst.skipped == {"behavioral_analyzer": "mode off", "explanation_generator": "mode off"}
-    assert monolith["behavioural_analysis"].get_pipeline is before_get
-    assert monolith["explainable_ai"].ExplainableRecruitmentAI is before_xai
-    assert monolith["optimized_search_system"].get_pipeline is before_get
+    assert inst.skipped == {}
+    assert {"behavioral_analyzer", "explanation_generator"} <= set(inst.patched)
+    assert monolith["behavioural_analysis"].get_pipeline is not before_get
+    assert monolith["explainable_ai"].ExplainableRecruitmentAI is not before_xai
+    pipeline = monolith["behavioural_analysis"].get_pipeline("lightweight")
+    profile = monolith["behavioural_analysis"].create_multi_source_profile("Python developer resume")
+    read = pipeline.analyze_comprehensive_profile(profile, "Engineer", "Python role")
+    assert read["detected_domain"] == "tech"  # the stand-in monolith's own answer
+    assert sm_calls(endpoint, "behavioral_analyzer") == 0
+    explanation = monolith["explainable_ai"].ExplainableRecruitmentAI().explain_candidate_selection(
+        {"skills": ["python"]}, "python", {"overall_score": 50.0}, 1)
+    assert explanation.overall_score == 50.0 and explanation.feature_contributions
+    assert sm_calls(endpoint, "explanation_generator") == 0
 
 
 def test_install_from_the_monolith_pydantic_settings(monolith, endpoint, monkeypatch, tmp_path):
@@ -140,7 +150,9 @@ def test_install_from_the_monolith_pydantic_settings(monolith, endpoint, monkeyp
     assert monolith["llm_query_enhancer"]._llm_query_enhancer is None
 
 
-def test_use_sagemaker_false_leaves_everything_untouched(monolith, monkeypatch, tmp_path):
+def test_use_sagemaker_false_wires_everything_and_routes_it_to_legacy(monolith, monkeypatch, tmp_path):
+    """``USE_SAGEMAKER=false`` makes every mode ``off``: the modules are wired anyway (a later ``promote``
+    needs no reinstall) and every call is answered by the monolith's own code."""
     from monolith_app.config import Settings as MonolithSettings
 
     monkeypatch.setenv("ADEPTAI_SAGEMAKER_CACHE_DIR", str(tmp_path / "cache"))
@@ -151,11 +163,17 @@ def test_use_sagemaker_false_leaves_everything_untouched(monolith, monkeypatch, 
         monkeypatch.delenv(name, raising=False)
     inst = adapters.install(MonolithSettings())
     try:
-        assert inst.patched == {} and set(inst.skipped) == {"query_enhancer", "behavioral_analyzer",
-                                                            "market_intelligence", "job_parser",
-                                                            "explanation_generator"}
-        assert inst.patch_count == 0
+        capabilities = {"query_enhancer", "behavioral_analyzer", "market_intelligence", "job_parser",
+                        "explanation_generator"}
+        assert set(inst.patched) == capabilities and inst.skipped == {}
+        assert {inst.framework.mode(c).kind for c in capabilities} == {"off"}
+        enhancer = monolith["llm_query_enhancer"].get_llm_query_enhancer()
+        assert isinstance(enhancer, qe.LLMQueryEnhancer)
+        assert "django" in enhancer.enhance_query("python developer")["related_skills"]  # the monolith's rules
+        rows = inst.framework.metrics.snapshot()["series"]
+        assert [r["served_by"] for r in rows if r["capability"] == "query_enhancer"] == [{"legacy": 1}]
     finally:
+        adapters.uninstall()
         inst.framework.close()
 
 

@@ -161,8 +161,13 @@ def test_behavioural_pipeline_fallback_without_endpoint_is_the_degraded_shape(no
     assert read["overall_score"] == 0.5 and read["strengths"] == []
 
 
-def test_mode_off_leaves_a_failing_pipeline_failing(no_ml, fw_factory, endpoint):
+def test_mode_off_wires_the_substitute_and_answers_the_degraded_shape(no_ml, fw_factory, endpoint):
+    """Wired whatever the mode: in ``off`` the substitute pipeline answers from legacy, which on a host
+    without the ML stack is the monolith's own degraded shape; the endpoint is never called."""
     inst = adapters.install(framework=fw_factory("on", modes={"behavioral_analyzer": "off"}))
     oss_module = importlib.import_module(f"{STANDIN}.optimized_search_system")
-    assert inst.skipped["behavioral_analyzer"] == "mode off" and PIPELINE not in sys.modules
-    assert oss_module.BEHAVIOURAL_ANALYSIS_AVAILABLE is False
+    assert "behavioral_analyzer" in inst.patched and "behavioral_analyzer" not in inst.skipped
+    assert oss_module.BEHAVIOURAL_ANALYSIS_AVAILABLE is True
+    read = oss_module.OptimizedSearchSystem().behavioral("Resume text", "q")["profile"]
+    assert read["overall_score"] == 0.5 and read["strengths"] == []
+    assert sm_calls(endpoint, "behavioral_analyzer") == 0

@@ -333,17 +333,19 @@ def test_second_install_is_idempotent_and_uninstall_restores_the_monolith(real_m
     assert use_behavioural(mods["oss"])["behavioural_analysis"]
 
 
-def test_behavioural_mode_off_leaves_the_failed_import_alone(real_monolith, local_endpoint, tmp_path, monkeypatch):
+def test_behavioural_mode_off_is_wired_and_never_calls_the_endpoint(real_monolith, local_endpoint, tmp_path,
+                                                                     monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     fw = make_framework(local_endpoint.url, tmp_path, "on", modes={"behavioral_analyzer": "off"})
     try:
         inst = adapters.install(framework=fw)
         oss = real_monolith.load("optimized_search_system")
-        assert inst.skipped["behavioral_analyzer"] == "mode off" and "behavioral_analyzer" not in inst.patched
-        assert oss.BEHAVIOURAL_ANALYSIS_AVAILABLE is False and oss.get_pipeline is None
-        assert real_monolith.name("behavioural_analysis.pipeline") not in sys.modules
+        assert "behavioral_analyzer" in real_patched(inst) and "behavioral_analyzer" not in inst.skipped
         assert "query_enhancer" in real_patched(inst)
+        use_behavioural(oss)  # the substitute answers from legacy: the monolith's degraded shape
+        rows = [r for r in fw.metrics.snapshot()["series"] if r["capability"] == "behavioral_analyzer"]
+        assert rows and rows[0]["served_by"] == {"legacy": rows[0]["invocations"]} and rows[0]["invocations"] >= 1
     finally:
         adapters.uninstall()
         fw.close()

@@ -110,7 +110,7 @@ def test_stream_under_every_two_part_cut(name):
 
 
 def test_streamed_input_tokens_come_from_input_length_not_prefill():
-    """The regression behind issue 12: real TGI and LMI-vLLM streams report prompt size only as input_length."""
+    """A regression pinned here: real TGI and LMI-vLLM streams report prompt size only as input_length."""
     for name in ("tgi_generate_stream.sse", "lmi_vllm_stream.jsonl"):
         fixture = FIXTURES[name]
         assert b'"prefill"' not in body_of(name)

@@ -1,4 +1,4 @@
-"""Operator experience (issue 15): what a newcomer tripped on, each pinned by a test.
+"""Operator experience: what a newcomer tripped on, each pinned by a test.
 
 --json after the subcommand, exit codes in every help and kept, one-line errors
 that name the problem and the fix, loopback credentials, secret masking by name,

@@ -59,3 +59,49 @@ def test_product_modules_never_import_the_lab_at_module_level():
             if "adeptai_sagemaker_lab" in line and line.lstrip().startswith(("from", "import")):
                 offenders.append(f"adapters/{path.name}: {line}")
     assert offenders == []
+
+
+def _documented_tree() -> set[str]:
+    """Paths named by docs/architecture.md's tree block: directories end with '/', file lines list modules."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = text.split("## The tree", 1)[1].split("```", 2)[1]
+    paths: set[str] = set()
+    stack: list[tuple[int, str]] = []  # (indent, directory path)
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        first = line.split()[0]
+        if first.endswith("/"):
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            path = (stack[-1][1] if stack else "") + first
+            stack.append((indent, path))
+            paths.add(path)
+        else:
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            parent = stack[-1][1] if stack else ""
+            paths.update(parent + name for name in line.split() if name.endswith(".py"))
+    return paths
+
+
+def _package_tree() -> set[str]:
+    found: set[str] = set()
+    for top in ("adeptai_sagemaker", "adapters", "prompts"):
+        found.add(top + "/")
+        for path in (ROOT / top).rglob("*"):
+            rel = path.relative_to(ROOT).as_posix()
+            if "__pycache__" in rel:
+                continue
+            if path.is_dir():
+                found.add(rel + "/")
+            elif path.suffix == ".py":
+                found.add(rel)
+    return found
+
+
+def test_the_architecture_doc_tree_matches_the_package():
+    documented, actual = _documented_tree(), _package_tree()
+    assert not actual - documented, f"in the package, missing from docs/architecture.md: {sorted(actual - documented)}"
+    assert not documented - actual, f"in docs/architecture.md, not in the package: {sorted(documented - actual)}"

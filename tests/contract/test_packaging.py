@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-#: What setuptools prints when the package configuration is stale (issue 15: ~420 such lines on install).
+#: What setuptools prints when the package configuration is stale (about 420 such lines on install when stale).
 NOISE = re.compile(r"Deprecat|absent from the `?packages`? configuration|License classifiers|project\.license",
                    re.IGNORECASE)
 

@@ -227,3 +227,82 @@ def test_a_raising_observer_does_not_stop_metrics_or_others(install_plugin, monk
     assert fw.metrics.snapshot()["totals"]["invocations"] == 3 and len(audit.records) == 3
     failures = [r for r in caplog.records if "acme_noisy" in r.getMessage() or "noisy" in r.getMessage()]
     assert len(failures) == 1  # logged once, not per call
+
+
+BETTER_JOB_PARSER = """
+    from adeptai_sagemaker.plugin.hookspecs import hookimpl
+    from adeptai_sagemaker.capabilities.schemas import CapabilityOutput, JobParserInput
+    from adeptai_sagemaker.plugin.tasks import TaskSpec
+
+
+    class AcmeJob(CapabilityOutput):
+        acme_title: str
+        acme_skills: list[str]
+
+
+    @hookimpl
+    def register_tasks(register):
+        register(TaskSpec("job_parser", JobParserInput, AcmeJob, "acme_jobs:templates/job.j2", "JOB_PARSER",
+                          "ACME's own job parser."))
+"""
+
+BETTER_TEMPLATE = """
+    {% extends "_base.j2" %}
+    {% block role %}ACME job parser, version 2.{% endblock %}
+    {% block inputs %}
+    {{ data("job_description", job_description) }}
+    {% endblock %}
+"""
+
+
+def test_a_plugin_registering_job_parser_replaces_the_built_in_template_and_schema(install_plugin, monkeypatch):
+    """pluggy calls the newest registration first and the first registration of a name is kept:
+    the plugin (registered after the built-ins) wins, whatever the order entry points are found in."""
+    module = install_plugin("acme-jobs", "acme_jobs", BETTER_JOB_PARSER, {"templates/job.j2": BETTER_TEMPLATE})
+    fw = env_framework(monkeypatch, SAGEMAKER_JOB_PARSER_ENDPOINT="jp", SAGEMAKER_JOB_PARSER_MODE="on")
+    prompts = []
+
+    class Backend(ScriptedBackend):
+        def complete(self, prompt, params, target):
+            from adeptai_sagemaker.plugin.completion import Completion
+
+            prompts.append(prompt)
+            return Completion(text=json.dumps({"acme_title": "Engineer", "acme_skills": ["Python"]}))
+
+    fw.sagemaker = Backend()
+    spec = fw.spec("job_parser")
+    assert spec.template == "acme_jobs:templates/job.j2" and spec.output_model is sys.modules[module].AcmeJob
+    assert fw.route("job_parser").template_version.startswith("acme_jobs:templates/job.j2@")
+    result = fw.call("job_parser", {"job_description": "Python engineer"}, legacy=legacy_parse)
+    assert result.served_by == "sagemaker" and type(result.value).__name__ == "AcmeJob"
+    assert result.value.acme_skills == ["Python"]
+    assert "ACME job parser, version 2." in prompts[0].system + prompts[0].user  # the plugin's template
+    assert "acme_title" in prompts[0].system + prompts[0].user  # the plugin's schema is what the model is shown
+
+
+def test_observers_are_called_through_pluggy_so_its_monitoring_sees_them(monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    fw = Framework(load_settings(env_file=None), cache=False, load_entrypoints=False)
+    seen = []
+    undo = fw.pm.add_hookcall_monitoring(lambda name, impls, kwargs: seen.append(name), lambda *a: None)
+    try:
+        fw.call("job_parser", {"job_description": "x"}, legacy=legacy_parse)
+    finally:
+        undo()
+    assert "on_call_finished" in seen
+
+
+@pytest.mark.parametrize("marker", ["wrapper=True", "hookwrapper=True"])
+def test_a_plugin_declaring_a_pluggy_wrapper_is_refused_with_a_clear_message(install_plugin, monkeypatch, marker):
+    from adeptai_sagemaker.core.errors import ConfigurationError
+
+    install_plugin("wrapping", "acme_wrapping", f"""
+        from adeptai_sagemaker.plugin.hookspecs import hookimpl
+
+        @hookimpl({marker})
+        def on_call_finished(record):
+            yield
+    """)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    with pytest.raises(ConfigurationError, match=r"plugin 'wrapping' declares a pluggy wrapper on on_call_finished"):
+        Framework(load_settings(env_file=None), cache=False)

@@ -189,6 +189,29 @@ def test_shadow_returns_legacy_immediately_and_records_agreement(tmp_path):
     assert rec.shadows[0].agreement is not None and 0 <= rec.shadows[0].agreement < 1
 
 
+def test_shadow_never_holds_a_pool_thread_waiting_for_legacy(tmp_path):
+    """The model side finishes first: its job ends at once (no wait on the legacy answer), and the
+    comparison runs on the shadow pool once legacy has answered."""
+    backend = ScriptedBackend(json.dumps(JOB))
+    fw, rec = make(tmp_path, backend, mode="shadow")
+    runner = fw.shadow_runner()
+    jobs = []
+    submit = runner.submit
+    runner.submit = lambda fn: jobs.append(submit(fn)) or jobs[-1]
+
+    def slow_legacy():  # returns only after the shadow job has finished entirely
+        assert jobs[0].exception(timeout=30) is None
+        assert rec.shadows == []  # nothing to compare with yet
+        return legacy_parse()
+
+    out = fw.call("job_parser", {"job_description": "x"}, legacy=slow_legacy,
+                  to_legacy=lambda o: {"mandatory_skills": o.mandatory_skills, "location": o.location or ""})
+    assert out.from_legacy
+    runner.shutdown(wait=True)
+    assert len(jobs) == 2  # the shadow call, then the comparison queued when legacy answered
+    assert len(rec.shadows) == 1 and rec.shadows[0].sagemaker_ok and rec.shadows[0].agreement is not None
+
+
 def test_legacy_exception_propagates_unchanged_and_legacy_runs_once(tmp_path):
     class MonolithError(Exception):
         pass
@@ -265,3 +288,21 @@ def test_unexpected_bug_in_sagemaker_path_still_falls_back(tmp_path):
     fw2, _ = make(tmp_path, ScriptedBackend(TypeError("bug")), fallback=False)
     with pytest.raises(TypeError):
         fw2.call("job_parser", {"job_description": "x"}, legacy=legacy_parse)
+
+
+def test_the_call_record_is_derived_from_the_call_context():
+    """Every CallRecord field but outcome/latency/timestamp comes from the CallContext by name."""
+    from dataclasses import fields
+
+    from adeptai_sagemaker.plugin.calls import CallContext, CallRecord
+
+    ctx = CallContext(capability="job_parser", input_hash="h", bucket_key="k", route="legacy", mode="canary:5",
+                      bucket=3, backend="legacy", endpoint="ep", attempts=2, fallback_reason="timeout",
+                      finish_reason="stop", input_tokens=7)
+    record = ctx.record("fallback")
+    own = {"outcome", "latency_s", "timestamp"}
+    assert {f.name for f in fields(CallRecord)} - own <= {f.name for f in fields(CallContext)}
+    for f in fields(CallRecord):
+        if f.name not in own:
+            assert getattr(record, f.name) == getattr(ctx, f.name), f.name
+    assert record.outcome == "fallback" and record.timestamp == ctx.started_wall and record.latency_s >= 0

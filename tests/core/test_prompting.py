@@ -67,10 +67,10 @@ def test_oversized_input_is_truncated_with_marker():
 
 
 def test_clean_text_handles_bytes_surrogates_and_controls():
-    assert prompting.clean_text(b"caf\xc3\xa9 \xff") == "café \ufffd"
-    assert prompting.clean_text("a\ud800b") == "a?b" or "\ud800" not in prompting.clean_text("a\ud800b")
-    prompting.clean_text("a\ud800b").encode("utf-8")  # must be encodable
-    assert prompting.clean_text("a\x00b\x1bc\td\ne") == "abc\td\ne"
+    assert prompting.prompt_text(b"caf\xc3\xa9 \xff") == "café \ufffd"
+    assert prompting.prompt_text("a\ud800b") == "a?b" or "\ud800" not in prompting.prompt_text("a\ud800b")
+    prompting.prompt_text("a\ud800b").encode("utf-8")  # must be encodable
+    assert prompting.prompt_text("a\x00b\x1bc\td\ne") == "abc\td\ne"
 
 
 def test_template_hash_changes_with_template(tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ The valid set is derived from the code, not typed by hand:
   arguments of ``os.environ.get`` / ``os.getenv`` / ``os.environ[...]`` and
   module-level ``*_ENV`` string constants (e.g. ``adapters/install.py``'s
   ``INSTALL_ENV = "ADEPTAI_SAGEMAKER_INSTALL"``).
-A name the doc invents (the integration guide's doc-only flags were exactly
+A name the doc invents (a doc-only flag that no code reads is exactly
 that) fails this test.
 """
 

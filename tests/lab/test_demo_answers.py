@@ -1,6 +1,6 @@
 """The demo's answers are right for its inputs, and the three wrong answers it once gave stay fixed.
 
-The three errors (issue 16): job parsing put "We need 5+ years of Python, AWS and PostgreSQL" under
+The three errors the demo once made: job parsing put "We need 5+ years of Python, AWS and PostgreSQL" under
 preferred skills and dropped "Senior" from the title; the explanation scored a candidate with skill
 match 0.86 and experience match 0.9 as overall 0.0, "Not recommended"; candidate matching said a
 resume with a "B.Sc. Computer Science" line shows no education.

@@ -39,6 +39,7 @@ class SageMakerAsyncBackend:
     """Async inference through S3, sharing codecs and runtime clients with the real-time backend."""
 
     name = ASYNC_BACKEND
+    needs_endpoint = True  # checked once, by pipeline.build_route
 
     def __init__(self, settings, realtime) -> None:
         prefix = settings.sagemaker_async_s3_prefix
@@ -53,8 +54,6 @@ class SageMakerAsyncBackend:
         self._realtime = realtime
 
     def complete(self, prompt: RenderedPrompt, params: GenerationParams, target) -> Completion:
-        if not target.endpoint:
-            raise ConfigurationError(f"no endpoint configured for {target.capability}")
         codec = self._realtime.codec(target.codec)
         runtime = self._realtime.runtime_for(target)
         body = codec.encode(prompt, params, stream=False)

@@ -5,9 +5,9 @@ Why it looks like this:
   (``total_max_attempts=1``); the shared policy in :mod:`adeptai_sagemaker.core.retry`
   retries only errors whose ``retryable`` is true, with full-jitter
   exponential backoff, bounded by both an attempt count and a total retry time.
-- **Explicit timeouts and pool size** on ``botocore.config.Config``: real-time
-  containers get 60 s, so the read timeout defaults to 70 s (InvokeEndpoint
-  doc); the default pool of 10 connections would throttle concurrency.
+- **Explicit timeouts and pool size** on ``botocore.config.Config``, defaulting
+  to the one set in :mod:`adeptai_sagemaker.core.transport` (why each value is
+  what it is is written there).
 - **Cheap import.** boto3 is imported on first use, once per instance.
 - **Privacy.** Only endpoint names, sizes, codes and timings are logged;
   bodies and credentials never are.
@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 from adeptai_sagemaker.plugin.completion import InvokeOptions
 from adeptai_sagemaker.core.errors import (AdeptSageMakerError, ConfigurationError, ConnectionFailedError, EndpointTimeoutError,
                      InputTooLargeError, InvocationError, ModelStreamError, from_botocore, from_http_response)
+from adeptai_sagemaker.core import transport
 from adeptai_sagemaker.core.retry import RetryPolicy
 from adeptai_sagemaker.core.settings import ensure_region_allowed
 
@@ -65,13 +66,13 @@ class RuntimeConfig:
 
     region: str
     endpoint_url: Optional[str] = None  # e.g. the local endpoint, http://127.0.0.1:8080
-    connect_timeout: float = 2.0
-    read_timeout: float = 70.0
-    max_pool_connections: int = 32
-    max_attempts: int = 3
-    max_retry_time: float = 10.0  # seconds from the first attempt after which no new attempt starts
-    backoff_base: float = 0.1
-    backoff_max: float = 2.0
+    connect_timeout: float = transport.CONNECT_TIMEOUT_S
+    read_timeout: float = transport.READ_TIMEOUT_S
+    max_pool_connections: int = transport.MAX_POOL_CONNECTIONS
+    max_attempts: int = transport.MAX_ATTEMPTS
+    max_retry_time: float = transport.MAX_RETRY_TIME_S
+    backoff_base: float = transport.BACKOFF_BASE_S
+    backoff_max: float = transport.BACKOFF_MAX_S
     max_payload_bytes: int = REALTIME_PAYLOAD_LIMIT
     profile: Optional[str] = None
     allowed_regions: Optional[tuple[str, ...]] = None  # data-residency guard; None allows any
@@ -206,9 +207,6 @@ class SageMakerRuntime:
         except Exception:  # an observer must never break a call
             log.debug("on_attempt callback failed", exc_info=True)
 
-    def _retrying(self, max_attempts: int) -> Any:
-        return self._retry.retrying(max_attempts)
-
     def _attempt(self, endpoint: str, attempt_no: int, fn: Callable[[], Any]) -> Any:
         """Run one transport attempt; map and annotate its failure."""
         t0 = time.monotonic()
@@ -230,17 +228,19 @@ class SageMakerRuntime:
         _raise_mapped(*failure)
 
     def _call(self, endpoint: str, fn: Callable[[], Any], max_attempts: Optional[int] = None) -> tuple[Any, int]:
-        attempts = 0
-        for attempt in self._retrying(max_attempts or self.config.max_attempts):
-            with attempt:
-                attempts = attempt.retry_state.attempt_number
-                return self._attempt(endpoint, attempts, fn), attempts
-        raise AssertionError("unreachable")  # pragma: no cover - reraise=True always raises
+        return self._retry.run(lambda number: self._attempt(endpoint, number, fn),
+                               max_attempts or self.config.max_attempts)
 
     # -- guards ---------------------------------------------------------------
-    def _guard(self, endpoint: str, body: bytes, limit: Optional[int] = None) -> None:
+    @staticmethod
+    def _require_endpoint(endpoint: Any) -> None:
+        """The runtime's own argument check (it is also used without a framework: CLI, lab, batch);
+        a framework call never gets here without one (``pipeline.build_route`` checks the setting)."""
         if not endpoint or not isinstance(endpoint, str):
             raise ConfigurationError("endpoint name is required")
+
+    def _guard(self, endpoint: str, body: bytes, limit: Optional[int] = None) -> None:
+        self._require_endpoint(endpoint)
         if not isinstance(body, (bytes, bytearray, memoryview)):
             raise ConfigurationError("body must be bytes (encode it with a codec first)")
         limit = self.config.max_payload_bytes if limit is None else limit
@@ -409,8 +409,7 @@ class SageMakerRuntime:
                      inference_id: Optional[str] = None, invocation_timeout_s: Optional[int] = None,
                      request_ttl_s: Optional[int] = None) -> AsyncInvocation:
         """``InvokeEndpointAsync`` for an input already in S3 (up to 1 GB, up to 1 h of processing)."""
-        if not endpoint:
-            raise ConfigurationError("endpoint name is required")
+        self._require_endpoint(endpoint)
         _split_s3(input_location)
         kwargs: dict[str, Any] = dict(EndpointName=endpoint, InputLocation=input_location, ContentType=content_type,
                                       Accept=accept, **self._options("invoke_endpoint_async", options))

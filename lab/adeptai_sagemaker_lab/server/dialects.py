@@ -5,8 +5,8 @@ One dialect per family of real SageMaker containers, each following that
 container's own source (docs/wire-formats.md names files and versions): TGI
 ``generate`` and TGI's Messages API, LMI rolling batch, LMI v17+ on vLLM (its
 TGI-style schema and its chat completions), vLLM's OpenAI chat completions,
-legacy JumpStart Llama-2 (``accept_eula=true``) and the integration guide's
-custom container (``{"response"}``). ``tests/test_dialects_match_containers.py``
+legacy JumpStart Llama-2 (``accept_eula=true``) and the ``custom`` container of
+docs/wire-formats.md (``{"response"}``). ``tests/lab/test_dialects_match_containers.py``
 holds each to container-shaped fixtures. Validation failures raise
 :class:`DialectInputError` with the status the real container would send
 (SageMaker turns it into a 424 ModelError).
@@ -621,7 +621,7 @@ class JumpStartDialect(Dialect):
 
 # -------------------------------------------------------------------------------------- custom
 class CustomDialect(Dialect):
-    """The integration guide's container: ``{"prompt", "max_length"|"max_tokens", "temperature"}`` -> ``{"response"}``."""
+    """The ``custom`` container (docs/wire-formats.md): ``{"prompt", "max_length"|"max_tokens", "temperature"}`` -> ``{"response"}``."""
 
     name = "custom"
     stream_content_type = JSONLINES

@@ -1,4 +1,4 @@
-"""Stand-in for M/app/config.py: the monolith's pydantic Settings (docs/monolith-interfaces.md §6), without any secret default."""
+"""Stand-in for the monolith's app/config.py's pydantic Settings (docs/monolith-interfaces.md §6), without any secret default."""
 from functools import lru_cache
 from typing import Optional
 
