@@ -241,7 +241,10 @@ def test_backoff_is_jittered_exponential_and_capped(rec):
 
 
 def test_total_retry_time_is_bounded_even_with_many_attempts(rec, monkeypatch):
-    """The retry loop's clock only moves when it sleeps: it stops once its waits add up to max_retry_time."""
+    """The retry loop reads an injected clock that moves 1 ms per attempt and by every wait it sleeps: it stops
+    once max_retry_time has passed, long before its 1000 attempts, and never sleeps past the budget."""
+    import types
+
     import tenacity
 
     clock = {"now": 1000.0}
@@ -250,16 +253,20 @@ def test_total_retry_time_is_bounded_even_with_many_attempts(rec, monkeypatch):
         rec.sleep(seconds)
         clock["now"] += seconds
 
-    monkeypatch.setattr(tenacity.time, "monotonic", lambda: clock["now"])
+    def attempt_done(*args):
+        rec.on_attempt(*args)
+        clock["now"] += 0.001
+
+    monkeypatch.setattr(tenacity, "time", types.SimpleNamespace(monotonic=lambda: clock["now"]))
     rt = SageMakerRuntime(make_config(max_attempts=1000, max_retry_time=0.15, backoff_base=0.02, backoff_max=0.05),
-                          on_attempt=rec.on_attempt, sleep=sleep)
+                          on_attempt=attempt_done, sleep=sleep)
     with Stubber(rt.client) as stubber:
         for _ in range(1000):
             stubber.add_client_error("invoke_endpoint", service_error_code="ThrottlingException", http_status_code=400)
         with pytest.raises(ThrottlingError) as ei:
             rt.invoke(EP, b"{}")
     assert 2 <= ei.value.attempts < 1000 and len(rec.sleeps) == ei.value.attempts - 1
-    assert sum(rec.sleeps) == pytest.approx(0.15)  # the last wait is cut to what the budget has left
+    assert sum(rec.sleeps) <= 0.15 <= clock["now"] - 1000.0  # stopped by the budget, never slept past it
 
 
 # ---------------------------------------------------------------- guards and configuration

@@ -42,6 +42,9 @@ def _copy_checkout(dest: Path) -> Path:
     return dest
 
 
+pytestmark = pytest.mark.slow  # every test here builds the wheel (sdist, then wheel) or a fresh venv
+
+
 @pytest.fixture(scope="module")
 def build(tmp_path_factory):
     """``python -m build`` (sdist, then the wheel from the sdist) and the editable hook ``pip install -e`` uses."""
@@ -156,7 +159,6 @@ def test_the_product_wheel_holds_no_lab_file_and_requires_no_lab_dependency(buil
     assert not lab_deps, lab_deps  # only the 'lab' extra may name the lab distribution
 
 
-@pytest.mark.slow
 def test_the_product_wheel_alone_runs_status_and_names_the_lab_extra_for_demo(build, tmp_path):
     """A venv holding only the product wheel and the dependencies pip resolves for it (from the configured
     indexes, into a throwaway cache): ``status --json`` works, ``demo`` exits 2 saying how to get the lab."""

@@ -44,7 +44,7 @@ RSS_MARGIN_BYTES = 40 * 2**20
 
 
 LOCAL_ENDPOINT = {"default_dialect": "tgi", "backend": KeyedCannedModel}  # the ``endpoint`` fixture (tests/conftest.py)
-pytestmark = pytest.mark.usefixtures("aws_env")
+pytestmark = [pytest.mark.usefixtures("aws_env"), pytest.mark.slow]
 
 
 def inject_faults(ep, names, rate=FAULT_RATE, seed=7):

@@ -47,6 +47,7 @@ def cli_env(url: str, tmp_path: Path) -> dict:
     return env
 
 
+@pytest.mark.slow
 def test_thousand_lines_with_faults_survive_a_kill_and_a_rerun(local_endpoint, tmp_path):
     local_endpoint.set_faults("batch-ep", kind="model_error", original_status=400, probability=0.05, seed=11)
     source, sink = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
