@@ -7,10 +7,9 @@ parser are reported beside it.
 
 from __future__ import annotations
 
-import time
-
 from adeptai_sagemaker_lab.bench import workload
 from adeptai_sagemaker_lab.reference_model import ReferenceModel, job_parser, query
+from ratios import ratio_against_baseline, seconds
 
 #: The capped 10 MB input may cost this many times the 100 000-character one (copying 10 MB is not free).
 MAX_CAP_RATIO = 5.0
@@ -19,39 +18,22 @@ JD = ("Senior Data Scientist\n\nRequirements:\n- 5+ years of Python and SQL\n- S
       "Nice to have: Kubernetes. Remote (US). Salary: $150k-$180k per year. Full-time.\n")
 
 
-def _seconds(fn, *args) -> float:
-    started = time.perf_counter()
-    fn(*args)
-    return time.perf_counter() - started
-
-
 def bench_ten_megabytes_cost_what_the_cap_costs(benchmark):
     model = ReferenceModel()
     big = (LINE * 300_000)[:10_000_000]
     capped = big[:100_000]
-    rounds = 2 if workload.quick() else 5
-
-    def measure() -> tuple[float, float]:
-        big_s = min(_seconds(model.answer, "job_parser", {"job_description": big}) for _ in range(rounds))
-        cap_s = min(_seconds(model.answer, "job_parser", {"job_description": capped}) for _ in range(rounds))
-        return big_s, cap_s
-
-    big_s, cap_s = benchmark.pedantic(measure, rounds=1, iterations=1)
-    ratio = big_s / cap_s
-    benchmark.extra_info.update(big_ms=big_s * 1000, capped_ms=cap_s * 1000, ratio=ratio)
-    print(f"\n[reference model cap] 10 MB {big_s * 1000:.0f} ms vs 100 000 chars {cap_s * 1000:.0f} ms: "
-          f"{ratio:.1f}x (target <= {MAX_CAP_RATIO:.0f}x)")
-    assert big_s > 0 and cap_s > 0
-    if workload.enforce():
-        assert ratio <= MAX_CAP_RATIO, ratio
+    ratio_against_baseline(benchmark, "reference model: 10 MB job description vs its first 100 000 characters",
+                           lambda: model.answer("job_parser", {"job_description": big}),
+                           lambda: model.answer("job_parser", {"job_description": capped}),
+                           target=MAX_CAP_RATIO, rounds=2 if workload.quick() else 5)
 
 
 def bench_reference_model_per_call(benchmark):
     calls = 10 if workload.quick() else 50
 
     def measure() -> tuple[float, float]:
-        enhance = _seconds(lambda: [query.enhance("senior java developer chicago") for _ in range(calls)]) / calls
-        parse = _seconds(lambda: [job_parser.parse(JD * 8) for _ in range(calls)]) / calls
+        enhance = seconds(lambda: [query.enhance("senior java developer chicago") for _ in range(calls)]) / calls
+        parse = seconds(lambda: [job_parser.parse(JD * 8) for _ in range(calls)]) / calls
         return enhance, parse
 
     enhance_s, parse_s = benchmark.pedantic(measure, rounds=1, iterations=1)
