@@ -49,11 +49,12 @@ def local_endpoint():
 
 @pytest.fixture(autouse=True)
 def _reset_local_endpoint_faults(request):
-    """Clear injected faults after each test that used ``local_endpoint`` (and only those)."""
-    ep = request.getfixturevalue("local_endpoint") if "local_endpoint" in request.fixturenames else None
+    """Clear injected faults after each test that used ``local_endpoint`` or ``endpoint`` (and only those):
+    both outlive a test."""
+    used = [request.getfixturevalue(name) for name in ("local_endpoint", "endpoint") if name in request.fixturenames]
     yield
-    if ep is not None:
-        ep.clear_faults()
+    for server in used:
+        server.clear_faults()
 
 
 @pytest.fixture(autouse=True)
