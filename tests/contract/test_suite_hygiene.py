@@ -5,22 +5,22 @@ when its body, nested functions included, contains at least one of:
 
 * an ``assert`` statement;
 * a ``with pytest.raises(...)`` / ``pytest.warns(...)`` block, or a call to ``pytest.raises``,
-  ``pytest.warns``, ``pytest.fail`` or ``pytest.approx`` (the last only counts inside an ``assert``,
-  which already counts);
+  ``pytest.warns``, ``pytest.deprecated_call`` or ``pytest.fail``;
 * a call to a helper whose name starts with ``assert``, ``check`` or ``expect`` (``assert_shape(...)``,
   ``check_adapter_shapes(...)``, ``mock.assert_called_once_with(...)``). Where the helper is a function
   of the suite (in the test's own module or in ``tests/support/``), it must itself pass rule (a), so a
   helper named ``check_*`` that checks nothing does not count.
 
-A test that only calls code and relies on "it did not raise" names that claim with
-``pytest.raises``' opposite: an ``assert`` on what the call returned or changed.
+A test whose claim is "this does not raise" still asserts what the call returned or changed: a call that
+returns garbage without raising must fail it.
 
 Rule (b), no wall-clock bound. Timing claims depend on the machine and its load; they live in
 ``benchmarks/`` as ratios against a baseline measured in the same run. In ``tests/`` a comparison
 fails this check when it bounds time from above by a literal number (``elapsed < 2``, ``2 > elapsed``,
-also as one link of a chain such as ``0 < elapsed < 2``) and the timed side reads the clock (``time.monotonic()``, ``time.perf_counter()``, ``time.time()`` and their ``_ns`` forms)
-or is a name or attribute that holds a duration: ``elapsed``, ``duration``, ``latency``, ``took``,
-``wall`` (also as part of a longer name: ``elapsed_s``, ``p99_latency_ms``). Injected clocks are not
+also as one link of a chain such as ``0 < elapsed < 2``) and the timed side reads the clock
+(``time.monotonic()``, ``time.perf_counter()``, ``time.time()`` and their ``_ns`` forms) or is a name
+or attribute that holds a duration: ``elapsed``, ``duration``, ``latency``, ``took``, ``wall`` (also as
+part of a longer name: ``elapsed_s``, ``p99_latency_ms``). Injected clocks are not
 wall-clock time: a comparison against ``clock.now`` passes. Lower bounds pass (``took >= 0.15`` after
 injecting a 150 ms delay): a loaded machine only makes them truer, so they check behaviour (the delay
 happened), not speed.
