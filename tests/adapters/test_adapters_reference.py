@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
-
 import support.adapters  # noqa: F401  (puts the stand-in monolith on sys.path)
 from adeptai_sagemaker.adapters import behavioral as beh
 from adeptai_sagemaker.adapters import explainable_ai as xai
