@@ -1,4 +1,4 @@
-"""e. Hostile model output is rejected about as fast as a well-formed answer of the same size is parsed.
+"""g. Hostile model output is rejected about as fast as a well-formed answer of the same size is parsed.
 
 ``tests/core/test_structured.py`` and ``tests/contract/test_hostile_input.py`` check the behaviour (each bomb
 raises ``OutputParseError``, one bounded re-ask, then the fallback); this file holds the timing claim, as a

@@ -1,4 +1,4 @@
-"""f. The reference model caps its input: a 10 MB job description costs about what its first 100 000
+"""h. The reference model caps its input: a 10 MB job description costs about what its first 100 000
 characters cost (the cap), measured in the same run. Per-call times of the query enhancer and the job
 parser are reported beside it.
 
