@@ -49,11 +49,12 @@ def local_endpoint():
 
 @pytest.fixture(autouse=True)
 def _reset_local_endpoint_faults(request):
-    """Clear injected faults after each test that used ``local_endpoint`` (and only those)."""
-    ep = request.getfixturevalue("local_endpoint") if "local_endpoint" in request.fixturenames else None
+    """Clear injected faults after each test that used ``local_endpoint`` or ``endpoint`` (and only those):
+    both outlive a test."""
+    used = [request.getfixturevalue(name) for name in ("local_endpoint", "endpoint") if name in request.fixturenames]
     yield
-    if ep is not None:
-        ep.clear_faults()
+    for server in used:
+        server.clear_faults()
 
 
 @pytest.fixture(autouse=True)
@@ -65,3 +66,63 @@ def _isolated_state_dir(_isolated_environment, monkeypatch, tmp_path_factory):
     (``promote``) would change the routing of the next.
     """
     monkeypatch.setenv("ADEPTAI_SAGEMAKER_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    """Dummy AWS credentials and region ``us-east-1`` in the environment (``support.env.DUMMY_AWS_ENV``).
+
+    They sign requests for the local endpoint and for moto; ``_isolated_environment`` has already pointed
+    the AWS config files and the instance metadata service away. Modules whose every test needs them say
+    ``pytestmark = pytest.mark.usefixtures("aws_env")``. Returns the values set.
+    """
+    from support.env import DUMMY_AWS_ENV
+
+    for name, value in DUMMY_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    return dict(DUMMY_AWS_ENV)
+
+
+@pytest.fixture(scope="session")
+def free_port():
+    """``free_port()`` returns a loopback port nobody listens on (for servers a test starts itself)."""
+    from support.env import free_port as pick
+
+    return pick
+
+
+@pytest.fixture(scope="module")
+def endpoint(request):
+    """A local SageMaker endpoint configured by the test module, started once per module.
+
+    The module names what it serves in ``LOCAL_ENDPOINT``: the keyword arguments of
+    ``adeptai_sagemaker_lab.server.LocalEndpoint`` (``endpoints``, ``default_dialect``...), where
+    ``backend`` is either a zero-argument factory of the model backend (a class) or the name of a fixture
+    of the module that returns it (when tests inspect the backend). Use ``local_endpoint`` instead for the
+    reference model with every dialect.
+    """
+    options = getattr(request.module, "LOCAL_ENDPOINT", None)
+    if options is None:
+        pytest.fail(f"{request.module.__name__} uses the 'endpoint' fixture but defines no LOCAL_ENDPOINT")
+    pytest.importorskip("uvicorn", reason="the local endpoint needs the 'serve' extra (uvicorn)")
+    from adeptai_sagemaker_lab.server import LocalEndpoint
+
+    options = dict(options)
+    backend = options.get("backend")
+    if isinstance(backend, str):
+        options["backend"] = request.getfixturevalue(backend)
+    elif callable(backend):
+        options["backend"] = backend()
+    with LocalEndpoint(**options) as server:
+        yield server
+
+
+@pytest.fixture
+def fw(local_endpoint, aws_env, tmp_path):
+    """A ``Framework`` on ``local_endpoint`` (the reference model): the five adapter capabilities ``on``,
+    fallback off so any failure raises, one attempt each; closed after the test."""
+    from support.adapters import make_framework
+
+    framework = make_framework(local_endpoint.url, tmp_path, "on", fallback=False)
+    yield framework
+    framework.close()

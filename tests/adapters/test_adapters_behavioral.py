@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from adapter_support import CANNED, MODES, endpoint, fail, fw_factory, scripted_endpoint, sm_calls, wait_shadow  # noqa: F401
+from support.adapters import CANNED, MODES, endpoint, fail, fw_factory, scripted_endpoint, sm_calls, wait_shadow  # noqa: F401
 from adeptai_sagemaker.adapters import _shapes
 from adeptai_sagemaker.adapters import behavioral as beh
 from adeptai_sagemaker.core.errors import InvalidOutputError, ModelError

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from adapter_support import CANNED, MODES, endpoint, fail, fw_factory, scripted_endpoint, sm_calls, wait_shadow  # noqa: F401
+from support.adapters import CANNED, MODES, endpoint, fail, fw_factory, scripted_endpoint, sm_calls, wait_shadow  # noqa: F401
 from adeptai_sagemaker.adapters import market_intelligence as mi
 from adeptai_sagemaker.core.errors import InvalidOutputError, ServiceUnavailableError
 
@@ -177,7 +177,10 @@ def test_hostile_prompts_never_crash(fw_factory, endpoint):
     for prompt in (None, "", b"bytes prompt", "lone \ud800", "market " * 60_000):
         req = m.LLMRequest(prompt=prompt, system_prompt=None, max_tokens=10, temperature=0.1,
                            complexity=m.TaskComplexity.SIMPLE)
-        json.loads(run_in_new_loop(svc.generate_response(req)).content)
+        response = run_in_new_loop(svc.generate_response(req))
+        assert isinstance(response, m.LLMResponse)
+        assert json.loads(response.content)["summary"] == CANNED[CAP]["summary"], repr(prompt)[:40]
+    assert sm_calls(endpoint, CAP) == 5  # every prompt, empty or hostile, reached the model: none fell back
 
 
 def test_concurrent_flask_threads(fw_factory, endpoint):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from adapter_support import MODES, endpoint, fail, fw_factory, scripted_endpoint, sm_calls, wait_shadow  # noqa: F401
+from support.adapters import MODES, endpoint, fail, fw_factory, scripted_endpoint, sm_calls, wait_shadow  # noqa: F401
 from adeptai_sagemaker.adapters import matcher as mt
 from adeptai_sagemaker.core.errors import InvalidOutputError, ServiceUnavailableError
 

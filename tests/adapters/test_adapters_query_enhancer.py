@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapter_support import CANNED, MODES, endpoint, fail, fw_factory, scripted_endpoint, sm_calls, wait_shadow  # noqa: F401
+from support.adapters import CANNED, MODES, endpoint, fail, fw_factory, scripted_endpoint, sm_calls, wait_shadow  # noqa: F401
 from adeptai_sagemaker.adapters import query_enhancer as qe
 from adeptai_sagemaker.core.errors import InvalidOutputError, ServiceUnavailableError
 

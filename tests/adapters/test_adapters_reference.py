@@ -8,24 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
-
-import adapter_support  # noqa: F401  (puts the stand-in monolith on sys.path)
-from adapter_support import make_framework
+import support.adapters  # noqa: F401  (puts the stand-in monolith on sys.path)
 from adeptai_sagemaker.adapters import behavioral as beh
 from adeptai_sagemaker.adapters import explainable_ai as xai
 from adeptai_sagemaker.adapters import market_intelligence as mi
 from adeptai_sagemaker.adapters import matcher as mt
 from adeptai_sagemaker.adapters import query_enhancer as qe
-
-
-@pytest.fixture()
-def fw(local_endpoint, tmp_path, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    framework = make_framework(local_endpoint.url, tmp_path, "on", fallback=False)  # any failure would raise
-    yield framework
-    framework.close()
 
 
 def test_query_enhancer(fw):

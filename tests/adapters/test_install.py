@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from adapter_support import endpoint, fail, fw_factory, make_framework, scripted_endpoint, sm_calls  # noqa: F401
+from support.adapters import endpoint, fail, fw_factory, make_framework, scripted_endpoint, sm_calls  # noqa: F401
 import adeptai_sagemaker.adapters as adapters
 from adeptai_sagemaker.adapters import behavioral as beh
 from adeptai_sagemaker.adapters import query_enhancer as qe

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from adapter_support import CAPS, endpoint, fw_factory, scripted_endpoint, sm_calls  # noqa: F401
+from support.adapters import CAPS, endpoint, fw_factory, scripted_endpoint, sm_calls  # noqa: F401
 from adeptai_sagemaker import adapters
 from adeptai_sagemaker.adapters._import_hook import ModuleWatcher
 
@@ -152,7 +152,7 @@ def test_behavioural_is_served_when_the_pipeline_cannot_import(no_ml, fw_factory
 
 
 def test_behavioural_pipeline_fallback_without_endpoint_is_the_degraded_shape(no_ml, fw_factory, endpoint):
-    from adapter_support import fail
+    from support.adapters import fail
 
     fail(endpoint, "behavioral_analyzer")
     adapters.install(framework=fw_factory("on"))

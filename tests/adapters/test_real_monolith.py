@@ -1,7 +1,7 @@
 """The adapters against the REAL AdeptAI monolith (``app/search/adeptai_components``), not the stand-ins.
 
 Checked against monolith commit 571cc3e15a8ed326515cc290ee9ad859bb44f610 (``AdeptAIPro/kempian-backend-``,
-its only commit). The snapshot is found and extracted at test time (``tests/real_monolith.py``); with none
+its only commit). The snapshot is found and extracted at test time (``tests/support/real_monolith.py``); with none
 available every test here is skipped with the reason. The host has no torch, transformers, spaCy,
 sentence-transformers or textstat, so the real ``behavioural_analysis/pipeline.py`` cannot import: exactly
 the case where the behavioural point used to be served by nothing.
@@ -19,16 +19,15 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-import socket
 import sys
 from collections import Counter
 
 import pytest
 
-from adapter_support import CAPS, make_framework
+from support.adapters import CAPS, make_framework
 from adeptai_sagemaker import adapters
 from adeptai_sagemaker.plugin.hookspecs import hookimpl
-from real_monolith import PACKAGE, monolith_snapshot, real_monolith  # noqa: F401  (fixtures)
+from support.real_monolith import PACKAGE, monolith_snapshot, real_monolith  # noqa: F401  (fixtures)
 
 install_module = importlib.import_module("adeptai_sagemaker.adapters.install")
 pytestmark = pytest.mark.filterwarnings("ignore:Pydantic V1 style:DeprecationWarning")  # the monolith's own code
@@ -62,9 +61,7 @@ class Recorder:
         return Counter((r.backend, r.outcome) for r in self.records if r.capability == capability)
 
 
-def _framework(url, tmp_path, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def _framework(url, tmp_path):
     fw = make_framework(url, tmp_path, "on")  # fallback on: the product default
     recorder = Recorder()
     fw.pm.register(recorder)
@@ -72,22 +69,19 @@ def _framework(url, tmp_path, monkeypatch):
 
 
 @pytest.fixture()
-def up(real_monolith, local_endpoint, tmp_path, monkeypatch):
+def up(real_monolith, local_endpoint, tmp_path, aws_env):
     """(framework, recorder) against the local endpoint answered by the reference model."""
     pytest.importorskip("adeptai_sagemaker_lab.reference_model.model", reason="the reference model package is needed")
-    fw, recorder = _framework(local_endpoint.url, tmp_path, monkeypatch)
+    fw, recorder = _framework(local_endpoint.url, tmp_path)
     yield fw, recorder
     adapters.uninstall()
     fw.close()
 
 
 @pytest.fixture()
-def down(real_monolith, tmp_path, monkeypatch):
+def down(real_monolith, tmp_path, aws_env, free_port):
     """(framework, recorder) against an endpoint URL where nothing listens."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    fw, recorder = _framework(f"http://127.0.0.1:{port}", tmp_path, monkeypatch)
+    fw, recorder = _framework(f"http://127.0.0.1:{free_port()}", tmp_path)
     yield fw, recorder
     adapters.uninstall()
     fw.close()
@@ -333,10 +327,7 @@ def test_second_install_is_idempotent_and_uninstall_restores_the_monolith(real_m
     assert use_behavioural(mods["oss"])["behavioural_analysis"]
 
 
-def test_behavioural_mode_off_is_wired_and_never_calls_the_endpoint(real_monolith, local_endpoint, tmp_path,
-                                                                     monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def test_behavioural_mode_off_is_wired_and_never_calls_the_endpoint(real_monolith, local_endpoint, tmp_path, aws_env):
     fw = make_framework(local_endpoint.url, tmp_path, "on", modes={"behavioral_analyzer": "off"})
     try:
         inst = adapters.install(framework=fw)

@@ -17,22 +17,14 @@ pytest.importorskip("uvicorn", reason="the local endpoint needs the 'serve' extr
 
 from adeptai_sagemaker.core import errors as E
 from adeptai_sagemaker.core.breaker import BreakerConfig, CircuitBreaker  # noqa: E402
-from adeptai_sagemaker_lab.server import LocalEndpoint  # noqa: E402
-from reliability_support import (CannedModel, framework_for, legacy_for, request_for,  # noqa: E402
-                                 server_requests, set_dummy_aws_env, settings_for)
+from support.reliability import (CannedModel, framework_for, legacy_for, request_for,  # noqa: E402
+                                 server_requests, settings_for)
 
 CAP = "job_parser"
 
 
-@pytest.fixture(scope="module")
-def endpoint():
-    with LocalEndpoint(default_dialect="tgi", backend=CannedModel()) as ep:
-        yield ep
-
-
-@pytest.fixture(autouse=True)
-def _aws(monkeypatch):
-    set_dummy_aws_env(monkeypatch)
+LOCAL_ENDPOINT = {"default_dialect": "tgi", "backend": CannedModel}  # the ``endpoint`` fixture (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("aws_env")
 
 
 def make(endpoint, tmp_path, **cap_options):

@@ -20,7 +20,7 @@ from adeptai_sagemaker.core.errors import ModelStreamError  # noqa: E402
 from adeptai_sagemaker.core.prompting import RenderedPrompt  # noqa: E402
 from adeptai_sagemaker.backends.sagemaker.runtime import RuntimeConfig, SageMakerRuntime  # noqa: E402
 
-from container_replay import FIXTURES, MANIFEST, ReplayEndpoint, Reply, body_of, split  # noqa: E402
+from support.container_replay import FIXTURES, MANIFEST, ReplayEndpoint, Reply, body_of, split  # noqa: E402
 
 STREAMS = sorted(n for n, f in FIXTURES.items() if f["stream"])
 WHOLE = sorted(n for n, f in FIXTURES.items() if not f["stream"])
@@ -39,10 +39,7 @@ def replay():
 
 
 @pytest.fixture
-def runtime(replay, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def runtime(replay, aws_env):
     return SageMakerRuntime(RuntimeConfig(region="us-east-1", endpoint_url=replay.url, max_attempts=3),
                             sleep=lambda _s: None)
 
@@ -62,7 +59,7 @@ def decode_stream(codec, prompt, parts) -> Completion:
 
 
 def test_manifest_lists_every_fixture_file():
-    from container_replay import DATA
+    from support.container_replay import DATA
 
     on_disk = {p.name for p in DATA.iterdir() if p.name != "manifest.json"}
     assert on_disk == set(FIXTURES)

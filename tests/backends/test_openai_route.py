@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import urllib.error
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
@@ -27,8 +26,8 @@ from adeptai_sagemaker_lab.server import LocalEndpoint  # noqa: E402
 from adeptai_sagemaker_lab.server.openai_route import BearerRejected, check_bearer  # noqa: E402
 from adeptai_sagemaker.backends.sagemaker.sessions import prefix_aware_id  # noqa: E402
 from adeptai_sagemaker.plugin.tasks import BUILTIN_TASKS  # noqa: E402
-from reliability_support import (CannedModel, framework_for, legacy_for, request_for,  # noqa: E402
-                                 set_dummy_aws_env, settings_for)
+from support.reliability import (CannedModel, framework_for, legacy_for, request_for,  # noqa: E402
+                                 settings_for)
 
 DEMO_EP = "adeptai-job-parser-demo"
 JOB = {"job_description": "Senior Python engineer, 5+ years, AWS required. Remote."}
@@ -44,11 +43,7 @@ def server():
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path, server):
-    for key in list(os.environ):
-        if key.startswith(("SAGEMAKER_", "USE_SAGEMAKER", "ADEPTAI_SAGEMAKER_", "AWS_")):
-            monkeypatch.delenv(key)
-    set_dummy_aws_env(monkeypatch)
+def env(monkeypatch, aws_env, tmp_path, server):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ADEPTAI_SAGEMAKER_CACHE_DIR", str(tmp_path / "cache"))
     server.app.state.openai_requests.clear()

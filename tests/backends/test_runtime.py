@@ -34,14 +34,7 @@ EP = "adeptai-job-parser-v1"
 SECRET = "SECRET-RESUME-TEXT-jane@example.com"
 
 
-@pytest.fixture(autouse=True)
-def aws_env(monkeypatch):
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-                 "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+pytestmark = pytest.mark.usefixtures("aws_env")
 
 
 def make_config(**kw) -> RuntimeConfig:
@@ -247,18 +240,33 @@ def test_backoff_is_jittered_exponential_and_capped(rec):
     assert len(set(rec.sleeps)) > 1  # jittered, not a fixed schedule
 
 
-def test_total_retry_time_is_bounded_even_with_many_attempts(rec):
+def test_total_retry_time_is_bounded_even_with_many_attempts(rec, monkeypatch):
+    """The retry loop reads an injected clock that moves 1 ms per attempt and by every wait it sleeps: it stops
+    once max_retry_time has passed, long before its 1000 attempts, and never sleeps past the budget."""
+    import types
+
+    import tenacity
+
+    clock = {"now": 1000.0}
+
+    def sleep(seconds):
+        rec.sleep(seconds)
+        clock["now"] += seconds
+
+    def attempt_done(*args):
+        rec.on_attempt(*args)
+        clock["now"] += 0.001
+
+    monkeypatch.setattr(tenacity, "time", types.SimpleNamespace(monotonic=lambda: clock["now"]))
     rt = SageMakerRuntime(make_config(max_attempts=1000, max_retry_time=0.15, backoff_base=0.02, backoff_max=0.05),
-                          on_attempt=rec.on_attempt)  # real sleeps
+                          on_attempt=attempt_done, sleep=sleep)
     with Stubber(rt.client) as stubber:
         for _ in range(1000):
             stubber.add_client_error("invoke_endpoint", service_error_code="ThrottlingException", http_status_code=400)
-        t0 = time.monotonic()
         with pytest.raises(ThrottlingError) as ei:
             rt.invoke(EP, b"{}")
-        elapsed = time.monotonic() - t0
-    assert elapsed < 1.0  # the 0.15 s bound plus overhead on a busy machine, not 1000 attempts
-    assert 2 <= ei.value.attempts < 1000
+    assert 2 <= ei.value.attempts < 1000 and len(rec.sleeps) == ei.value.attempts - 1
+    assert sum(rec.sleeps) <= 0.15 <= clock["now"] - 1000.0  # stopped by the budget, never slept past it
 
 
 # ---------------------------------------------------------------- guards and configuration
@@ -376,11 +384,9 @@ def test_model_error_fields_survive_real_response_parsing(http_server, rec):
 def test_read_timeout_is_typed_and_retried(http_server, rec):
     http_server.mode = "slow"
     rt = _http_runtime(http_server, rec, read_timeout=0.2, max_attempts=2)
-    t0 = time.monotonic()
-    with pytest.raises(EndpointTimeoutError) as ei:
+    with pytest.raises(EndpointTimeoutError) as ei:  # the slow server answers in the end: the timeout cut it
         rt.invoke(EP, b"{}")
     assert ei.value.attempts == 2 and len(http_server.hits) == 2
-    assert time.monotonic() - t0 < 2.0
 
 
 # ---------------------------------------------------------------- streaming

@@ -84,15 +84,12 @@ def test_deploy_dry_run_masks_the_token_and_needs_no_aws(env):
     assert '"HF_TOKEN": "***"' in result.output and "SageMakerVariantInvocationsPerInstance" in result.output
 
 
-def test_deploy_and_rollback_against_moto(env):
+def test_deploy_and_rollback_against_moto(env, aws_env):  # aws_env after env, which clears AWS_*
     moto = pytest.importorskip("moto", reason="moto (dev extra) is needed for the AWS-call tests")
     from moto.sagemaker.responses import SageMakerResponse
 
     from tests.ops.test_deploy import _update_endpoint
 
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        env.setenv(key, "testing")
-    env.setenv("AWS_REGION", "us-east-1")
     env.setenv("SAGEMAKER_ALLOWED_REGIONS", "us-east-1")
     if not hasattr(SageMakerResponse, "update_endpoint"):
         env.setattr(SageMakerResponse, "update_endpoint", _update_endpoint, raising=False)
@@ -134,14 +131,11 @@ def test_parse_duration():
     assert parse_duration("90") == 90 and parse_duration("30m") == 1800 and parse_duration("7d") == 604800
 
 
-def test_run_reads_stdin_and_prints_validated_json(env, local_endpoint):
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        env.setenv(key, "testing")
+def test_run_reads_stdin_and_prints_validated_json(env, aws_env, local_endpoint):
     payload = json.dumps({"job_description": "Senior Python engineer, 5+ years, AWS required. Remote."})
     unnamed = invoke("run", "job_parser", "--endpoint-url", local_endpoint.url, input=payload)
     lines = [line for line in unnamed.output.splitlines() if line.strip()]
     assert unnamed.exit_code == 2 and len(lines) == 1 and "SAGEMAKER_JOB_PARSER_ENDPOINT is not set" in lines[0]
-    env.setenv("AWS_REGION", "us-east-1")
     env.setenv("SAGEMAKER_JOB_PARSER_ENDPOINT", "cli-configured-endpoint")
     result = invoke("run", "job_parser", "--endpoint-url", local_endpoint.url, input=payload)
     assert result.exit_code == 0, result.output

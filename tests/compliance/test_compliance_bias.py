@@ -14,11 +14,12 @@ from adeptai_sagemaker.compliance.probes import DEFAULT_PROBES, ProbeSetError, r
 from adeptai_sagemaker.core.framework import Framework
 from adeptai_sagemaker.core.settings import load_settings
 
-from compliance_support import FEMALE_NAMES, ScoringBackendsPlugin, fair_score
+from support.compliance import FEMALE_NAMES, ScoringBackendsPlugin, fair_score
 
 
 @pytest.fixture(scope="module")
-def fw():
+def scoring_fw():
+    """A framework whose backends score candidates by rule (``support.compliance``): biased and fair ones."""
     settings = load_settings(env_file=None, aws_region="us-east-1")
     framework = Framework(settings, plugins=[ScoringBackendsPlugin()], load_entrypoints=False, cache=False)
     yield framework
@@ -104,17 +105,19 @@ def test_custom_probe_file_and_errors(tmp_path):
         ProbeSet.load(path)
 
 
-def test_requests_match_each_capability_schema(fw):
+def test_requests_match_each_capability_schema(scoring_fw):
     probe = next(ProbeSet.load().probes(["pronouns"]))
     for cap in ("behavioral_analyzer", "candidate_matcher", "explanation_generator"):
-        fw.coerce(cap, request_for(cap, probe))  # raises InputValidationError if the shape is wrong
+        request = scoring_fw.coerce(cap, request_for(cap, probe))  # raises InputValidationError if the shape is wrong
+        assert isinstance(request, scoring_fw.spec(cap).input_model)
+        assert probe.job_description in request.model_dump_json(), cap  # the probe's text is what gets scored
 
 
 # --------------------------------------------------------------------------- audits through the framework
 
 
-def test_name_biased_backend_is_detected_through_the_framework(fw):
-    result = run_bias_audit(framework_scorer(fw, "name-biased-test"), backend_label="name-biased-test")
+def test_name_biased_backend_is_detected_through_the_framework(scoring_fw):
+    result = run_bias_audit(framework_scorer(scoring_fw, "name-biased-test"), backend_label="name-biased-test")
     assert not result.passed
     for cap in result.capabilities:
         by_dim = {d.dimension: d for d in cap.disparities}
@@ -127,15 +130,15 @@ def test_name_biased_backend_is_detected_through_the_framework(fw):
     flagged = {v.split(":")[0] for v in result.violations}
     assert flagged == {f"{c}/{d}" for c in ("behavioral_analyzer", "candidate_matcher", "explanation_generator")
                        for d in ("name", "name.gender")}
-    assert fw.backend("name-biased-test").calls == 3 * 122
+    assert scoring_fw.backend("name-biased-test").calls == 3 * 122
 
 
-def test_unbiased_backend_passes_and_thresholds_are_configurable(fw):
-    result = run_bias_audit(framework_scorer(fw, "fair-test"), capabilities=["candidate_matcher"])
+def test_unbiased_backend_passes_and_thresholds_are_configurable(scoring_fw):
+    result = run_bias_audit(framework_scorer(scoring_fw, "fair-test"), capabilities=["candidate_matcher"])
     assert result.passed, result.violations
     # a 20-point gender shift passes only if the limits are loosened far enough
     loose = Thresholds(max_mean_delta=25, max_flip_rate=1.0, min_selection_ratio=0.0)
-    assert run_bias_audit(framework_scorer(fw, "name-biased-test"), capabilities=["candidate_matcher"],
+    assert run_bias_audit(framework_scorer(scoring_fw, "name-biased-test"), capabilities=["candidate_matcher"],
                           thresholds=loose).passed
 
 
@@ -165,8 +168,8 @@ def test_errors_are_counted_and_fail_the_audit():
     assert any("error rate" in v for v in result.violations)
 
 
-def test_report_files_hold_numbers_and_labels_not_probe_text(fw, tmp_path):
-    result = run_bias_audit(framework_scorer(fw, "name-biased-test"), capabilities=["candidate_matcher"])
+def test_report_files_hold_numbers_and_labels_not_probe_text(scoring_fw, tmp_path):
+    result = run_bias_audit(framework_scorer(scoring_fw, "name-biased-test"), capabilities=["candidate_matcher"])
     paths = result.write(tmp_path)
     md = paths["markdown"].read_text()
     assert "FAIL" in md and "name.gender" in md and "four-fifths" in md
@@ -219,10 +222,8 @@ def test_cli_backend_errors_exit_2(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- the reference model, over real HTTP
 
 
-def test_reference_model_through_the_local_endpoint_passes(local_endpoint, monkeypatch, tmp_path):
+def test_reference_model_through_the_local_endpoint_passes(local_endpoint, aws_env, tmp_path):
     """The unbiased case end to end: boto3 -> local endpoint -> reference model, every probe, all three capabilities."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     caps = ("behavioral_analyzer", "candidate_matcher", "explanation_generator")
     settings = load_settings(env_file=None, aws_region="us-east-1", sagemaker_endpoint_url=local_endpoint.url,
                              capabilities={c: {"endpoint": "bias-ref", "mode": "on"} for c in caps})

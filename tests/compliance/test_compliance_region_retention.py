@@ -39,9 +39,7 @@ def test_check_region_unit():
         check_region(load_settings(env_file=None, sagemaker_allowed_regions="eu-west-1"))
 
 
-def test_disallowed_region_never_reaches_the_endpoint(local_endpoint, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def test_disallowed_region_never_reaches_the_endpoint(local_endpoint, aws_env):
     settings = load_settings(env_file=None, aws_region="us-east-1", sagemaker_allowed_regions="eu-west-1",
                              sagemaker_endpoint_url=local_endpoint.url,
                              capabilities={"job_parser": {"endpoint": "region-guard", "mode": "on"}})
@@ -184,12 +182,15 @@ def test_pii_capabilities_are_uncached_by_default_and_capped_at_24h(tmp_path):
     fw.close()
 
 
-def test_parse_duration():
+def test_parse_duration(monkeypatch):
+    from adeptai_sagemaker.compliance import timeparse
     from adeptai_sagemaker.compliance.timeparse import parse_duration, parse_time
+
+    monkeypatch.setattr(timeparse.time, "time", lambda: 1_700_000_000.0)
 
     assert parse_duration("7d") == 7 * 86400 and parse_duration("24h") == 86400 and parse_duration("90m") == 5400
     assert parse_duration("3600") == 3600
     with pytest.raises(ValueError):
         parse_duration("a week")
     assert parse_time("2024-01-01T00:00:00Z") == 1704067200.0
-    assert abs(parse_time("1h") - (time.time() - 3600)) < 5
+    assert parse_time("1h") == 1_700_000_000.0 - 3600

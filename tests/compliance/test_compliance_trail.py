@@ -183,10 +183,8 @@ def test_enabled_from_settings(tmp_path, monkeypatch):
     assert from_settings(load_settings(env_file=None)) is None
 
 
-def test_real_http_fallback_is_recorded(tmp_path, local_endpoint, monkeypatch):
+def test_real_http_fallback_is_recorded(tmp_path, local_endpoint, aws_env):
     """Through boto3 and the local endpoint: an injected 503 falls back to legacy and is audited."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     trail = AuditTrail(tmp_path / "audit.db")
     settings = load_settings(env_file=None, aws_region="us-east-1", sagemaker_endpoint_url=local_endpoint.url,
                              capabilities={"job_parser": {"endpoint": "audit-503", "mode": "on", "max_attempts": 1}})

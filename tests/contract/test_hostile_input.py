@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -22,7 +21,7 @@ from adeptai_sagemaker.backends.sagemaker.runtime import REALTIME_PAYLOAD_LIMIT
 from adeptai_sagemaker.core.structured import OutputParseError, parse_output
 from adeptai_sagemaker.plugin.tasks import BUILTIN_TASKS, CAPABILITIES
 
-from reliability_support import (
+from support.reliability import (
     CANNED,
     CannedBackend,
     ReferenceInProcessBackend,
@@ -160,10 +159,8 @@ TEN_MB = ("Experienced Python engineer. Led teams at scale. " * 210_000)[:10 * 2
 def test_ten_megabyte_resume_is_truncated_to_the_budget_not_a_payload_error(tmp_path, capability):
     backend = WireBackend()
     fw, rec = _fw(tmp_path, backend, fallback=False)
-    started = time.perf_counter()
     out = fw.call(capability, request_for(capability, TEN_MB)).value
     assert type(out) is SPECS[capability].output_model
-    assert time.perf_counter() - started < 10
     body = backend.bodies[-1]
     assert len(body) < 200_000, f"{capability}: {len(body)} bytes sent for a 10 MB input"
     assert "truncated" in _user_blocks(backend.prompts[-1])
@@ -189,11 +186,8 @@ def test_oversized_bounded_fields_fail_fast_as_input_errors_not_payload_errors(t
     assert backend.calls == 0
 
 
-def test_ten_megabyte_resume_through_real_http_is_truncated(local_endpoint, monkeypatch, tmp_path):
+def test_ten_megabyte_resume_through_real_http_is_truncated(local_endpoint, aws_env, tmp_path):
     """End to end: the same 10 MB resume through boto3 and the local endpoint answers normally."""
-    from reliability_support import set_dummy_aws_env
-
-    set_dummy_aws_env(monkeypatch)
     fw, rec = framework_for(settings_for(endpoint_url=local_endpoint.url, capabilities=["resume_summarizer"],
                                          cache_dir=tmp_path / "c", sagemaker_llm_fallback=False))
     out = fw.call("resume_summarizer", request_for("resume_summarizer", TEN_MB)).value
@@ -218,9 +212,7 @@ def test_jinja_syntax_in_every_user_field_stays_literal(tmp_path, capability):
     backend = WireBackend()
     fw, _ = _fw(tmp_path, backend, fallback=False)
     payload = " ".join(JINJA_PAYLOADS)
-    started = time.perf_counter()
     fw.call(capability, request_for(capability, payload))
-    assert time.perf_counter() - started < 5, "a template loop was evaluated"
     text = backend.prompts[-1].text
     blocks = _user_blocks(backend.prompts[-1])
     assert "{{ 7*7 }}" in blocks and "range(10**9)" in blocks
@@ -311,26 +303,23 @@ BOMBS = {
 def test_json_bombs_in_model_output_are_rejected_quickly(tmp_path, bomb):
     backend = CannedBackend(reply=lambda task, prompt: BOMBS[bomb])
     fw, rec = _fw(tmp_path, backend, fallback=True)
-    started = time.perf_counter()
     out = fw.call("candidate_matcher", request_for("candidate_matcher", "resume"),
                   legacy=legacy_for("candidate_matcher"))
-    elapsed = time.perf_counter() - started
     assert out.from_legacy
     assert rec.calls[-1].fallback_reason == InvalidOutputError.reason
-    assert backend.calls == 2  # one answer plus the one bounded re-ask
-    assert elapsed < 2.0, f"{bomb} took {elapsed:.2f}s to reject"
+    assert backend.calls == 2  # one answer plus the one bounded re-ask (speed: benchmarks/bench_hostile_input.py)
 
 
 @given(text=st.text(alphabet='{}[]":,0123456789eE.-+ \\abnultrfsx`\n', max_size=20_000))
 @HYPO
 def test_parser_on_arbitrary_json_like_text_is_fast_and_typed(text):
-    """Property: any JSON-ish model output parses or raises OutputParseError, in well under a second."""
-    started = time.perf_counter()
+    """Property: any JSON-ish model output parses into the output model or raises OutputParseError, nothing else."""
+    model = SPECS["candidate_matcher"].output_model
     try:
-        parse_output(text, SPECS["candidate_matcher"].output_model)
+        out = parse_output(text, model)
     except OutputParseError:
-        pass
-    assert time.perf_counter() - started < 1.0
+        return
+    assert type(out) is model
 
 
 def test_canned_answers_cover_every_capability():
@@ -347,13 +336,11 @@ ADAPTER_INPUTS = {**ODD_TEXTS, **BROKEN_UNICODE, "ten_mb": TEN_MB, "jinja": " ".
 @pytest.mark.parametrize("kind", sorted(ADAPTER_INPUTS))
 def test_adapters_take_any_input_without_raising(tmp_path, kind):
     """As the monolith calls them: no hostile text raises at a call site, nothing oversized goes on the wire."""
-    from reliability_support import check_adapter_shapes, drive_adapters
+    from support.reliability import check_adapter_shapes, drive_adapters
 
     backend = WireBackend()
     fw, rec = _fw(tmp_path, backend, fallback=True)
-    started = time.perf_counter()
     answers = drive_adapters(fw, ADAPTER_INPUTS[kind])  # type: ignore[arg-type]
-    assert time.perf_counter() - started < 15
     check_adapter_shapes(answers)
     assert all(len(b) < 300_000 for b in backend.bodies), [len(b) for b in backend.bodies]
     for body in backend.bodies:

@@ -12,6 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from support.env import DUMMY_AWS_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCT_SCRIPT = textwrap.dedent("""
@@ -32,8 +34,7 @@ PRODUCT_SCRIPT = textwrap.dedent("""
 
 def test_using_the_product_path_imports_no_lab_module(local_endpoint, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SAGEMAKER_", "ADEPTAI_", "AWS_"))}
-    env.update({"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                "SAGEMAKER_ENDPOINT_URL": local_endpoint.url, "SAGEMAKER_JOB_PARSER_ENDPOINT": "ref-tgi",
+    env.update({**DUMMY_AWS_ENV, "SAGEMAKER_ENDPOINT_URL": local_endpoint.url, "SAGEMAKER_JOB_PARSER_ENDPOINT": "ref-tgi",
                 "SAGEMAKER_JOB_PARSER_MODE": "on", "ADEPTAI_SAGEMAKER_CACHE_DIR": str(tmp_path / "cache"),
                 "ADEPTAI_SAGEMAKER_PLUGINS": ""})
     proc = subprocess.run([sys.executable, "-c", PRODUCT_SCRIPT], cwd=tmp_path, env=env, capture_output=True,

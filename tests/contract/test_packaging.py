@@ -7,6 +7,7 @@ written into the checkout. It uses this environment's setuptools
 what ``[build-system]`` requires.
 """
 
+import json
 import os
 import re
 import shutil
@@ -39,6 +40,9 @@ def _copy_checkout(dest: Path) -> Path:
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
     return dest
+
+
+pytestmark = pytest.mark.slow  # every test here builds the wheel (sdist, then wheel) or a fresh venv
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +132,59 @@ def test_migration_install_path_wheel_into_a_fresh_venv_then_install_from_env(bu
                             env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.startswith("installed") and "job_parser" in result.stdout
+
+
+# ------------------------------------------------------------------ the product wheel carries no lab
+
+#: Distributions only the lab needs (its local endpoint server); the product must not require them.
+LAB_ONLY_DEPENDENCIES = ("starlette", "uvicorn", "adeptai-sagemaker-lab")
+
+
+def _requires_dist(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        text = archive.read(metadata).decode("utf-8")
+    return [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Requires-Dist:")]
+
+
+def test_the_product_wheel_holds_no_lab_file_and_requires_no_lab_dependency(build):
+    names = zipfile.ZipFile(build["wheel"]).namelist()
+    lab_files = [n for n in names if "adeptai_sagemaker_lab" in n or n.startswith("lab/")]
+    assert not lab_files, lab_files[:10]
+    requires = _requires_dist(build["wheel"])
+    assert any(r.startswith("boto3") for r in requires), requires  # the metadata was read
+    lab_deps = [r for r in requires
+                if re.split(r"[\s;<>=!~\[(]", r, maxsplit=1)[0].lower().replace("_", "-") in LAB_ONLY_DEPENDENCIES
+                and "extra == \"lab\"" not in r]
+    assert not lab_deps, lab_deps  # only the 'lab' extra may name the lab distribution
+
+
+def test_the_product_wheel_alone_runs_status_and_names_the_lab_extra_for_demo(build, tmp_path):
+    """A venv holding only the product wheel and the dependencies pip resolves for it (from the configured
+    indexes, into a throwaway cache): ``status --json`` works, ``demo`` exits 2 saying how to get the lab."""
+    env_dir = tmp_path / "product-only"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SAGEMAKER_", "USE_SAGEMAKER", "ADEPTAI_", "AWS_", "PYTHON", "VIRTUAL_ENV"))}
+    env.update({"PIP_CACHE_DIR": str(tmp_path / "pip-cache"), "AWS_REGION": "us-east-1",
+                "ADEPTAI_SAGEMAKER_CACHE_DIR": str(tmp_path / "cache"),
+                "ADEPTAI_SAGEMAKER_STATE_DIR": str(tmp_path / "state"), "HOME": str(tmp_path / "home")})
+    installed = subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", str(build["wheel"])],
+                               capture_output=True, text=True, timeout=900, env=env)
+    assert installed.returncode == 0, installed.stdout[-2000:] + installed.stderr[-2000:]
+    listed = subprocess.run([str(bin_dir / "python"), "-m", "pip", "list", "--format=freeze"],
+                            capture_output=True, text=True, check=True, env=env).stdout.lower()
+    assert "adeptai-sagemaker==" in listed and "adeptai-sagemaker-lab" not in listed
+    assert "starlette" not in listed and "uvicorn" not in listed
+
+    cli = str(bin_dir / "adeptai-sagemaker")
+    status = subprocess.run([cli, "status", "--json"], capture_output=True, text=True, timeout=120, env=env,
+                            cwd=tmp_path)
+    assert status.returncode == 0, status.stdout[-2000:] + status.stderr[-2000:]
+    assert isinstance(json.loads(status.stdout), (dict, list))
+
+    demo = subprocess.run([cli, "demo"], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert demo.returncode == 2, demo.stdout[-2000:] + demo.stderr[-2000:]
+    said = demo.stdout + demo.stderr
+    assert "needs the lab" in said and "adeptai-sagemaker[lab]" in said, said

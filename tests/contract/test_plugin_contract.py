@@ -175,13 +175,11 @@ NINTH_TEMPLATE = """
 """
 
 
-def test_a_ninth_capability_from_a_plugin_is_configured_by_env_and_served(install_plugin, monkeypatch):
+def test_a_ninth_capability_from_a_plugin_is_configured_by_env_and_served(install_plugin, aws_env, monkeypatch):
     from adeptai_sagemaker_lab.server import LocalEndpoint
     from adeptai_sagemaker_lab.server.model_backends import EchoBackend
 
     install_plugin("ninth", "acme_ninth", NINTH_PLUGIN, {"templates/echo.j2": NINTH_TEMPLATE})
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
     with LocalEndpoint({"echo-ep": "tgi"}, default_dialect=None, backend=EchoBackend()) as ep:
         fw = env_framework(monkeypatch, SAGEMAKER_ENDPOINT_URL=ep.url, SAGEMAKER_PROMPT_ECHO_ENDPOINT="echo-ep",
                            SAGEMAKER_PROMPT_ECHO_MODE="on", SAGEMAKER_PROMPT_ECHO_MAX_TOKENS="77")

@@ -23,13 +23,12 @@ from adeptai_sagemaker.core.errors import AdeptSageMakerError, InputValidationEr
 from adeptai_sagemaker.core.settings import load_settings
 from adeptai_sagemaker.plugin.tasks import CAPABILITIES, PII_CAPABILITIES
 
-from reliability_support import (
+from support.reliability import (
     CANNED,
     CannedBackend,
     framework_for,
     legacy_for,
     request_for,
-    set_dummy_aws_env,
     settings_for,
 )
 
@@ -104,9 +103,8 @@ FAULTS = [None, {"kind": "model_error", "original_status": 500, "message": f"con
 
 
 @pytest.mark.parametrize("fallback", [True, False], ids=["fallback_on", "fallback_off"])
-def test_no_candidate_text_in_logs_records_or_exceptions_over_real_http(local_endpoint, monkeypatch, tmp_path,
+def test_no_candidate_text_in_logs_records_or_exceptions_over_real_http(local_endpoint, aws_env, tmp_path,
                                                                         all_logs, fallback):
-    set_dummy_aws_env(monkeypatch)
     fw, rec = framework_for(settings_for(endpoint_url=local_endpoint.url, cache_dir=tmp_path / "c",
                                          sagemaker_llm_fallback=fallback,
                                          cap_options={"max_attempts": 2, "max_reasks": 1}), cache=False)
@@ -195,12 +193,11 @@ def test_metric_snapshots_and_emf_lines_never_see_candidate_text(tmp_path, all_l
         assert record.input_hash and not leaks(record.input_hash)
 
 
-def test_botocore_debug_is_the_only_logger_that_sees_bodies_and_auth_headers(local_endpoint, monkeypatch, tmp_path,
-                                                                            all_logs):
+def test_botocore_debug_is_the_only_logger_that_sees_bodies_and_auth_headers(local_endpoint, aws_env, monkeypatch,
+                                                                            tmp_path, all_logs):
     """Pins the recommendation "never run botocore at DEBUG in production": botocore logs request
     bodies and the signed Authorization header at DEBUG; our own loggers log neither."""
-    set_dummy_aws_env(monkeypatch)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDCANARYACCESSKEY")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDCANARYACCESSKEY")  # aws_env's dummy key, made recognisable
     fw, _ = framework_for(settings_for(endpoint_url=local_endpoint.url, capabilities=["job_parser"],
                                        cache_dir=tmp_path / "c"))
     fw.call("job_parser", canary_request("job_parser"), legacy=legacy_for("job_parser"))

@@ -42,9 +42,7 @@ def endpoint(cap: str) -> str:
 
 
 @pytest.fixture
-def fw(local_endpoint, monkeypatch, tmp_path):
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
+def fw(local_endpoint, aws_env, tmp_path):
     settings = load_settings(env_file=None, aws_region="us-east-1", sagemaker_endpoint_url=local_endpoint.url,
                              adeptai_sagemaker_cache_dir=str(tmp_path / "cache"),
                              capabilities={c: {"endpoint": endpoint(c), "mode": "on", "max_attempts": 2, "cache": True}

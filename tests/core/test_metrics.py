@@ -150,12 +150,10 @@ def test_emf_lines_have_cloudwatch_metadata_and_deltas():
     assert again["Invocations"] == 1  # counters are sent as increases since the last flush
 
 
-def test_cloudwatch_exporter_batches_put_metric_data_against_moto(monkeypatch):
+def test_cloudwatch_exporter_batches_put_metric_data_against_moto(aws_env):
     moto = pytest.importorskip("moto", reason="moto (dev extra) is needed for the AWS-call tests")
     import boto3
 
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
     m = MetricsRecorder()
     for cap in ("job_parser", "query_enhancer", "candidate_matcher"):
         m.on_call_finished(rec(capability=cap))

@@ -52,9 +52,7 @@ def request(cap: str, i: int) -> dict:
 
 
 @pytest.fixture
-def setup(local_endpoint, monkeypatch, tmp_path):
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
+def setup(local_endpoint, aws_env, tmp_path):
     settings = load_settings(
         env_file=None, aws_region="us-east-1", sagemaker_endpoint_url=local_endpoint.url,
         adeptai_sagemaker_breaker_failures=1000, adeptai_sagemaker_breaker_failure_rate=1.0,

@@ -56,9 +56,7 @@ def _all_values(span) -> list[str]:
     return values
 
 
-def test_one_call_one_span_and_genai_metrics(local_endpoint, tmp_path, otel, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def test_one_call_one_span_and_genai_metrics(local_endpoint, tmp_path, otel, aws_env):
     _, _, spans, reader = otel
     fw = _framework(local_endpoint.url, tmp_path, otel)
     try:
@@ -102,9 +100,7 @@ def test_one_call_one_span_and_genai_metrics(local_endpoint, tmp_path, otel, mon
     assert not any(k.startswith(("gen_ai.input", "gen_ai.output", "gen_ai.prompt")) for k in a)
 
 
-def test_failed_call_has_error_type_and_error_status(local_endpoint, tmp_path, otel, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def test_failed_call_has_error_type_and_error_status(local_endpoint, tmp_path, otel, aws_env):
     _, _, spans, reader = otel
     local_endpoint.set_faults("ref-otel-fail", kind="model_error", original_status=400)
     fw = _framework(local_endpoint.url, tmp_path, otel, endpoint="ref-otel-fail", max_attempts=1)

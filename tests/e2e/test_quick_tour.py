@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -38,12 +37,6 @@ def tour() -> list[tuple[str, list[str]]]:
         elif steps and line.strip():
             steps[-1][1].append(line)
     return steps
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _script(steps: list[tuple[str, list[str]]], port: int) -> str:
@@ -74,12 +67,12 @@ def test_the_tour_has_the_commands_the_readme_promises():
 
 
 @pytest.mark.slow
-def test_quick_tour_runs_as_written(tmp_path):
+def test_quick_tour_runs_as_written(tmp_path, free_port):
     exe = Path(sys.executable).parent / "adeptai-sagemaker"
     assert exe.exists(), "install the project into this environment first (make install)"
     (tmp_path / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
     steps = tour()
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SAGEMAKER_", "USE_SAGEMAKER", "ADEPTAI_SAGEMAKER_", "AWS_", "HF_TOKEN"))}
     env["ADEPTAI_SAGEMAKER_CACHE_DIR"] = str(tmp_path / "cache")

@@ -24,17 +24,15 @@ psutil = pytest.importorskip("psutil", reason="leak checks need psutil (dev extr
 
 from adeptai_sagemaker.core.errors import AdeptSageMakerError  # noqa: E402
 from adeptai_sagemaker.core.framework import Framework  # noqa: E402
-from adeptai_sagemaker_lab.server import LocalEndpoint  # noqa: E402
 from adeptai_sagemaker.plugin.tasks import CAPABILITIES  # noqa: E402
 
-from reliability_support import (  # noqa: E402
+from support.reliability import (  # noqa: E402
     Counter,
     KeyedCannedModel,
     cache_worker,
     legacy_for,
     request_for,
     server_requests,
-    set_dummy_aws_env,
     settings_for,
 )
 
@@ -45,15 +43,8 @@ TRACEMALLOC_MARGIN_BYTES = 4 * 2**20
 RSS_MARGIN_BYTES = 40 * 2**20
 
 
-@pytest.fixture(scope="module")
-def endpoint():
-    with LocalEndpoint(default_dialect="tgi", backend=KeyedCannedModel()) as ep:
-        yield ep
-
-
-@pytest.fixture(autouse=True)
-def _aws(monkeypatch):
-    set_dummy_aws_env(monkeypatch)
+LOCAL_ENDPOINT = {"default_dialect": "tgi", "backend": KeyedCannedModel}  # the ``endpoint`` fixture (tests/conftest.py)
+pytestmark = [pytest.mark.usefixtures("aws_env"), pytest.mark.slow]
 
 
 def inject_faults(ep, names, rate=FAULT_RATE, seed=7):

@@ -18,7 +18,6 @@ pytest.importorskip("uvicorn", reason="server tests need the 'serve' extra")
 from adeptai_sagemaker.backends.sagemaker.codecs.base import estimate_tokens  # noqa: E402
 from adeptai_sagemaker.core.framework import Framework  # noqa: E402
 from adeptai_sagemaker_lab.demo import DUMMY_AWS_ENV, SAMPLES, LastCall  # noqa: E402
-from adeptai_sagemaker_lab.server import LocalEndpoint  # noqa: E402
 from adeptai_sagemaker_lab.server.model_backends import default_backend  # noqa: E402
 from adeptai_sagemaker_lab.server.tokens import count_tokens  # noqa: E402
 from adeptai_sagemaker.core.settings import load_settings  # noqa: E402
@@ -43,15 +42,12 @@ def backend():
     return Recording()
 
 
-@pytest.fixture(scope="module")
-def ep(backend):
-    with LocalEndpoint({"tgi": "tgi", "messages": "messages", "lmi-vllm": "lmi-vllm", "vllm": "vllm"},
-                       default_dialect=None, backend=backend) as server:
-        yield server
+LOCAL_ENDPOINT = {"endpoints": {"tgi": "tgi", "messages": "messages", "lmi-vllm": "lmi-vllm", "vllm": "vllm"},
+                  "default_dialect": None, "backend": "backend"}  # the ``endpoint`` fixture (tests/conftest.py)
 
 
-def framework(ep, dialect: str, codec: str, stream: bool, observer: LastCall) -> Framework:
-    settings = load_settings(env_file=None, aws_region="us-east-1", sagemaker_endpoint_url=ep.url,
+def framework(endpoint, dialect: str, codec: str, stream: bool, observer: LastCall) -> Framework:
+    settings = load_settings(env_file=None, aws_region="us-east-1", sagemaker_endpoint_url=endpoint.url,
                              sagemaker_llm_fallback=False, sagemaker_llm_enabled=True,
                              capabilities={"job_parser": {"endpoint": dialect, "mode": "on", "codec": codec,
                                                           "stream": stream}})
@@ -71,11 +67,11 @@ CASES = [  # dialect, codec, stream, EOS/extra tokens the container adds to the 
 
 @pytest.mark.parametrize("dialect,codec,stream,extra,reported", CASES,
                          ids=[f"{d}-{'stream' if s else 'whole'}" for d, _, s, _, _ in CASES])
-def test_usage_reaches_record_and_metrics(ep, backend, monkeypatch, tmp_path, dialect, codec, stream, extra, reported):
+def test_usage_reaches_record_and_metrics(endpoint, backend, monkeypatch, tmp_path, dialect, codec, stream, extra, reported):
     for key, value in DUMMY_AWS_ENV.items():
         monkeypatch.setenv(key, value)
     last = LastCall()  # the CallRecord observers see
-    fw = framework(ep, dialect, codec, stream, last)
+    fw = framework(endpoint, dialect, codec, stream, last)
     fw.call("job_parser", SAMPLES["job_parser"])
     record = last.records["job_parser"]
     assert record.backend == "sagemaker" and record.outcome == "success"

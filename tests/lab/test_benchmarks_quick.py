@@ -39,6 +39,7 @@ def monkeypatch_module():
     mp.undo()
 
 
+@pytest.mark.slow
 def test_every_measurement_produces_its_numbers(quick_results):
     results, _ = quick_results
     o = results["overhead"]
@@ -55,6 +56,7 @@ def test_every_measurement_produces_its_numbers(quick_results):
     assert "skipped" in results["litellm"] or results["litellm"]["litellm"]["n"] > 0
 
 
+@pytest.mark.slow
 def test_side_by_side_covers_all_backends_with_cost_and_quality(quick_results):
     sbs = quick_results[0]["side_by_side"]
     assert {"sagemaker", "openai", "anthropic"} <= set(sbs["backends"])
@@ -72,6 +74,7 @@ def test_side_by_side_covers_all_backends_with_cost_and_quality(quick_results):
     assert "same model" in sbs["same_model"] and all(e["provenance"] for e in sbs["backends"].values())
 
 
+@pytest.mark.slow
 def test_report_files_are_written(quick_results):
     results, paths = quick_results
     text = paths["report"].read_text()

@@ -13,8 +13,7 @@ import re
 
 import pytest
 
-import adapter_support  # noqa: F401  (puts the stand-in monolith on sys.path)
-from adapter_support import make_framework
+import support.adapters  # noqa: F401  (puts the stand-in monolith on sys.path)
 from adeptai_sagemaker.adapters import explainable_ai as xai
 from adeptai_sagemaker_lab import demo
 from adeptai_sagemaker_lab.reference_model import candidates, job_parser
@@ -35,15 +34,6 @@ def test_a_bachelor_line_in_a_resume_is_read_as_education(line):
     out = candidates.match(demo.JOB, resume)
     assert out["education_match"] == 100.0
     assert "the resume shows bachelor" in out["reasoning"]
-
-
-@pytest.fixture()
-def fw(local_endpoint, tmp_path, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    framework = make_framework(local_endpoint.url, tmp_path, "on", fallback=False)
-    yield framework
-    framework.close()
 
 
 @pytest.mark.parametrize("scores", [

@@ -21,11 +21,10 @@ pytest.importorskip("starlette", reason="server tests need the 'serve' extra")
 pytest.importorskip("uvicorn", reason="server tests need the 'serve' extra")
 
 from adeptai_sagemaker.backends.sagemaker.codecs import get_codec  # noqa: E402
-from adeptai_sagemaker_lab.server import LocalEndpoint  # noqa: E402
 from adeptai_sagemaker_lab.server.tokens import count_tokens  # noqa: E402
 from adeptai_sagemaker.core.prompting import RenderedPrompt  # noqa: E402
 
-from container_replay import body_of  # noqa: E402
+from support.container_replay import body_of  # noqa: E402
 
 ANSWER = "Bonjour ! Le plat est prêt. STOP puis la suite."
 PROMPT = "Say hello in French."
@@ -39,15 +38,13 @@ class FixedBackend:
         return ANSWER
 
 
-@pytest.fixture(scope="module")
-def ep():
-    with LocalEndpoint({d: d for d in DIALECTS}, default_dialect=None, backend=FixedBackend()) as server:
-        yield server
+LOCAL_ENDPOINT = {"endpoints": {d: d for d in DIALECTS}, "default_dialect": None,
+                  "backend": FixedBackend}  # the ``endpoint`` fixture (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def rt(ep):
-    return ep.client()
+def rt(endpoint):
+    return endpoint.client()
 
 
 def call(rt, name: str, payload: dict, *, stream: bool = False) -> bytes:
@@ -144,12 +141,12 @@ def test_tgi_stream_final_event_reports_input_length_and_counts_eos(rt):
     assert b"\n:" not in ours  # no keep-alive: TGI sends one only after 15 s without an event
 
 
-def test_tgi_stream_error_matches_tgi(ep, rt):
-    ep.set_faults("tgi", [{"kind": "inband_error"}])
+def test_tgi_stream_error_matches_tgi(endpoint, rt):
+    endpoint.set_faults("tgi", [{"kind": "inband_error"}])
     try:
         ours = call(rt, "tgi", {"inputs": PROMPT, "stream": True, "parameters": {"details": True}}, stream=True)
     finally:
-        ep.clear_faults("tgi")
+        endpoint.clear_faults("tgi")
     assert_same_shape(ours, "tgi_generate_stream_error.sse")
     assert last_json(ours)["error_type"] == "generation" and b"[DONE]" not in ours
 
@@ -181,12 +178,12 @@ def test_tgi_chat_stop_sequence_finish_reason(rt):
     assert [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]][-1] == "stop_sequence"
 
 
-def test_tgi_chat_stream_error_matches_tgi(ep, rt):
-    ep.set_faults("messages", [{"kind": "inband_error"}])
+def test_tgi_chat_stream_error_matches_tgi(endpoint, rt):
+    endpoint.set_faults("messages", [{"kind": "inband_error"}])
     try:
         ours = call(rt, "messages", {**CHAT, "stream": True}, stream=True)
     finally:
-        ep.clear_faults("messages")
+        endpoint.clear_faults("messages")
     assert_same_shape(ours, "tgi_chat_stream_error.sse")
     blocks = ours.decode().split("\n\n")
     assert blocks[-2] == "data: [DONE]"
@@ -209,12 +206,12 @@ def test_lmi_stream_matches_lmi(rt):
     assert last_json(ours)["details"]["inputs"] == PROMPT
 
 
-def test_lmi_stream_error_line_matches_lmi(ep, rt):
-    ep.set_faults("lmi", [{"kind": "inband_error"}])
+def test_lmi_stream_error_line_matches_lmi(endpoint, rt):
+    endpoint.set_faults("lmi", [{"kind": "inband_error"}])
     try:
         ours = call(rt, "lmi", {**LMI, "parameters": {"details": True}, "stream": True}, stream=True)
     finally:
-        ep.clear_faults("lmi")
+        endpoint.clear_faults("lmi")
     assert_same_shape(ours, "lmi_rolling_batch_stream_error.jsonl")
     last = last_json(ours)
     assert "error" not in last and last["details"]["finish_reason"] == "error"
@@ -233,12 +230,12 @@ def test_lmi_vllm_matches_djl_serving(rt):
     assert final["details"]["generated_tokens"] == 6 + 1  # djl-serving adds one to vLLM's running count
 
 
-def test_lmi_vllm_stream_error_matches_djl_serving(ep, rt):
-    ep.set_faults("lmi-vllm", [{"kind": "inband_error"}])
+def test_lmi_vllm_stream_error_matches_djl_serving(endpoint, rt):
+    endpoint.set_faults("lmi-vllm", [{"kind": "inband_error"}])
     try:
         ours = call(rt, "lmi-vllm", {"inputs": PROMPT, "stream": True, "parameters": {"details": True}}, stream=True)
     finally:
-        ep.clear_faults("lmi-vllm")
+        endpoint.clear_faults("lmi-vllm")
     assert_same_shape(ours, "lmi_vllm_stream_error.jsonl")
 
 
@@ -253,12 +250,12 @@ def test_vllm_chat_stream_with_continuous_usage_matches_vllm(rt):
     assert_same_shape(ours, "vllm_chat_stream_usage.sse")
 
 
-def test_vllm_chat_stream_error_matches_vllm(ep, rt):
-    ep.set_faults("vllm", [{"kind": "inband_error"}])
+def test_vllm_chat_stream_error_matches_vllm(endpoint, rt):
+    endpoint.set_faults("vllm", [{"kind": "inband_error"}])
     try:
         ours = call(rt, "vllm", {**CHAT, "stream": True}, stream=True)
     finally:
-        ep.clear_faults("vllm")
+        endpoint.clear_faults("vllm")
     assert_same_shape(ours, "vllm_chat_stream_error.sse")
     blocks = ours.decode().split("\n\n")
     assert blocks[-2] == "data: [DONE]"

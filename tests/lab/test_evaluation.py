@@ -154,11 +154,9 @@ def test_same_model_note_names_the_backends_sharing_a_model():
     assert ev.same_model_note({"a": ["x"], "b": ["y"]}) is None
 
 
-def test_evaluate_runs_a_backend_through_the_framework(local_endpoint, tmp_path, monkeypatch):
+def test_evaluate_runs_a_backend_through_the_framework(local_endpoint, tmp_path, aws_env):
     from adeptai_sagemaker_lab.demo import build_framework
 
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     fw = build_framework(local_endpoint.url, capabilities=("query_enhancer",))
     try:
         result = ev.evaluate(fw, "query_enhancer", backend="sagemaker", split="dev", limit=3)

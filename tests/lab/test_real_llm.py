@@ -105,6 +105,7 @@ def framework(llm):
         yield build
 
 
+@pytest.mark.slow
 def test_with_the_grammar_every_answer_is_schema_valid_through_the_chat_template(framework, llm):
     fw, rec = framework(grammar=True)
     for posting in POSTINGS:
@@ -127,6 +128,7 @@ def test_with_the_grammar_every_answer_is_schema_valid_through_the_chat_template
         assert record.output_tokens == sum(tgi_count(s) for s in seen) > len(seen)
 
 
+@pytest.mark.slow
 def test_without_the_grammar_no_answer_is_schema_valid_and_each_is_reasked(framework, llm):
     fw, rec = framework(grammar=False)
     for posting in POSTINGS[:2]:
@@ -146,6 +148,7 @@ def test_without_the_grammar_no_answer_is_schema_valid_and_each_is_reasked(frame
         assert info.value.last_error  # the caller gets the reason too
 
 
+@pytest.mark.slow
 def test_streaming_carries_the_models_own_tokens_and_usage(framework, llm):
     posting = POSTINGS[0]
     fw, rec = framework(grammar=True, stream=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 
@@ -389,23 +388,8 @@ def test_hostile_inputs_still_give_valid_answers(text):
 
 def test_ten_megabyte_input_is_bounded():
     big = ("Python developer with AWS and Docker. " * 300_000)[:10_000_000]
-    start = time.perf_counter()
-    out = MODEL.answer("job_parser", {"job_description": big})
-    assert time.perf_counter() - start < 3  # ~0.5 s; the model caps each block at 100 000 characters
+    out = MODEL.answer("job_parser", {"job_description": big})  # speed: benchmarks/bench_reference_model.py
     assert "Python" in out["mandatory_skills"]
-
-
-def test_speed():
-    prompt = _render("query_enhancer", {"query": "senior java developer chicago"})
-    MODEL.generate(prompt)
-    start = time.perf_counter()
-    for _ in range(50):
-        query.enhance("senior java developer chicago")
-    assert (time.perf_counter() - start) / 50 < 0.005  # well under 1 ms on a quiet machine; lenient for shared CI
-    start = time.perf_counter()
-    for _ in range(10):
-        job_parser.parse(JD * 8)
-    assert (time.perf_counter() - start) / 10 < 0.05
 
 
 def test_taxonomy_is_substantial_and_consistent():

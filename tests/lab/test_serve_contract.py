@@ -47,16 +47,10 @@ def test_serve_help_documents_the_contract_and_the_names_served():
     assert "only the names given are served" in text and "not found" in text
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def served():
+def served(free_port):
     """``adeptai-sagemaker serve --endpoint adeptai-job-parser=lmi`` as a user starts it."""
-    port = _free_port()
+    port = free_port()
     exe = Path(sys.executable).parent / "adeptai-sagemaker"
     proc = subprocess.Popen([str(exe), "serve", "--port", str(port),
                              "--endpoint", "adeptai-job-parser=lmi", "--log-level", "warning"],

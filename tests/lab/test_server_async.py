@@ -13,8 +13,6 @@ moto = pytest.importorskip("moto", reason="async inference tests need moto (dev 
 
 import boto3  # noqa: E402
 
-from adeptai_sagemaker_lab.server import LocalEndpoint  # noqa: E402
-
 BUCKET = "adeptai-async-test"
 
 
@@ -25,21 +23,17 @@ class FixedBackend:
         return '{"ok": true}'
 
 
+#: The ``endpoint`` fixture (tests/conftest.py). The server makes its S3 client per request, so each test's moto
+#: (``aws``) serves it.
+LOCAL_ENDPOINT = {"endpoints": {"bulk": "lmi"}, "default_dialect": None, "backend": FixedBackend}
+
+
 @pytest.fixture
-def aws(monkeypatch):
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+def aws(aws_env):
     with moto.mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
         yield s3
-
-
-@pytest.fixture
-def ep(aws):
-    with LocalEndpoint({"bulk": "lmi"}, default_dialect=None, backend=FixedBackend()) as server:
-        yield server
 
 
 def _wait_for(s3, uri: str, timeout: float = 5.0) -> dict:
@@ -53,9 +47,9 @@ def _wait_for(s3, uri: str, timeout: float = 5.0) -> dict:
     raise AssertionError(f"{uri} was not written within {timeout}s")
 
 
-def test_async_invocation_writes_output_to_s3(aws, ep):
+def test_async_invocation_writes_output_to_s3(aws, endpoint):
     aws.put_object(Bucket=BUCKET, Key="in/req.json", Body=json.dumps({"inputs": "q", "parameters": {"details": True}}))
-    rt = boto3.client("sagemaker-runtime", endpoint_url=ep.url, region_name="us-east-1")
+    rt = boto3.client("sagemaker-runtime", endpoint_url=endpoint.url, region_name="us-east-1")
     resp = rt.invoke_endpoint_async(EndpointName="bulk", InputLocation=f"s3://{BUCKET}/in/req.json",
                                     ContentType="application/json", InferenceId="job-42")
     # moto let the loopback call through: the answer came from our server, not moto's sagemaker-runtime mock.
@@ -72,13 +66,13 @@ def test_async_invocation_writes_output_to_s3(aws, ep):
     assert obj["ContentType"] == "application/json"
     assert obj["Metadata"]["model_version"] == "fixed-async"
     time.sleep(0.05)
-    assert ep.stats()["endpoints"]["bulk"]["outcomes"] == {"async_ok": 1}
+    assert endpoint.stats()["endpoints"]["bulk"]["outcomes"] == {"async_ok": 1}
 
 
-def test_async_failure_goes_to_failure_location(aws, ep):
+def test_async_failure_goes_to_failure_location(aws, endpoint):
     aws.put_object(Bucket=BUCKET, Key="in/req.json", Body=b'{"inputs": "q"}')
-    ep.set_faults("bulk", kind="model_error", original_status=400, message="bad input")
-    rt = boto3.client("sagemaker-runtime", endpoint_url=ep.url, region_name="us-east-1")
+    endpoint.set_faults("bulk", kind="model_error", original_status=400, message="bad input")
+    rt = boto3.client("sagemaker-runtime", endpoint_url=endpoint.url, region_name="us-east-1")
     resp = rt.invoke_endpoint_async(EndpointName="bulk", InputLocation=f"s3://{BUCKET}/in/req.json")
     failure = json.loads(_wait_for(aws, resp["FailureLocation"])["Body"].read())
     assert failure["code"] == "ModelError" and failure["OriginalStatusCode"] == 400
@@ -86,15 +80,15 @@ def test_async_failure_goes_to_failure_location(aws, ep):
     assert "Contents" not in aws.list_objects_v2(Bucket=bucket, Prefix=key)
 
 
-def test_async_missing_input_object_fails_asynchronously(aws, ep):
-    rt = boto3.client("sagemaker-runtime", endpoint_url=ep.url, region_name="us-east-1")
+def test_async_missing_input_object_fails_asynchronously(aws, endpoint):
+    rt = boto3.client("sagemaker-runtime", endpoint_url=endpoint.url, region_name="us-east-1")
     resp = rt.invoke_endpoint_async(EndpointName="bulk", InputLocation=f"s3://{BUCKET}/in/missing.json")
     failure = json.loads(_wait_for(aws, resp["FailureLocation"])["Body"].read())
     assert failure["code"] == "ValidationError"
 
 
-def test_async_validation_errors(aws, ep):
-    rt = boto3.client("sagemaker-runtime", endpoint_url=ep.url, region_name="us-east-1")
+def test_async_validation_errors(aws, endpoint):
+    rt = boto3.client("sagemaker-runtime", endpoint_url=endpoint.url, region_name="us-east-1")
     with pytest.raises(rt.exceptions.ValidationError):
         rt.invoke_endpoint_async(EndpointName="bulk", InputLocation="https://example.com/x.json")
     with pytest.raises(rt.exceptions.ValidationError):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -139,24 +138,18 @@ def test_runtime_app_also_serves_container_routes(monkeypatch):
         assert status == 406
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_serve_entry_script_refuses_the_reference_model_unless_asked(tmp_path):
+def test_serve_entry_script_refuses_the_reference_model_unless_asked(tmp_path, free_port):
     env = {k: v for k, v in os.environ.items() if k not in (handler.ALLOW_REFERENCE_ENV, "ADEPTAI_GGUF")}
-    env.update({"SAGEMAKER_BIND_TO_PORT": str(_free_port()), "ADEPTAI_BIND_HOST": "127.0.0.1", "SM_MODEL_DIR": str(tmp_path)})
+    env.update({"SAGEMAKER_BIND_TO_PORT": str(free_port()), "ADEPTAI_BIND_HOST": "127.0.0.1", "SM_MODEL_DIR": str(tmp_path)})
     proc = subprocess.run([sys.executable, str(ROOT / "serving" / "serve")], env=env, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2
     assert "refusing to start" in proc.stderr and handler.ALLOW_REFERENCE_ENV in proc.stderr
 
 
-def test_serve_entry_script_answers_ping(tmp_path):
+def test_serve_entry_script_answers_ping(tmp_path, free_port):
     """serving/serve (the BYOC entry point) starts, loads the model dir and answers /ping."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SAGEMAKER_BIND_TO_PORT": str(port), "ADEPTAI_BIND_HOST": "127.0.0.1",
            "SM_MODEL_DIR": str(tmp_path), "ADEPTAI_DIALECT": "custom", handler.ALLOW_REFERENCE_ENV: "true"}
     proc = subprocess.Popen([sys.executable, str(ROOT / "serving" / "serve")], env=env,

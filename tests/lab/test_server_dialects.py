@@ -35,16 +35,15 @@ def backend():
     return RecordingBackend()
 
 
-@pytest.fixture(scope="module")
-def ep(backend):
-    endpoints = {"tgi-ep": "tgi", "lmi-ep": "lmi", "chat-ep": "messages", "js-ep": "jumpstart", "custom-ep": "custom"}
-    with LocalEndpoint(endpoints, default_dialect=None, backend=backend) as server:
-        yield server
+LOCAL_ENDPOINT = {  # the ``endpoint`` fixture (tests/conftest.py), answered by the ``backend`` fixture
+    "endpoints": {"tgi-ep": "tgi", "lmi-ep": "lmi", "chat-ep": "messages", "js-ep": "jumpstart", "custom-ep": "custom"},
+    "default_dialect": None, "backend": "backend",
+}
 
 
 @pytest.fixture(scope="module")
-def rt(ep):
-    return ep.client()
+def rt(endpoint):
+    return endpoint.client()
 
 
 def invoke(rt, name, payload, **kw):

@@ -25,23 +25,20 @@ class FixedBackend:
         return TEXT
 
 
-@pytest.fixture(scope="module")
-def ep():
-    with LocalEndpoint({"f-tgi": "tgi", "f-lmi": "lmi", "f-chat": "messages"}, default_dialect=None,
-                       backend=FixedBackend()) as server:
-        yield server
+LOCAL_ENDPOINT = {"endpoints": {"f-tgi": "tgi", "f-lmi": "lmi", "f-chat": "messages"}, "default_dialect": None,
+                  "backend": FixedBackend}  # the ``endpoint`` fixture (tests/conftest.py)
 
 
 @pytest.fixture(autouse=True)
-def _clean(ep):
-    ep.reset()
+def _clean(endpoint):
+    endpoint.reset()
     yield
-    ep.reset()
+    endpoint.reset()
 
 
 @pytest.fixture(scope="module")
-def rt(ep):
-    return ep.client(read_timeout=5)
+def rt(endpoint):
+    return endpoint.client(read_timeout=5)
 
 
 def call(rt, name="f-tgi", payload=None):
@@ -56,8 +53,8 @@ def stream_parts(rt, name="f-tgi", payload=None):
     return [ev["PayloadPart"]["Bytes"] for ev in resp["Body"]]
 
 
-def test_model_error_with_original_status(ep, rt):
-    ep.set_faults("f-tgi", kind="model_error", original_status=503, message="CUDA out of memory", count=1)
+def test_model_error_with_original_status(endpoint, rt):
+    endpoint.set_faults("f-tgi", kind="model_error", original_status=503, message="CUDA out of memory", count=1)
     with pytest.raises(rt.exceptions.ModelError) as ei:
         call(rt)
     r = ei.value.response
@@ -66,11 +63,11 @@ def test_model_error_with_original_status(ep, rt):
     assert r["LogStreamArn"].startswith("arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/f-tgi")
     assert "Received server error (503) from primary" in r["Error"]["Message"]
     assert call(rt)  # count=1: the next call succeeds
-    assert ep.stats()["endpoints"]["f-tgi"]["outcomes"] == {"model_error": 1, "ok": 1}
+    assert endpoint.stats()["endpoints"]["f-tgi"]["outcomes"] == {"model_error": 1, "ok": 1}
 
 
-def test_container_timeout_is_model_error_without_retry(ep, rt):
-    ep.set_faults("f-tgi", kind="container_timeout")
+def test_container_timeout_is_model_error_without_retry(endpoint, rt):
+    endpoint.set_faults("f-tgi", kind="container_timeout")
     with pytest.raises(rt.exceptions.ModelError) as ei:
         call(rt)
     assert "timed out while waiting for a response from container" in ei.value.response["OriginalMessage"]
@@ -83,8 +80,8 @@ def test_container_timeout_is_model_error_without_retry(ep, rt):
     ("model_not_ready", "ModelNotReadyException", 429),
     ("internal_dependency", "InternalDependencyException", 530),
 ])
-def test_modeled_service_errors(ep, rt, kind, exc_name, status):
-    ep.set_faults("f-tgi", kind=kind, count=1)
+def test_modeled_service_errors(endpoint, rt, kind, exc_name, status):
+    endpoint.set_faults("f-tgi", kind=kind, count=1)
     with pytest.raises(getattr(rt.exceptions, exc_name)) as ei:
         call(rt)
     assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
@@ -92,42 +89,42 @@ def test_modeled_service_errors(ep, rt, kind, exc_name, status):
 
 
 @pytest.mark.parametrize("status", [400, 429])
-def test_throttling_is_classified_by_botocore_as_throttle(ep, status):
-    ep.set_faults("f-tgi", kind="throttle", count=1, status=status)
-    rt2 = ep.client(max_attempts=2)  # standard mode retries throttling codes (backoff <= 1 s here)
+def test_throttling_is_classified_by_botocore_as_throttle(endpoint, status):
+    endpoint.set_faults("f-tgi", kind="throttle", count=1, status=status)
+    rt2 = endpoint.client(max_attempts=2)  # standard mode retries throttling codes (backoff <= 1 s here)
     body = call(rt2)
     assert json.loads(body) == [{"generated_text": TEXT}]
-    assert ep.stats()["endpoints"]["f-tgi"]["outcomes"] == {"throttled": 1, "ok": 1}
-    ep.set_faults("f-tgi", kind="throttle", count=1, status=status)
+    assert endpoint.stats()["endpoints"]["f-tgi"]["outcomes"] == {"throttled": 1, "ok": 1}
+    endpoint.set_faults("f-tgi", kind="throttle", count=1, status=status)
     with pytest.raises(ClientError) as ei:
-        call(ep.client(max_attempts=1))
+        call(endpoint.client(max_attempts=1))
     assert ei.value.response["Error"]["Code"] == "ThrottlingException"
     assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
 
 
-def test_model_error_is_not_retried_by_botocore(ep):
-    ep.set_faults("f-tgi", kind="model_error", original_status=500)
-    rt3 = ep.client(max_attempts=3)
+def test_model_error_is_not_retried_by_botocore(endpoint):
+    endpoint.set_faults("f-tgi", kind="model_error", original_status=500)
+    rt3 = endpoint.client(max_attempts=3)
     with pytest.raises(rt3.exceptions.ModelError):
         call(rt3)
-    assert ep.stats()["endpoints"]["f-tgi"]["requests"] == 1
+    assert endpoint.stats()["endpoints"]["f-tgi"]["requests"] == 1
 
 
-def test_read_timeout(ep):
-    ep.set_faults("f-tgi", kind="read_timeout", sleep_s=1.0, count=1)
+def test_read_timeout(endpoint):
+    endpoint.set_faults("f-tgi", kind="read_timeout", sleep_s=1.0, count=1)
     with pytest.raises(ReadTimeoutError):
-        call(ep.client(read_timeout=0.3))
+        call(endpoint.client(read_timeout=0.3))
 
 
-def test_fixed_latency(ep, rt):
-    ep.set_faults("f-tgi", kind="latency", latency_ms=150)
+def test_fixed_latency(endpoint, rt):
+    endpoint.set_faults("f-tgi", kind="latency", latency_ms=150)
     start = time.perf_counter()
     call(rt)
     assert time.perf_counter() - start >= 0.15
 
 
-def test_malformed_json_non_stream_and_stream(ep, rt):
-    ep.set_faults("f-tgi", kind="malformed_json", count=2)
+def test_malformed_json_non_stream_and_stream(endpoint, rt):
+    endpoint.set_faults("f-tgi", kind="malformed_json", count=2)
     with pytest.raises(json.JSONDecodeError):
         json.loads(call(rt))
     data = b"".join(stream_parts(rt)).decode()
@@ -136,8 +133,8 @@ def test_malformed_json_non_stream_and_stream(ep, rt):
         json.loads(last[5:])
 
 
-def test_truncated_output(ep, rt):
-    ep.set_faults("f-lmi", kind="truncated", fraction=0.5, count=1)
+def test_truncated_output(endpoint, rt):
+    endpoint.set_faults("f-lmi", kind="truncated", fraction=0.5, count=1)
     body = json.loads(call(rt, "f-lmi", {"inputs": "q", "parameters": {"details": True}}))
     assert TEXT.startswith(body["generated_text"]) and len(body["generated_text"]) < len(TEXT)
     assert body["details"]["finish_reason"] == "length"
@@ -145,8 +142,8 @@ def test_truncated_output(ep, rt):
 
 @pytest.mark.parametrize("code,message", [("ModelInvocationTimeExceeded", "Model invocation time exceeded."),
                                           ("StreamBroken", "The stream from the model was broken.")])
-def test_stream_error_after_k_chunks(ep, rt, code, message):
-    ep.set_faults("f-tgi", kind="stream_error", error_code=code, after_chunks=2)
+def test_stream_error_after_k_chunks(endpoint, rt, code, message):
+    endpoint.set_faults("f-tgi", kind="stream_error", error_code=code, after_chunks=2)
     resp = rt.invoke_endpoint_with_response_stream(EndpointName="f-tgi", Body=json.dumps({"inputs": "q", "stream": True}),
                                                    ContentType="application/json")
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
@@ -158,22 +155,22 @@ def test_stream_error_after_k_chunks(ep, rt, code, message):
     assert ei.value.response["Error"] == {"Code": "ModelStreamError", "Message": message}
 
 
-def test_internal_stream_failure(ep, rt):
-    ep.set_faults("f-tgi", kind="stream_error", error_code="InternalStreamFailure", after_chunks=0)
+def test_internal_stream_failure(endpoint, rt):
+    endpoint.set_faults("f-tgi", kind="stream_error", error_code="InternalStreamFailure", after_chunks=0)
     with pytest.raises(EventStreamError) as ei:
         stream_parts(rt)
     assert ei.value.response["Error"]["Code"] == "InternalStreamFailure"
 
 
-def test_stream_only_faults_do_not_touch_plain_invocations(ep, rt):
-    ep.set_faults("f-tgi", kind="stream_error", count=1)
+def test_stream_only_faults_do_not_touch_plain_invocations(endpoint, rt):
+    endpoint.set_faults("f-tgi", kind="stream_error", count=1)
     assert json.loads(call(rt))  # not consumed by a non-stream call
     with pytest.raises(EventStreamError):
         stream_parts(rt)
 
 
-def test_inband_errors_per_dialect(ep, rt):
-    ep.set_faults("*", kind="inband_error")
+def test_inband_errors_per_dialect(endpoint, rt):
+    endpoint.set_faults("*", kind="inband_error")
     lines = [json.loads(x) for x in b"".join(stream_parts(rt, "f-lmi", {"inputs": "q", "stream": True})).splitlines()]
     assert lines[-1]["details"]["finish_reason"] == "error"
     # as djl-serving's rolling batch writes it: no top-level "error", the text so far kept, the token marked
@@ -187,11 +184,11 @@ def test_inband_errors_per_dialect(ep, rt):
     assert set(json.loads(chat[-2][5:])["error"]) == {"message", "http_status_code"} and chat[-1] == "data: [DONE]"
 
 
-def test_probability_faults_are_seeded_and_repeatable(ep, rt):
+def test_probability_faults_are_seeded_and_repeatable(endpoint, rt):
     outcomes = []
     for _ in range(2):
-        ep.reset()
-        ep.set_faults("f-tgi", kind="service_unavailable", probability=0.5, seed=7)
+        endpoint.reset()
+        endpoint.set_faults("f-tgi", kind="service_unavailable", probability=0.5, seed=7)
         seq = []
         for _ in range(12):
             try:

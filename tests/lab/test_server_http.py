@@ -17,25 +17,24 @@ from adeptai_sagemaker_lab.server.transport import (  # noqa: E402
     NoDelayH11Protocol, set_nodelay, tcp_listen_socket, uvicorn_config)
 
 
-@pytest.fixture(scope="module")
-def ep():
-    endpoints = {
+LOCAL_ENDPOINT = {  # the ``endpoint`` fixture (tests/conftest.py)
+    "endpoints": {
         "plain": "tgi",
         "ab": {"dialect": "tgi", "variant": "VariantA", "variants": ["VariantA", "VariantB"]},
         "ic": {"dialect": "lmi", "inference_components": ["ic-small"]},
-    }
-    with LocalEndpoint(endpoints, default_dialect=None, backend=EchoBackend()) as server:
-        yield server
+    },
+    "default_dialect": None, "backend": EchoBackend,
+}
 
 
 @pytest.fixture(autouse=True)
-def _clean(ep):
-    ep.reset()
+def _clean(endpoint):
+    endpoint.reset()
     yield
 
 
-def http(ep, method, path, body=None, headers=None):
-    req = urllib.request.Request(ep.url + path, data=body, method=method, headers=headers or {})
+def http(endpoint, method, path, body=None, headers=None):
+    req = urllib.request.Request(endpoint.url + path, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=5) as resp:
             return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
@@ -43,8 +42,8 @@ def http(ep, method, path, body=None, headers=None):
         return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
 
 
-def test_unsigned_request_is_missing_authentication_token(ep):
-    status, headers, body = http(ep, "POST", "/endpoints/plain/invocations", b'{"inputs":"x"}',
+def test_unsigned_request_is_missing_authentication_token(endpoint):
+    status, headers, body = http(endpoint, "POST", "/endpoints/plain/invocations", b'{"inputs":"x"}',
                                  {"Content-Type": "application/json"})
     assert status == 403
     assert headers["x-amzn-errortype"].startswith("MissingAuthenticationToken:")
@@ -54,23 +53,23 @@ def test_unsigned_request_is_missing_authentication_token(ep):
 @pytest.mark.parametrize("auth", ["Bearer abc", "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/sagemaker/aws4_request",
                                   "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/sagemaker/aws4_request, "
                                   "SignedHeaders=host, Signature=nothex"])
-def test_malformed_authorization_is_incomplete_signature(ep, auth):
-    status, headers, body = http(ep, "POST", "/endpoints/plain/invocations", b'{"inputs":"x"}',
+def test_malformed_authorization_is_incomplete_signature(endpoint, auth):
+    status, headers, body = http(endpoint, "POST", "/endpoints/plain/invocations", b'{"inputs":"x"}',
                                  {"Content-Type": "application/json", "Authorization": auth, "X-Amz-Date": "20240101T000000Z"})
     assert status == 403
     assert headers["x-amzn-errortype"].startswith("IncompleteSignature:")
     assert "abc" not in body.decode()  # the credential is not echoed back
-    assert ep.stats()["endpoints"]["plain"]["outcomes"] == {"auth_error": 1}
+    assert endpoint.stats()["endpoints"]["plain"]["outcomes"] == {"auth_error": 1}
 
 
-def test_sigv4_shaped_request_with_wrong_secret_is_accepted(ep):
-    rt = ep.client()  # dummy credentials: a real but unverifiable signature
+def test_sigv4_shaped_request_with_wrong_secret_is_accepted(endpoint):
+    rt = endpoint.client()  # dummy credentials: a real but unverifiable signature
     resp = rt.invoke_endpoint(EndpointName="plain", Body=b'{"inputs":"x"}', ContentType="application/json")
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
-def test_unknown_endpoint_is_validation_error(ep):
-    rt = ep.client()
+def test_unknown_endpoint_is_validation_error(endpoint):
+    rt = endpoint.client()
     with pytest.raises(rt.exceptions.ValidationError) as ei:
         rt.invoke_endpoint(EndpointName="nope", Body=b"{}", ContentType="application/json")
     assert ei.value.response["Error"]["Message"] == "Endpoint nope of account 123456789012 not found."
@@ -83,8 +82,8 @@ def test_unknown_endpoint_served_with_default_dialect():
         assert "response" in json.loads(resp["Body"].read())
 
 
-def test_target_variant_is_honoured_and_echoed(ep):
-    rt = ep.client()
+def test_target_variant_is_honoured_and_echoed(endpoint):
+    rt = endpoint.client()
     resp = rt.invoke_endpoint(EndpointName="ab", Body=b'{"inputs":"x"}', ContentType="application/json")
     assert resp["InvokedProductionVariant"] == "VariantA"
     resp = rt.invoke_endpoint(EndpointName="ab", Body=b'{"inputs":"x"}', ContentType="application/json",
@@ -96,8 +95,8 @@ def test_target_variant_is_honoured_and_echoed(ep):
                            TargetVariant="VariantZ")
 
 
-def test_inference_component_required_and_checked(ep):
-    rt = ep.client()
+def test_inference_component_required_and_checked(endpoint):
+    rt = endpoint.client()
     with pytest.raises(rt.exceptions.ValidationError) as ei:
         rt.invoke_endpoint(EndpointName="ic", Body=b'{"inputs":"x"}', ContentType="application/json")
     assert "Inference Component Name header is required" in ei.value.response["Error"]["Message"]
@@ -112,33 +111,33 @@ def test_inference_component_required_and_checked(ep):
                            InferenceComponentName="ic-small")
 
 
-def test_custom_attributes_limit(ep):
-    rt = ep.client()
+def test_custom_attributes_limit(endpoint):
+    rt = endpoint.client()
     with pytest.raises(rt.exceptions.ValidationError):
         rt.invoke_endpoint(EndpointName="plain", Body=b'{"inputs":"x"}', ContentType="application/json",
                            CustomAttributes="a" * 1025)
 
 
-def test_admin_routes(ep):
-    status, _, body = http(ep, "PUT", "/_admin/faults/plain", json.dumps({"kind": "service_unavailable", "count": 1}).encode())
+def test_admin_routes(endpoint):
+    status, _, body = http(endpoint, "PUT", "/_admin/faults/plain", json.dumps({"kind": "service_unavailable", "count": 1}).encode())
     assert status == 200 and json.loads(body)["faults"][0]["kind"] == "service_unavailable"
-    status, _, body = http(ep, "GET", "/_admin/faults")
+    status, _, body = http(endpoint, "GET", "/_admin/faults")
     assert json.loads(body)["plain"][0]["remaining"] == 1
-    rt = ep.client()
+    rt = endpoint.client()
     with pytest.raises(rt.exceptions.ServiceUnavailable):
         rt.invoke_endpoint(EndpointName="plain", Body=b'{"inputs":"x"}', ContentType="application/json")
     rt.invoke_endpoint(EndpointName="plain", Body=b'{"inputs":"x"}', ContentType="application/json")
-    status, _, body = http(ep, "GET", "/_admin/stats")
+    status, _, body = http(endpoint, "GET", "/_admin/stats")
     stats = json.loads(body)
     assert stats["endpoints"]["plain"] == {"requests": 2, "outcomes": {"service_unavailable": 1, "ok": 1},
                                            "faults": {"service_unavailable": 1}}
     assert stats["total"] == 2
-    status, _, _ = http(ep, "PUT", "/_admin/faults/plain", json.dumps({"faults": [{"kind": "throttle"}, {"kind": "latency", "latency_ms": 1}]}).encode())
-    assert status == 200 and len(ep.faults()["plain"]) == 2
-    assert http(ep, "DELETE", "/_admin/faults/plain")[0] == 204 and ep.faults() == {}
-    assert http(ep, "PUT", "/_admin/faults/plain", b'{"kind": "nonsense"}')[0] == 400
-    assert http(ep, "POST", "/_admin/reset")[0] == 204
-    assert json.loads(http(ep, "GET", "/_admin/stats")[2]) == {"endpoints": {}, "total": 0}
+    status, _, _ = http(endpoint, "PUT", "/_admin/faults/plain", json.dumps({"faults": [{"kind": "throttle"}, {"kind": "latency", "latency_ms": 1}]}).encode())
+    assert status == 200 and len(endpoint.faults()["plain"]) == 2
+    assert http(endpoint, "DELETE", "/_admin/faults/plain")[0] == 204 and endpoint.faults() == {}
+    assert http(endpoint, "PUT", "/_admin/faults/plain", b'{"kind": "nonsense"}')[0] == 400
+    assert http(endpoint, "POST", "/_admin/reset")[0] == 204
+    assert json.loads(http(endpoint, "GET", "/_admin/stats")[2]) == {"endpoints": {}, "total": 0}
 
 
 def test_config_files_json_and_toml(tmp_path):

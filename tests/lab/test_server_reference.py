@@ -25,7 +25,9 @@ def prompt():
 
 
 def _check(text: str) -> None:
-    SPEC.output_model.model_validate(json.loads(text))
+    """The answer is schema-valid and read the job description (not a canned reply)."""
+    out = SPEC.output_model.model_validate(json.loads(text))
+    assert "Python" in out.mandatory_skills and "AWS" in out.mandatory_skills, out
 
 
 def test_reference_model_through_tgi_and_lmi(local_endpoint, prompt):

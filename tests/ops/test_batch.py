@@ -21,6 +21,7 @@ import pytest
 
 from adeptai_sagemaker.ops.batch import completed_ids, read_records, run_batch
 from adeptai_sagemaker.core.errors import InputValidationError
+from support.env import DUMMY_AWS_ENV
 
 POSTINGS = ("Senior Python engineer, 5+ years, AWS required.", "Registered nurse, RN license and BLS required.",
             "Junior accountant: Excel and GAAP, 1+ years.", "Forklift operator, OSHA certification required.")
@@ -41,12 +42,12 @@ def output_lines(path: Path) -> list[dict]:
 
 def cli_env(url: str, tmp_path: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SAGEMAKER_", "ADEPTAI_", "AWS_"))}
-    env.update({"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                "SAGEMAKER_ENDPOINT_URL": url, "SAGEMAKER_JOB_PARSER_ENDPOINT": "batch-ep",
+    env.update({**DUMMY_AWS_ENV, "SAGEMAKER_ENDPOINT_URL": url, "SAGEMAKER_JOB_PARSER_ENDPOINT": "batch-ep",
                 "ADEPTAI_SAGEMAKER_CACHE_DIR": str(tmp_path / "cache"), "ADEPTAI_SAGEMAKER_PLUGINS": ""})
     return env
 
 
+@pytest.mark.slow
 def test_thousand_lines_with_faults_survive_a_kill_and_a_rerun(local_endpoint, tmp_path):
     local_endpoint.set_faults("batch-ep", kind="model_error", original_status=400, probability=0.05, seed=11)
     source, sink = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
@@ -121,13 +122,10 @@ BUCKET = "adeptai-batch-async"
 
 
 @pytest.fixture
-def s3(monkeypatch):
+def s3(aws_env):
     moto = pytest.importorskip("moto", reason="async batch tests need moto (dev extra)")
     import boto3
 
-    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                       ("AWS_DEFAULT_REGION", "us-east-1")):
-        monkeypatch.setenv(key, value)
     with moto.mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=BUCKET)

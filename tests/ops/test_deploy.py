@@ -34,12 +34,9 @@ def _update_endpoint(self):
 
 
 @pytest.fixture
-def moto_aws(monkeypatch):
+def moto_aws(aws_env, monkeypatch):
     from moto.sagemaker.responses import SageMakerResponse
 
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     if not hasattr(SageMakerResponse, "update_endpoint"):
         monkeypatch.setattr(SageMakerResponse, "update_endpoint", _update_endpoint, raising=False)
     with moto.mock_aws():

@@ -27,8 +27,7 @@ def plan() -> ComponentPlan:
     return ComponentPlan("adeptai-jobs", "adeptai-job-parser-ic", "adeptai-job-parser-model", max_copies=3)
 
 
-def test_every_request_is_valid_for_the_real_api_models(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+def test_every_request_is_valid_for_the_real_api_models(aws_env):
     validator = ParamValidator()
     session = boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1")
     for service, operation, params in plan().requests():
@@ -54,10 +53,7 @@ def test_the_plan_scales_to_zero_and_out_from_zero():
         ComponentPlan("bad name!", "ic", "m")
 
 
-def test_apply_on_moto_with_the_sagemaker_calls_stubbed(monkeypatch):
-    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                       ("AWS_DEFAULT_REGION", "us-east-1")):
-        monkeypatch.setenv(key, value)
+def test_apply_on_moto_with_the_sagemaker_calls_stubbed(aws_env):
     p = plan()
     with moto.mock_aws():
         sm = boto3.client("sagemaker", region_name="us-east-1")

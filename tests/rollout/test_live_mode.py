@@ -12,7 +12,7 @@ from adeptai_sagemaker.observers.evidence import EvidenceStore
 from adeptai_sagemaker.core.framework import Framework
 from adeptai_sagemaker.rollout.live_mode import EnvModeSource, StateModeSource
 from adeptai_sagemaker.core.settings import load_settings
-from confidence_support import cli_env, close_legacy, promote_json, run_cli, shadow_run
+from support.confidence import cli_env, close_legacy, promote_json, run_cli, shadow_run
 
 # A worker process: builds the framework from env like the monolith does, then prints every mode change it sees.
 WATCHER = """
@@ -53,9 +53,7 @@ def _next_line(proc: subprocess.Popen) -> tuple[float, str]:
     return float(stamp), mode
 
 
-def test_promote_reaches_a_running_process_and_to_off_takes_it_back(local_endpoint, tmp_path, monkeypatch):
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
-        monkeypatch.setenv(name, value)
+def test_promote_reaches_a_running_process_and_to_off_takes_it_back(local_endpoint, tmp_path, aws_env):
     state = tmp_path / "state"
     shadow_run(local_endpoint.url, state, 200, close_legacy)
     env = cli_env(state, SAGEMAKER_JOB_PARSER_MODE="shadow", SAGEMAKER_JOB_PARSER_ENDPOINT="ref-tgi",

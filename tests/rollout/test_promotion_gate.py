@@ -11,14 +11,10 @@ import sqlite3
 
 import pytest
 
-from confidence_support import cli_env, close_legacy, promote_json, shadow_run, wrong_legacy
+from support.confidence import cli_env, close_legacy, promote_json, shadow_run, wrong_legacy
 
 
-@pytest.fixture(autouse=True)
-def _aws(monkeypatch):
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_DEFAULT_REGION", "us-east-1")):
-        monkeypatch.setenv(name, value)
+pytestmark = pytest.mark.usefixtures("aws_env")
 
 
 def test_mostly_agreeing_shadow_run_advances_to_canary_10(local_endpoint, tmp_path):

@@ -2,7 +2,8 @@
 
 Why a module and not fixtures: the load test runs capability calls in worker
 processes, which cannot receive fixtures; plain functions import anywhere.
-Everything here talks only to 127.0.0.1 and uses dummy AWS credentials.
+Everything here talks only to 127.0.0.1 and uses dummy AWS credentials (the ``aws_env`` fixture in
+``tests/conftest.py``; worker processes set ``support.env.DUMMY_AWS_ENV`` themselves).
 """
 
 from __future__ import annotations
@@ -19,13 +20,8 @@ from adeptai_sagemaker.plugin.hookspecs import hookimpl
 from adeptai_sagemaker.core.prompting import parse_prompt
 from adeptai_sagemaker.core.settings import load_settings
 from adeptai_sagemaker.plugin.tasks import CAPABILITIES
+from support.env import DUMMY_AWS_ENV, free_port
 
-DUMMY_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 JOB_TEXT = ("Senior Python Engineer in Boston, MA (hybrid). Required: 5+ years of Python, AWS and SQL. "
             "Nice to have: Kubernetes. Bachelor's degree. $120k-$150k per year. Full-time.")
@@ -219,14 +215,6 @@ def framework_for(settings, *, backend=None, cache: Any = False, plugins=(), clo
     return fw, recorder
 
 
-def set_dummy_aws_env(monkeypatch) -> None:
-    for key, value in DUMMY_AWS_ENV.items():
-        monkeypatch.setenv(key, value)
-    for key in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        monkeypatch.delenv(key, raising=False)
-    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
-
-
 def legacy_for(capability: str) -> Callable[[], Any]:
     """A stand-in for the monolith's original implementation (never fails)."""
     return lambda: {"legacy": True, "capability": capability}
@@ -251,13 +239,7 @@ def server_requests(endpoint, name: str) -> int:
     return endpoint.stats()["endpoints"].get(name, {}).get("requests", 0)
 
 
-def closed_port() -> int:
-    """A loopback port with nothing listening (bound, then released)."""
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+closed_port = free_port  # a port nobody listens on: connecting to it is refused
 
 
 # ------------------------------------------------------------------ the monolith's call sites, through the adapters

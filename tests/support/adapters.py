@@ -1,7 +1,7 @@
 """Shared pieces of the adapter contract tests: the stand-in monolith on sys.path, a scripted model behind
 the real local endpoint (boto3 -> HTTP -> TGI dialect), framework builders, and fixtures.
 
-Test modules import the fixtures by name (``from adapter_support import ...``) so pytest picks them up.
+Test modules import the fixtures by name (``from support.adapters import ...``) so pytest picks them up.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-MONOLITH_DIR = Path(__file__).parent / "monolith"
+MONOLITH_DIR = Path(__file__).parents[1] / "monolith"
 if str(MONOLITH_DIR) not in sys.path:
     sys.path.insert(0, str(MONOLITH_DIR))
 
@@ -111,12 +111,9 @@ def scripted_endpoint():
 
 
 @pytest.fixture()
-def endpoint(scripted_endpoint, monkeypatch):
-    """The scripted endpoint, reset, with dummy AWS credentials in the environment."""
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_SESSION_TOKEN", "testing")):
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def endpoint(scripted_endpoint, aws_env):
+    """The scripted endpoint, reset, with dummy AWS credentials in the environment. Adapter test modules
+    import it by name, so in them it replaces the module-configured ``endpoint`` of ``tests/conftest.py``."""
     scripted_endpoint.model.reset()
     scripted_endpoint.clear_faults()
     yield scripted_endpoint

@@ -19,7 +19,7 @@ from typing import Optional
 
 from adeptai_sagemaker_lab.server.eventstream import internal_stream_failure, model_stream_error, payload_part
 
-DATA = Path(__file__).parent / "data" / "container_bodies"
+DATA = Path(__file__).parents[1] / "data" / "container_bodies"
 MANIFEST = json.loads((DATA / "manifest.json").read_text(encoding="utf-8"))
 FIXTURES = {f["file"]: f for f in MANIFEST["fixtures"]}
 
