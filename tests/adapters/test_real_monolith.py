@@ -265,7 +265,8 @@ def test_every_point_falls_back_without_raising_when_the_endpoint_is_down(real_m
 
 
 def test_market_intelligence_json_never_raises_on_any_legacy_reply(real_monolith, down):
-    """Endpoint down, so every reply is the legacy service's: plain text, empty, fenced, raising."""
+    """Endpoint down, so every reply is the legacy service's: plain text, empty and fenced replies become JSON;
+    a legacy service that raises raises to the caller, as it would without the adapters."""
     fw, _ = down
     hybrid = real_monolith.load("market_intelligence.hybrid_llm_service")
     adapters.install(framework=fw)
@@ -289,6 +290,10 @@ def test_market_intelligence_json_never_raises_on_any_legacy_reply(real_monolith
              "raises": raising}
     for label, behaviour in cases.items():
         legacy.generate_response = behaviour
+        if label == "raises":  # the legacy side's own exception reaches the caller unchanged, as without us
+            with pytest.raises(RuntimeError, match="provider SDK blew up"):
+                run_in_new_loop(mil.screen_candidates([{"name": "Ana"}]))
+            continue
         screened = run_in_new_loop(mil.screen_candidates([{"name": "Ana"}]))
         result = screened[0]["screening_result"]
         assert isinstance(result, dict), label
