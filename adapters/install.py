@@ -683,8 +683,6 @@ def install(settings: Any = None, *, framework: Any = None, modules: Any = None)
         for capability in CAPABILITIES:
             if flags.get(capability) is False:
                 inst._static_skips[capability] = f"disabled by the monolith's {MONOLITH_FLAGS[capability]}"
-            elif mode_kind(fw, capability) == "off":
-                inst._static_skips[capability] = "mode off"
             else:
                 allowed.append(capability)
         inst._allowed = tuple(allowed)
