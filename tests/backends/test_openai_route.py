@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import urllib.error
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
@@ -45,9 +44,8 @@ def server():
 
 @pytest.fixture
 def env(monkeypatch, tmp_path, server):
-    for key in list(os.environ):
-        if key.startswith(("SAGEMAKER_", "USE_SAGEMAKER", "ADEPTAI_SAGEMAKER_", "AWS_")):
-            monkeypatch.delenv(key)
+    # the autouse fixtures already cleared SAGEMAKER_*/AWS_* and pointed the state dir and HOME at temp folders:
+    # deleting every ADEPTAI_SAGEMAKER_* here sent this test's evidence to the user's real state store
     set_dummy_aws_env(monkeypatch)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ADEPTAI_SAGEMAKER_CACHE_DIR", str(tmp_path / "cache"))
