@@ -98,15 +98,16 @@ def test_uninstall_restores_originals_exactly(monolith, fw_factory, endpoint):
     qe_mod._llm_query_enhancer = None
 
 
-def test_modules_in_mode_off_are_left_untouched(monolith, fw_factory, endpoint):
+def test_modules_in_mode_off_are_wired_and_answer_from_legacy(monolith, fw_factory, endpoint):
+    """Wired whatever the mode, so a later live promote takes effect; off itself is Framework.call's legacy route."""
     fw = fw_factory("on", modes={"behavioral_analyzer": "off", "explanation_generator": "off"})
-    before_get = monolith["behavioural_analysis"].get_pipeline
     before_xai = monolith["explainable_ai"].ExplainableRecruitmentAI
     inst = adapters.install(framework=fw)
-    assert inst.skipped == {"behavioral_analyzer": "mode off", "explanation_generator": "mode off"}
-    assert monolith["behavioural_analysis"].get_pipeline is before_get
-    assert monolith["explainable_ai"].ExplainableRecruitmentAI is before_xai
-    assert monolith["optimized_search_system"].get_pipeline is before_get
+    assert inst.skipped == {} and {"behavioral_analyzer", "explanation_generator"} <= set(inst.patched)
+    assert monolith["explainable_ai"].ExplainableRecruitmentAI is not before_xai
+    oss = monolith["optimized_search_system"].OptimizedSearchSystem(provider="openai", model="gpt-4", device="cpu")
+    oss.explain({"skills": ["Python"]}, "python", {"overall_score": 0.8}, 0)
+    assert sm_calls(endpoint, "explanation_generator") == 0  # off: the monolith's own code answered
 
 
 def test_install_from_the_monolith_pydantic_settings(monolith, endpoint, monkeypatch, tmp_path):
@@ -140,7 +141,8 @@ def test_install_from_the_monolith_pydantic_settings(monolith, endpoint, monkeyp
     assert monolith["llm_query_enhancer"]._llm_query_enhancer is None
 
 
-def test_use_sagemaker_false_leaves_everything_untouched(monolith, monkeypatch, tmp_path):
+def test_use_sagemaker_false_wires_everything_and_routes_it_to_legacy(monolith, monkeypatch, tmp_path):
+    """USE_SAGEMAKER=false makes every mode off, not every module unwired: a live promote must still reach them."""
     from monolith_app.config import Settings as MonolithSettings
 
     monkeypatch.setenv("ADEPTAI_SAGEMAKER_CACHE_DIR", str(tmp_path / "cache"))
@@ -151,10 +153,10 @@ def test_use_sagemaker_false_leaves_everything_untouched(monolith, monkeypatch, 
         monkeypatch.delenv(name, raising=False)
     inst = adapters.install(MonolithSettings())
     try:
-        assert inst.patched == {} and set(inst.skipped) == {"query_enhancer", "behavioral_analyzer",
+        assert inst.skipped == {} and set(inst.patched) == {"query_enhancer", "behavioral_analyzer",
                                                             "market_intelligence", "job_parser",
                                                             "explanation_generator"}
-        assert inst.patch_count == 0
+        assert all(inst.framework.mode(c).kind == "off" for c in inst.patched)
     finally:
         inst.framework.close()
 

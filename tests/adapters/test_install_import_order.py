@@ -161,8 +161,10 @@ def test_behavioural_pipeline_fallback_without_endpoint_is_the_degraded_shape(no
     assert read["overall_score"] == 0.5 and read["strengths"] == []
 
 
-def test_mode_off_leaves_a_failing_pipeline_failing(no_ml, fw_factory, endpoint):
+def test_mode_off_wires_the_substitute_and_answers_without_the_model(no_ml, fw_factory, endpoint):
+    """Off is wired too (a later live promote reaches it); Framework.call answers it from the degraded shape."""
     inst = adapters.install(framework=fw_factory("on", modes={"behavioral_analyzer": "off"}))
     oss_module = importlib.import_module(f"{STANDIN}.optimized_search_system")
-    assert inst.skipped["behavioral_analyzer"] == "mode off" and PIPELINE not in sys.modules
-    assert oss_module.BEHAVIOURAL_ANALYSIS_AVAILABLE is False
+    assert "behavioral_analyzer" in inst.patched and "behavioral_analyzer" not in inst.skipped
+    read = oss_module.OptimizedSearchSystem().behavioral("Resume text", "q")["profile"]
+    assert read["overall_score"] == 0.5 and sm_calls(endpoint, "behavioral_analyzer") == 0
