@@ -1,0 +1,83 @@
+"""Fleet behaviour that needs no DynamoDB: OpenFeature modes, the reachability hold, prefork workers."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from adeptai_sagemaker.core.framework import Framework
+from adeptai_sagemaker.core.routing import ModeResolver, OpenFeatureSource
+from adeptai_sagemaker.core.settings import load_settings
+from adeptai_sagemaker.rollout.state.sqlite import SqliteStateStore
+from confidence_support import cli_env, run_cli
+
+
+def test_modes_follow_an_openfeature_in_memory_provider_and_the_kill_switch_still_wins(tmp_path):
+    pytest.importorskip("openfeature", reason="the openfeature extra")
+    from openfeature import api
+    from openfeature.provider.in_memory_provider import InMemoryFlag, InMemoryProvider
+
+    key = "adeptai-sagemaker.job_parser.mode"
+    api.set_provider(InMemoryProvider({key: InMemoryFlag("shadow", {"shadow": "shadow", "on": "on"})}))
+    settings = load_settings(env_file=None, adeptai_sagemaker_state_dir=str(tmp_path))
+    resolver = ModeResolver(settings, source=OpenFeatureSource())
+    assert resolver.resolve("job_parser").source == "openfeature" and str(resolver.mode("job_parser")) == "shadow"
+    assert resolver.resolve("query_enhancer").source == "env"  # a flag the provider lacks: the next layer
+    api.set_provider(InMemoryProvider({key: InMemoryFlag("on", {"shadow": "shadow", "on": "on"})}))
+    assert str(resolver.mode("job_parser")) == "on"  # the provider's new value, no restart
+    settings.sagemaker_llm_enabled = False
+    assert resolver.resolve("job_parser").switch == "host" and str(resolver.mode("job_parser")) == "off"
+    api.set_provider(InMemoryProvider({}))
+
+
+def test_promote_holds_a_module_without_endpoint_or_region_and_exits_1(tmp_path):
+    env = {k: v for k, v in cli_env(tmp_path / "state").items() if k != "AWS_REGION"}
+    proc = run_cli(["--json", "promote", "job_parser"], env, tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    import json
+
+    out = json.loads(proc.stdout)
+    assert (out["verdict"], out["to_mode"], out["applied"]) == ("hold", "off", False)
+    assert any("no AWS region" in r for r in out["reasons"]) and any("no endpoint" in r for r in out["reasons"])
+    assert SqliteStateStore(tmp_path / "state").modes() == {}  # nothing was stored
+
+
+def test_workers_forked_after_install_follow_a_later_promote_and_count_their_calls_once(tmp_path):
+    settings = load_settings(env_file=None, adeptai_sagemaker_state_dir=str(tmp_path), adeptai_sagemaker_host_id="w",
+                             adeptai_sagemaker_mode_refresh_s=0.05, adeptai_sagemaker_evidence_flush_s=0.05)
+    fw = Framework(settings, load_entrypoints=False, cache=False)  # the parent, as gunicorn --preload builds it
+    fw.call("job_parser", {"job_description": "x"}, legacy=lambda: {"parent": True})
+    store = SqliteStateStore(tmp_path)
+    children = []
+    for _ in range(2):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # a worker: wait for the promote, make 3 calls, flush its own evidence
+            code = 1
+            try:
+                os.close(write)
+                os.read(read, 1)  # the parent promoted
+                until = time.monotonic() + 30
+                while str(fw.mode("job_parser")) != "canary:0" and time.monotonic() < until:
+                    time.sleep(0.02)
+                for _ in range(3):
+                    fw.call("job_parser", {"job_description": "y"}, legacy=lambda: {"child": True})
+                fw.evidence.flush()
+                code = 0 if str(fw.mode("job_parser")) == "canary:0" else 2
+            finally:
+                os._exit(code)
+        os.close(read)
+        children.append((pid, write))
+    store.set_mode("job_parser", "canary:0", verdict="manual")  # canary:0: every call legacy, mode recorded
+    for _, write in children:
+        os.write(write, b"x")
+        os.close(write)
+    assert [os.WEXITSTATUS(os.waitpid(pid, 0)[1]) for pid, _ in children] == [0, 0]
+    fw.evidence.flush()
+    rows = store.calls("job_parser")
+    assert sum(r["mode"] == "canary:0" for r in rows) == 6  # each worker's 3 calls, once
+    assert sum(r["mode"] == "off" for r in rows) == 1  # the parent's call, never re-written by a child
+    fw.close()
+    store.close()
