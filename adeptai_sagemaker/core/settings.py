@@ -155,7 +155,7 @@ class Settings(BaseSettings):
     adeptai_sagemaker_state_url: Optional[str] = None  # sqlite:///DIR (default: the state dir) | dynamodb://TABLE
     adeptai_sagemaker_mode_stale_s: float = Field(default=300.0, ge=0, le=86_400)
     adeptai_sagemaker_mode_source: Literal["env", "openfeature"] = "env"
-    adeptai_sagemaker_evidence_flush_s: float = Field(default=10.0, gt=0, le=3600)
+    adeptai_sagemaker_evidence_flush_s: float = Field(default=20.0, gt=0, le=3600)  # MIGRATION.md: fleet cost
     adeptai_sagemaker_host_id: Optional[str] = None  # the name evidence is pooled under (default: the host name)
     adeptai_sagemaker_otel: bool = True
     adeptai_sagemaker_auto_demote: bool = False  # a module on canary/on that breaks a budget goes back to shadow

@@ -3,7 +3,7 @@
 ``EvidenceRecorder`` is the observer plugin (``on_call_finished``,
 ``on_shadow_result``). It never writes on the caller's thread: records go to a
 bounded deque (dropped and counted when full) and one daemon thread writes
-them every ``ADEPTAI_SAGEMAKER_EVIDENCE_FLUSH_S`` seconds (default 10) as one
+them every ``ADEPTAI_SAGEMAKER_EVIDENCE_FLUSH_S`` seconds (default 20) as one
 batch for all modules (``rollout.state.EvidenceBatch``), and only when there
 is something new. So a fleet's store sees one write per host per flush,
 whatever the call volume, and a slow or unreachable store never slows a
@@ -99,7 +99,7 @@ class EvidenceRecorder:
     writes its own records, never the parent's.
     """
 
-    def __init__(self, store: Any, *, max_queue: int = 10_000, interval_s: float = 10.0,
+    def __init__(self, store: Any, *, max_queue: int = 10_000, interval_s: float = 20.0,
                  clock: Callable[[], float] = time.time, emf_stream: Any = None,
                  after_write: Optional[Callable[[], Any]] = None, host: str = "local"):
         self.store = store

@@ -81,3 +81,34 @@ def test_workers_forked_after_install_follow_a_later_promote_and_count_their_cal
     assert sum(r["mode"] == "off" for r in rows) == 1  # the parent's call, never re-written by a child
     fw.close()
     store.close()
+
+
+def test_a_saturated_eight_module_flush_is_one_item_of_at_most_4_kb():
+    """The cost arithmetic in MIGRATION.md assumes one item of <= 4 write units per host per flush whatever the
+    volume: 5,000 calls and comparisons per module in one flush, every module, every latency bucket touched."""
+    import json
+    import random
+
+    from adeptai_sagemaker.plugin.tasks import CAPABILITIES
+    from adeptai_sagemaker.rollout.state.base import EvidenceBatch
+
+    rng = random.Random(1)
+    calls, comparisons = [], []
+    for cap in CAPABILITIES:
+        for _ in range(5000):
+            calls.append({"capability": cap, "mode": "shadow", "route": "shadow", "backend": "legacy",
+                          "outcome": rng.choice(["success"] * 20 + ["error"]), "error_code": rng.choice(["A", "B"]),
+                          "latency_ms": rng.lognormvariate(6, 0.6), "input_tokens": 900, "output_tokens": 300})
+            comparisons.append({"capability": cap, "mode": "shadow", "sagemaker_ok": rng.random() > 0.02,
+                                "latency_ms": rng.lognormvariate(7, 0.5), "score": rng.random(),
+                                "agree": rng.random() > 0.1, "reason": rng.choice(["throttled", "timeout"]),
+                                "fields": json.dumps({f"field_{k}": [rng.random(), rng.random() > 0.2]
+                                                      for k in range(8)}),
+                                "not_comparable": json.dumps(["salary_range"])})
+    batch = EvidenceBatch("host-1#abcd1234#1", "host-1", 1.0, calls, comparisons)
+    blob = batch.pool().encode()
+    assert len(blob) + 200 <= 4 * 1024  # + the key, host, ts and TTL attributes
+    from adeptai_sagemaker.rollout.state.pooling import Pool
+
+    pooled = Pool.decode(blob)
+    assert sum(int(a.count("calls")) for a in pooled.parts.values()) == 8 * 5000  # nothing lost in the encoding

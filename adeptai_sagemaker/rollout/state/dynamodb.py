@@ -35,6 +35,8 @@ from adeptai_sagemaker.rollout.state.pooling import Aggregate, Pool
 
 log = logging.getLogger("adeptai_sagemaker.rollout.state")
 
+ENDPOINT_ENV = "AWS_ENDPOINT_URL_DYNAMODB"
+"""Read by botocore itself (not here): the DynamoDB endpoint, for DynamoDB Local or a moto server."""
 CONTROL = "control"
 HISTORY = "history"
 TTL_ATTRIBUTE = "expires_at"

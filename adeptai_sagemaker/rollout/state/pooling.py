@@ -7,9 +7,9 @@ and writes that as one item; the gate merges the items of every host. The
 SQLite store keeps rows (one host, no request cost) and folds them the same
 way when asked, so both stores feed the gate through the same code.
 
-Latency is kept as a log-scale histogram (buckets 5 % wide), so percentiles
+Latency is kept as a log-scale histogram (buckets 10 % wide), so percentiles
 merge across hosts; a percentile reads as its bucket's upper edge, at most
-5 % above the exact value.
+10 % above the exact value.
 
 What is stored (privacy by construction): counts, sums, histograms, and the
 names of fields, fallback reasons and error codes. Never text, prompts,
@@ -25,7 +25,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-GROWTH = 1.05
+GROWTH = 1.10
 MAX_NAMES = 32
 OTHER = "other"
 _COUNTERS = ("calls", "errors", "routed", "fell_back", "tokens_n", "tokens_in", "tokens_out", "dropped",
@@ -151,13 +151,13 @@ class Aggregate:
         """Compact JSON-able form (only what is non-zero)."""
         out: dict[str, Any] = {}
         if self.counts:
-            out["c"] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.counts.items() if v}
+            out["c"] = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in self.counts.items() if v}
         if self.named:
             out["n"] = {k: v for k, v in self.named.items() if v}
         if self.histograms:
             out["h"] = {k: {str(i): c for i, c in v.items()} for k, v in self.histograms.items() if v}
         if self.fields:
-            out["f"] = {k: [v[0], v[1], round(v[2], 4)] for k, v in self.fields.items()}
+            out["f"] = {k: [v[0], v[1], round(v[2], 2)] for k, v in self.fields.items()}
         return out
 
     @classmethod
