@@ -112,3 +112,46 @@ def test_a_saturated_eight_module_flush_is_one_item_of_at_most_4_kb():
 
     pooled = Pool.decode(blob)
     assert sum(int(a.count("calls")) for a in pooled.parts.values()) == 8 * 5000  # nothing lost in the encoding
+
+
+def _evidence(store, mode: str, n: int, *, outcome: str = "success") -> None:
+    now = time.time()
+    if mode == "shadow":
+        store.add(host="h1", comparisons=[{"ts": now, "capability": "job_parser", "mode": mode, "sagemaker_ok": 1,
+                                           "latency_ms": 100.0, "score": 1.0, "agree": 1} for _ in range(n)])
+    else:
+        store.add(host="h1", calls=[{"ts": now, "capability": "job_parser", "mode": mode, "route": "sagemaker",
+                                     "backend": "sagemaker" if outcome == "success" else "legacy", "outcome": outcome,
+                                     "fallback_reason": None if outcome == "success" else "throttled",
+                                     "latency_ms": 100.0} for _ in range(n)])
+
+
+def test_watch_walks_a_short_plan_to_on_and_rolls_back_with_reasons_and_report_shows_the_steps(tmp_path):
+    from adeptai_sagemaker.rollout.plan import Plan, Walker
+    from adeptai_sagemaker.rollout.report import write_report
+
+    plan = Plan.from_dict({"interval_s": 0.1, "safe_step": "shadow", "steps": [
+        {"mode": "shadow", "min_dwell_s": 0, "min_evidence": 20}, {"mode": "canary:5", "min_dwell_s": 0,
+                                                                   "min_evidence": 20},
+        {"mode": "on", "min_dwell_s": 0, "min_evidence": 20}]})
+    settings = load_settings(env_file=None, adeptai_sagemaker_state_dir=str(tmp_path))
+    store = SqliteStateStore(tmp_path)
+    walker = Walker(store, settings, "job_parser", plan, clock=time.time)
+    assert walker.tick().to_mode == "shadow"  # off: the plan starts
+    assert walker.tick().verdict == "wait"  # no evidence yet: inconclusive waits
+    _evidence(store, "shadow", 30)
+    assert (walker.tick().verdict, store.modes()["job_parser"].mode) == ("advance", "canary:5")
+    _evidence(store, "canary:5", 30)
+    assert (walker.tick().verdict, store.modes()["job_parser"].mode) == ("advance", "on")
+    assert walker.tick().verdict == "done"
+    _evidence(store, "on", 40, outcome="fallback")  # a fault: every call falls back
+    tick = walker.tick()
+    assert (tick.verdict, tick.to_mode) == ("rollback", "shadow") and any("fallback_rate" in r for r in tick.reasons)
+    history = [(h["from_mode"], h["to_mode"], h["verdict"]) for h in store.mode_history("job_parser")]
+    assert history == [("off", "shadow", "watch-advance"), ("shadow", "canary:5", "watch-advance"),
+                       ("canary:5", "on", "watch-advance"), ("on", "shadow", "watch-rollback")]
+    pytest.importorskip("matplotlib", reason="report draws charts")
+    text = (tmp_path / "r" / "report.md") if write_report(store, settings, tmp_path / "r") else None
+    body = text.read_text(encoding="utf-8")
+    assert "Rollout steps:" in body and "on -> shadow (watch-rollback" in body and "throttled" in body
+    store.close()
