@@ -133,8 +133,8 @@ def test_three_hosts_follow_promote_pool_evidence_obey_kill_and_survive_an_outag
         during = [h.ask("calls 20") for h in hosts]
         assert all(r["errors"] == 0 for r in during)  # no call raises
         assert [h.ask("mode")["mode"] for h in hosts] == ["shadow"] * 3  # last known modes hold
-        # latency during the outage against its baseline is measured in benchmarks/test_fleet_outage.py;
-        # here only a sanity bound far above any refresh or write timeout (they run off the request path)
+        # a sanity bound far above any store timeout (refreshes and writes run off the request path); the
+        # "no more than 100 ms slower" comparison is not asserted here (no wall-clock bounds in tests/)
         assert max(r["max_ms"] for r in during) < baseline + 5_000
     finally:
         for h in hosts:
