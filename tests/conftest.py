@@ -126,3 +126,43 @@ def fw(local_endpoint, aws_env, tmp_path):
     framework = make_framework(local_endpoint.url, tmp_path, "on", fallback=False)
     yield framework
     framework.close()
+
+
+# --------------------------------------------------------------------------- the user's home is never touched
+# HOME and every XDG state/cache folder point into one session temp folder, set when this file is imported
+# (before any test module imports the settings), so a framework or a CLI subprocess built from env without an
+# explicit state or cache dir writes there. The session fails if anything appeared under the real folders.
+
+import tempfile  # noqa: E402  (this block stays apart from the shared fixtures above)
+
+_REAL_HOME = os.path.expanduser("~")
+_REAL_DIRS = tuple(os.path.join(_REAL_HOME, *parts) for parts in ((".local", "state", "adeptai-sagemaker"),
+                                                                 (".cache", "adeptai-sagemaker")))
+
+
+def _tree(path: str) -> dict[str, float]:
+    """Every file under ``path`` with its modification time ({} when the folder is absent)."""
+    found = {}
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            full = os.path.join(root, name)
+            try:
+                found[full] = os.stat(full).st_mtime
+            except OSError:
+                continue
+    return found
+
+
+_REAL_BEFORE = {d: _tree(d) for d in _REAL_DIRS}
+_FAKE_HOME = tempfile.mkdtemp(prefix="adeptai-test-home-")
+for _name, _sub in (("HOME", ""), ("XDG_STATE_HOME", ".local/state"), ("XDG_CACHE_HOME", ".cache"),
+                    ("XDG_CONFIG_HOME", ".config"), ("XDG_DATA_HOME", ".local/share")):
+    os.environ[_name] = os.path.join(_FAKE_HOME, _sub) if _sub else _FAKE_HOME
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _home_is_never_touched():
+    """After the session: nothing new or changed under the real ``~/.local/state`` or ``~/.cache`` folders."""
+    yield
+    changed = sorted(f for d in _REAL_DIRS for f, mtime in _tree(d).items() if _REAL_BEFORE[d].get(f) != mtime)
+    assert not changed, f"the test session wrote into the user's home: {changed[:5]}"

@@ -22,6 +22,7 @@ from typing import Optional
 
 from adeptai_sagemaker.cli import batch, cache, cost, deploy, deploy_component, eval, promote, report, run, status  # noqa: F401  (each registers its commands)
 from adeptai_sagemaker.cli import capture, dataset, finetune  # noqa: F401  (the student loop: MIGRATION.md "Build the student")
+from adeptai_sagemaker.cli import state  # noqa: F401  (state init|show, kill)
 from adeptai_sagemaker.cli._base import cli, document_exit_codes, parse_duration
 from adeptai_sagemaker.compliance.cli import audit as _audit
 

@@ -26,8 +26,9 @@ def report(ctx: click.Context, out_dir: str, capabilities, instance_type: str, t
 
     if importlib.util.find_spec("matplotlib") is None:  # an optional extra, not part of this repo
         raise click.ClickException("report draws charts with matplotlib: pip install 'adeptai-sagemaker[report]'") from None
-    from adeptai_sagemaker.observers.evidence import store_error, store_for
+    from adeptai_sagemaker.rollout.state import store_error, store_for
     from adeptai_sagemaker.rollout.report import write_report
+    from adeptai_sagemaker.rollout.state import StoreUnavailableError
     from adeptai_sagemaker.core.settings import load_settings
 
     if throughput <= 0:
@@ -37,7 +38,7 @@ def report(ctx: click.Context, out_dir: str, capabilities, instance_type: str, t
     try:
         result = write_report(store, settings, out_dir, capabilities=list(capabilities) or None,
                               instance_type=instance_type, throughput_rps=throughput)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StoreUnavailableError) as exc:
         raise click.ClickException(store_error(store, exc)) from None
     finally:
         store.close()
@@ -46,7 +47,7 @@ def report(ctx: click.Context, out_dir: str, capabilities, instance_type: str, t
         return
     console = _console()
     if not result["summaries"]:
-        console.print(f"[yellow]no evidence recorded yet in {store.path}[/]")
+        console.print(f"[yellow]no evidence recorded yet in {store.describe()}[/]")
     for s in result["summaries"]:
         console.print(f"{s['capability']}: {s['mode']} -> gate {s['decision']['verdict']} {s['decision']['to_mode']}")
     console.print(f"wrote {', '.join(result['files'])} to {result['out']}")

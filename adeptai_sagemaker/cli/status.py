@@ -11,7 +11,9 @@ Why it behaves like this:
   to the evidence store (``ADEPTAI_SAGEMAKER_STATE_DIR``), else says where the
   numbers are (the store's path, CloudWatch, MIGRATION.md step 5).
 - The mode shown is the live one (``promote`` can override the environment),
-  with its source; the kill switch wins.
+  with its source, as ``core/routing.py`` decides it; a kill switch wins, and
+  the status says which one (``host``: this env's ``SAGEMAKER_LLM_ENABLED=false``,
+  ``fleet``: ``adeptai-sagemaker kill on``).
 - Variables that look like misspelt settings are listed (names only).
 """
 
@@ -33,18 +35,6 @@ METRICS_HINT = ("no live metrics in this process and no calls in the last 24 h i
                 "--metrics SNAPSHOT.json shows a MetricsRecorder snapshot here")
 
 
-def _problems(settings, capability: str, region: Optional[str], mode_kind: str) -> list[str]:
-    """Why calls of a module that routes to SageMaker cannot succeed (empty when reachable or off)."""
-    if mode_kind == "off":
-        return []
-    problems = []
-    if region is None:
-        problems.append("no AWS region: set AWS_REGION (or SAGEMAKER_REGION)")
-    if not settings.endpoint(capability):
-        problems.append(f"no endpoint: set SAGEMAKER_{settings.stem(capability)}_ENDPOINT")
-    return problems
-
-
 @cli.command()
 @click.option("--metrics", "metrics_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A MetricsRecorder snapshot JSON (recorder.write_snapshot) to show live metrics from.")
@@ -59,9 +49,10 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
     """
     from rich.table import Table
 
-    from adeptai_sagemaker.observers.evidence import store_for
-    from adeptai_sagemaker.rollout.live_mode import EnvModeSource, StateModeSource
-    from adeptai_sagemaker.core.settings import Mode, load_settings, unknown_variable_message
+    from adeptai_sagemaker.core.routing import ModeResolver
+    from adeptai_sagemaker.core.settings import load_settings, unknown_variable_message
+    from adeptai_sagemaker.rollout.reachability import config_problems
+    from adeptai_sagemaker.rollout.state import store_for
 
     settings = load_settings()
     snapshot: dict = {"series": [], "circuits": {}}
@@ -73,8 +64,8 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
 
         if _default is not None:
             snapshot = _default.metrics.snapshot()
-    store = store_for(settings)  # live modes set by `promote`, and the evidence every worker records
-    modes = StateModeSource(EnvModeSource(settings), store)
+    store = store_for(settings)  # live modes, the fleet kill switch, and the evidence every worker records
+    modes = ModeResolver(settings, store, poll=False)  # the one place that decides a module's mode
     evidence = None if snapshot.get("series") else _evidence_snapshot(store)
     if evidence:
         snapshot = {**snapshot, "series": evidence}
@@ -97,19 +88,23 @@ def status(ctx: click.Context, metrics_file: Optional[str]) -> None:
         circuit = next((st for name, st in circuits.items() if endpoint and name.split(":", 1)[-1] == endpoint),
                        "closed" if endpoint else "-")
         m = by_cap.get(cap, {})
-        mode = modes.mode(cap) if settings.sagemaker_llm_enabled else Mode("off")  # the kill switch wins
-        rows.append({"capability": cap, "mode": str(mode), "mode_source": modes.source(cap), "endpoint": endpoint,
+        resolution = modes.resolve(cap)
+        mode = resolution.mode
+        rows.append({"capability": cap, "mode": str(mode), "mode_source": resolution.source, "endpoint": endpoint,
                      "codec": settings.capability(cap).codec, "circuit": circuit,
                      "cache": settings.cache_enabled(cap), "invocations": m.get("invocations", 0),
                      "errors": m.get("errors", 0), "fallbacks": m.get("fallbacks", 0), "p95_ms": m.get("p95"),
-                     "problems": _problems(settings, cap, region, mode.kind)})
+                     "problems": [] if mode.kind == "off" else config_problems(settings, cap)})
     unreachable = [r["capability"] for r in rows if r["problems"]]
     warnings = [unknown_variable_message(name, hint) for name, hint in settings.unknown_variables()]
-    header = {"kill_switch_enabled": settings.sagemaker_llm_enabled, "fallback": settings.sagemaker_llm_fallback,
+    kill_switch = modes.resolve(CAPABILITIES[0]).switch  # the same for every module: "host", "fleet" or None
+    header = {"kill_switch_enabled": settings.sagemaker_llm_enabled, "kill_switch": kill_switch,
+              "fallback": settings.sagemaker_llm_fallback,
               "region": region, "endpoint_url": settings.sagemaker_endpoint_url,
               "metrics_source": metrics_file or ("evidence store (24 h)" if evidence else
                                                  "process" if snapshot.get("series") else None),
-              "state_dir": str(settings.state_dir()), "unreachable": unreachable, "warnings": warnings}
+              "state_dir": str(settings.state_dir()), "store": store.describe(), "unreachable": unreachable,
+              "warnings": warnings}
     store.close()
     if _json_mode(ctx):
         _emit_json({**header, "capabilities": rows})
@@ -134,6 +129,10 @@ def _print_table(settings, region: Optional[str], rows: list[dict], header: dict
                       r["circuit"], "on" if r["cache"] else "off", str(r["invocations"]), str(r["errors"]),
                       str(r["fallbacks"]), _fmt(r["p95_ms"]))
     console.print(table)
+    if header["kill_switch"]:
+        console.print(f"[red]the {header['kill_switch']} kill switch is engaged: every module is off"
+                      + (" on this host (SAGEMAKER_LLM_ENABLED=false)" if header["kill_switch"] == "host"
+                         else " on every host (`adeptai-sagemaker kill off` releases it)") + "[/]")
     for r in rows:
         if r["problems"]:
             console.print(f"[red]{r['capability']} is {r['mode']} but no call can reach SageMaker: "
@@ -143,21 +142,18 @@ def _print_table(settings, region: Optional[str], rows: list[dict], header: dict
 
 
 def _evidence_snapshot(store, window_s: float = 86400.0) -> list[dict]:
-    """Per-capability counts and p95 of the last ``window_s`` from the evidence store (every worker's calls)."""
+    """Per-capability counts and p95 of the last ``window_s`` from the state store (every worker's calls)."""
     import time
 
-    from adeptai_sagemaker.rollout.gate import percentile
+    from adeptai_sagemaker.rollout.state.pooling import percentile
 
     if not store.exists():
         return []
     series = []
-    for cap in store.capabilities():
-        calls = store.calls(cap, since=time.time() - window_s)
-        if not calls:
+    for cap, agg in sorted(store.recent(time.time() - window_s).items()):
+        if not agg.count("calls"):
             continue
-        latencies = [c["latency_ms"] for c in calls if c["latency_ms"] is not None]
-        series.append({"capability": cap, "invocations": len(calls),
-                       "errors": sum(c["outcome"] == "error" for c in calls),
-                       "fallbacks": sum(c["outcome"] == "fallback" for c in calls),
-                       "latency_p95_ms": percentile(latencies, 95)})
+        series.append({"capability": cap, "invocations": int(agg.count("calls")), "errors": int(agg.count("errors")),
+                       "fallbacks": int(agg.count("fell_back")),
+                       "latency_p95_ms": percentile(agg.histograms.get("latency", {}), 95)})
     return series

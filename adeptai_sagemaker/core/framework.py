@@ -3,10 +3,10 @@
 ``Framework.call`` is the single owner of routing and fallback. For every call
 it decides, before any plugin is asked:
 
-1. the mode: ``Framework.mode(capability)`` asks ``mode_source`` (by default
-   live overrides set by ``promote`` over the env settings, parsed once; see
-   ``live_mode.py``) and then applies the kill switch
-   (``SAGEMAKER_LLM_ENABLED=false``) last, so nothing can bypass it;
+1. the mode: ``Framework.mode(capability)`` asks ``core/routing.py``'s
+   ``ModeResolver``, the one place that decides it (env settings, live
+   overrides from the state store, OpenFeature, and both kill switches, which
+   nothing can bypass);
 2. the route: ``off`` -> legacy; ``shadow`` -> legacy answers, the model side
    runs in the background for comparison; ``on`` -> model side; ``canary:N`` ->
    model side when the sticky bucket of the key is below N, else legacy.
@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 from concurrent.futures import Future
-from typing import Any, Callable, Iterable, Optional, Protocol
+from typing import Any, Callable, Iterable, Optional
 
 from pydantic import BaseModel, ValidationError
 
@@ -47,19 +47,13 @@ from adeptai_sagemaker.plugin.calls import (CallContext, CallRecord, CallResult,
                                             LegacyAnswer, ShadowComparison)
 from adeptai_sagemaker.core.errors import AdeptSageMakerError, ConfigurationError, InputValidationError, NoAnswerError
 from adeptai_sagemaker.plugin.manager import build_plugin_manager
-from adeptai_sagemaker.core.routing import route_for
+from adeptai_sagemaker.core.routing import Key, ModeSource, route_for
 from adeptai_sagemaker.core.settings import Mode, Settings, codec_error, load_settings
 from adeptai_sagemaker.core.shadow import ShadowRunner
 from adeptai_sagemaker.plugin.tasks import TaskSpec, input_fingerprint
 
 log = logging.getLogger("adeptai_sagemaker")
 _OFF = Mode("off")
-
-
-class ModeSource(Protocol):
-    """Where ``Framework.mode`` reads a capability's rollout mode (before the kill switch)."""
-
-    def mode(self, capability: str) -> Mode: ...
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -87,9 +81,9 @@ class Framework:
 
         self.metrics = MetricsRecorder()  # in-process snapshot for the CLI; exporters read it
         plugins.insert(0, self.metrics)
-        from adeptai_sagemaker.observers.evidence import store_for
+        from adeptai_sagemaker.rollout.state import store_for
 
-        self.state_store = store_for(self.settings)  # live modes set by `promote`, and the migration evidence
+        self.state_store = store_for(self.settings)  # live modes, the fleet kill switch, the migration evidence
         self.evidence = None
         self.audit_trail = None
         if self.settings.adeptai_sagemaker_audit_log:
@@ -114,13 +108,10 @@ class Framework:
             codec = self.settings.capability(name).codec
             if codec not in self.codecs:
                 raise codec_error(spec.env_stem, codec, list(self.codecs))
-        if mode_source is None:
-            from adeptai_sagemaker.rollout.live_mode import EnvModeSource, StateModeSource
+        from adeptai_sagemaker.core.routing import resolver_for
 
-            # live rollout modes set by `promote`, layered on the env settings (the kill switch is applied in mode())
-            mode_source = StateModeSource(EnvModeSource(self.settings), self.state_store,
-                                          ttl_s=self.settings.adeptai_sagemaker_mode_refresh_s)
-        self.mode_source: ModeSource = mode_source
+        # the one place that decides every module's effective mode (store snapshot refreshed off the request path)
+        self.routing = resolver_for(self.settings, self.state_store, source=mode_source)
         self._add_migration_observers()
         self.capture = None
         self._capturing = frozenset(name for name in self.tasks if self.settings.capturing(name))
@@ -157,20 +148,22 @@ class Framework:
         """The evidence recorder (and optional auto-demotion) and the OpenTelemetry observer, per settings."""
         if self.settings.adeptai_sagemaker_evidence:
             from adeptai_sagemaker.observers.evidence import EvidenceRecorder
+            from adeptai_sagemaker.rollout.state.base import host_id
 
             demotion = None
             if self.settings.adeptai_sagemaker_auto_demote:
                 from adeptai_sagemaker.rollout.gate import AutoDemotion
 
-                demotion = AutoDemotion(self.state_store, self.settings, self.mode_source).check
+                demotion = AutoDemotion(self.state_store, self.settings, self.routing).check
             self.evidence = EvidenceRecorder(
                 self.state_store, emf_stream=sys.stdout if self.settings.adeptai_sagemaker_evidence_emf else None,
-                after_write=demotion)
+                after_write=demotion, interval_s=self.settings.adeptai_sagemaker_evidence_flush_s,
+                host=host_id(self.settings))
             self.pm.register(self.evidence)
         if self.settings.adeptai_sagemaker_otel:
             from adeptai_sagemaker.observers.otel import OTelObserver
 
-            self.pm.register(OTelObserver(self.settings, mode_source=self.mode_source))
+            self.pm.register(OTelObserver(self.settings, mode_source=self.routing))
 
     def _on_attempt(self, capability: str, endpoint: str, attempt: int, error: Optional[BaseException],
                     latency_s: float) -> None:
@@ -255,19 +248,27 @@ class Framework:
 
             raise InputValidationError(f"invalid {capability} input: {describe_validation_error(exc)}") from None
 
-    def mode(self, capability: str) -> Mode:
-        """The effective mode of ``capability``: ``mode_source``'s answer, then the kill switch.
+    def mode(self, capability: str, key: Key = None) -> Mode:
+        """The effective mode of ``capability``, as ``core/routing.py`` decides it (``self.routing``).
 
-        A mode source that fails (say, an unreachable state store) counts as
-        ``off``: the monolith's own code is the safe side.
+        A resolver that fails (a bug in a given mode source) counts as ``off``:
+        the monolith's own code is the safe side.
         """
         try:
-            mode = self.mode_source.mode(capability)
+            return self.routing.mode(capability, key)
         except Exception as exc:
             self._log_once(("mode_source", type(exc).__name__), "mode source failed (%s); %s treated as off",
                            type(exc).__name__, capability)
-            mode = _OFF
-        return mode if self.settings.sagemaker_llm_enabled else _OFF
+            return _OFF
+
+    @property
+    def mode_source(self) -> Optional[ModeSource]:
+        """A source that replaces the store and env layers (the kill switches still win); None: store over env."""
+        return self.routing.source
+
+    @mode_source.setter
+    def mode_source(self, source: Optional[ModeSource]) -> None:
+        self.routing.source = source
 
     # ------------------------------------------------------------------ public API
 
@@ -289,8 +290,7 @@ class Framework:
         """
         route = self.route(capability)
         spec = route.spec
-        mode = self.mode(capability)
-        ctx = CallContext(capability=capability, input_hash="", bucket_key="", mode=str(mode))
+        ctx = CallContext(capability=capability, input_hash="", bucket_key="", mode="off")
         model = None
         input_error: Optional[Exception] = None
         try:
@@ -298,8 +298,14 @@ class Framework:
             ctx.input_hash = input_fingerprint(model)
         except Exception as exc:  # bad input is a model-side failure; legacy may still answer
             input_error = exc
+
+        def canary_key() -> str:
+            return key if key is not None else (spec.bucket_key(model) if model is not None else "")
+
+        mode = self.mode(capability, canary_key)
+        ctx.mode = str(mode)
         if mode.kind == "canary":
-            ctx.bucket_key = key if key is not None else (spec.bucket_key(model) if model is not None else "")
+            ctx.bucket_key = canary_key()
         ctx.route, ctx.bucket = route_for(mode, capability, ctx.bucket_key)
         teacher = self._teacher(ctx, route, model, from_legacy) if capability in self._capturing else None
 
@@ -492,6 +498,7 @@ class Framework:
             self.evidence.close()
         if self.capture is not None:
             self.capture.close()  # drains the capture queue and flushes the open shard
+        self.routing.close()
         self.state_store.close()
 
 

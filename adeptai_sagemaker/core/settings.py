@@ -9,8 +9,9 @@ monolith already uses. Precedence, highest first:
 - region: ``SAGEMAKER_REGION`` (monolith) > ``AWS_REGION`` > ``AWS_DEFAULT_REGION``;
   never a silent default: a missing region is a ``ConfigurationError``
 - query-enhancer endpoint: ``SAGEMAKER_QUERY_ENHANCER_ENDPOINT`` > ``SAGEMAKER_LLM_ENHANCER_ENDPOINT`` (monolith)
-- a capability's mode: ``SAGEMAKER_<STEM>_MODE`` > master switch (``on``/``off``);
-  ``SAGEMAKER_LLM_ENABLED=false`` (the kill switch) overrides everything to ``off``.
+- a capability's mode: ``SAGEMAKER_<STEM>_MODE`` > master switch (``on``/``off``); these are the
+  defaults: the effective mode (live overrides, OpenFeature, the kill switches) is decided in
+  ``core/routing.py`` alone.
 
 Per capability, under the prefix ``SAGEMAKER_<STEM>_`` (the ``env_stem`` of its
 registered ``TaskSpec``; a plugin's task gets its variables the moment it is
@@ -155,6 +156,12 @@ class Settings(BaseSettings):
     adeptai_sagemaker_evidence_max_rows: int = Field(default=200_000, ge=1_000, le=100_000_000)
     adeptai_sagemaker_evidence_retention_days: float = Field(default=30.0, gt=0, le=3650)
     adeptai_sagemaker_mode_refresh_s: float = Field(default=2.0, ge=0, le=300)
+    # a fleet: the shared store, how long last known modes outlive an unreachable store, where modes come from
+    adeptai_sagemaker_state_url: Optional[str] = None  # sqlite:///DIR (default: the state dir) | dynamodb://TABLE
+    adeptai_sagemaker_mode_stale_s: float = Field(default=300.0, ge=0, le=86_400)
+    adeptai_sagemaker_mode_source: Literal["env", "openfeature"] = "env"
+    adeptai_sagemaker_evidence_flush_s: float = Field(default=20.0, gt=0, le=3600)  # MIGRATION.md: fleet cost
+    adeptai_sagemaker_host_id: Optional[str] = None  # the name evidence is pooled under (default: the host name)
     adeptai_sagemaker_otel: bool = True
     adeptai_sagemaker_auto_demote: bool = False  # a module on canary/on that breaks a budget goes back to shadow
     adeptai_sagemaker_gate_min_comparisons: int = Field(default=200, ge=1, le=10_000_000)
@@ -209,21 +216,11 @@ class Settings(BaseSettings):
         self.capabilities[name] = _capability_from_env(stem, _environment(self._env_file))
 
     def configured_mode(self, name: str) -> Mode:
-        """The rollout mode settings give a capability, before the kill switch."""
+        """The rollout mode the env settings give a capability; ``core/routing.py`` decides the effective one."""
         explicit = self.capability(name).mode
         if explicit:
             return Mode.parse(explicit)
         return Mode("on") if self.master_on else Mode("off")
-
-    def mode(self, name: str) -> Mode:
-        """The settings' view of a capability's mode, kill switch applied (status display).
-
-        Calls are routed by ``Framework.mode``, which asks its ``mode_source``
-        (by default these settings) and applies the same kill switch last.
-        """
-        if not self.sagemaker_llm_enabled:
-            return Mode("off")
-        return self.configured_mode(name)
 
     def endpoint(self, name: str) -> Optional[str]:
         own = self.capability(name).endpoint

@@ -164,9 +164,10 @@ class OTelObserver:
             tokens.record(int(record.output_tokens), {**attrs, "gen_ai.token.type": "output"})
 
     def _flag_event(self, record: Any) -> dict[str, Any]:
-        source = self.mode_source.source(record.capability) if self.mode_source is not None else "env"
-        reason = "targeting_match" if source == "state" or record.bucket is not None else "static"
-        if not getattr(self.settings, "sagemaker_llm_enabled", True):
+        resolution = self.mode_source.resolve(record.capability) if self.mode_source is not None else None
+        source = resolution.source if resolution is not None else "env"
+        reason = "targeting_match" if source in ("state", "openfeature") or record.bucket is not None else "static"
+        if resolution is not None and resolution.switch is not None:
             reason = "disabled"
         return {"feature_flag.key": f"adeptai_sagemaker.{record.capability}.mode",
                 "feature_flag.result.variant": record.mode, "feature_flag.provider.name": FLAG_PROVIDER,

@@ -48,6 +48,7 @@ from statistics import NormalDist
 from typing import Any, Optional
 
 from adeptai_sagemaker.rollout.budgets import latency_budget_ms
+from adeptai_sagemaker.rollout.state.pooling import Aggregate, percentile
 from adeptai_sagemaker.core.settings import Mode
 
 LADDER: tuple[str, ...] = ("off", "shadow", "canary:10", "canary:50", "on")
@@ -83,11 +84,12 @@ class Decision:
     evidence: dict[str, Any]
     budgets: dict[str, Any] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)  # field and budget names at fault
+    hosts: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-host breakdown of the pooled evidence
 
     def as_dict(self) -> dict[str, Any]:
         return {"capability": self.capability, "verdict": self.verdict, "from_mode": self.from_mode,
                 "to_mode": self.to_mode, "reasons": self.reasons, "faults": self.faults,
-                "evidence": self.evidence, "budgets": self.budgets}
+                "evidence": self.evidence, "budgets": self.budgets, "hosts": self.hosts}
 
 
 # --------------------------------------------------------------------------- statistics
@@ -105,14 +107,6 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def percentile(values: list[float], p: float) -> Optional[float]:
-    """Nearest-rank percentile; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, math.ceil(p / 100.0 * len(ordered)) - 1))]
-
-
 def next_mode(mode: str) -> Optional[str]:
     """The next rung; a canary:N set by hand moves to the next listed rung above N."""
     parsed = Mode.parse(mode)
@@ -126,69 +120,45 @@ def next_mode(mode: str) -> Optional[str]:
 
 
 def summarize(calls: list[dict], comparisons: list[dict], mode: str, confidence: float = 0.95) -> dict[str, Any]:
-    """The evidence of one step as numbers (the ``evidence`` object of ``promote --json``)."""
+    """The evidence of one step from call and comparison rows (folded as ``summarize_pooled`` reads them)."""
+    return summarize_pooled(Aggregate.from_rows(calls, comparisons), mode, confidence)
+
+
+def summarize_pooled(agg: Aggregate, mode: str, confidence: float = 0.95) -> dict[str, Any]:
+    """The evidence of one step as numbers (the ``evidence`` object of ``promote --json``), from pooled counters."""
     kind = Mode.parse(mode).kind
-    attempted = [c for c in comparisons if c.get("reason") != "shadow_dropped"]
-    compared = [c for c in attempted if c.get("agree") is not None]
-    agree_n = sum(1 for c in compared if c["agree"])
-    lower, upper = wilson_interval(agree_n, len(compared), confidence)
-    per_field: dict[str, dict[str, Any]] = {}
-    for c in compared:
-        for name, (score, agree) in c["fields"].items():
-            f = per_field.setdefault(name, {"n": 0, "agree": 0, "score_sum": 0.0})
-            f["n"] += 1
-            f["agree"] += int(agree)
-            f["score_sum"] += score
-    not_comparable: dict[str, int] = {}
-    for c in compared:
-        for name in c.get("not_comparable") or []:
-            not_comparable[name] = not_comparable.get(name, 0) + 1
+    c = agg.count
+    compared, agree_n, calls = int(c("compared")), int(c("agree")), int(c("calls"))
+    lower, upper = wilson_interval(agree_n, compared, confidence)
+    not_comparable = agg.named.get("not_comparable", {})
     fields = {}
-    for name, f in sorted(per_field.items()):
-        lo, hi = wilson_interval(f["agree"], f["n"], confidence)
-        fields[name] = {"n": f["n"], "agreement": f["agree"] / f["n"], "agreement_lower": lo, "agreement_upper": hi,
-                        "mean_score": f["score_sum"] / f["n"], "not_comparable": not_comparable.get(name, 0)}
+    for name, (n, agree, score_sum) in sorted(agg.fields.items()):
+        lo, hi = wilson_interval(int(agree), int(n), confidence)
+        fields[name] = {"n": int(n), "agreement": agree / n, "agreement_lower": lo, "agreement_upper": hi,
+                        "mean_score": score_sum / n, "not_comparable": not_comparable.get(name, 0)}
     for name, count in not_comparable.items():
         fields.setdefault(name, {"n": 0, "agreement": None, "agreement_lower": None, "agreement_upper": None,
                                  "mean_score": None, "not_comparable": count})
-    shadow_failed = [c for c in attempted if not c.get("sagemaker_ok")]
-    fallback_reasons: dict[str, int] = {}
     if kind == "shadow":
-        n = len(attempted)
-        failures = len(shadow_failed)
-        for c in shadow_failed:
-            fallback_reasons[c.get("reason") or "unknown"] = fallback_reasons.get(c.get("reason") or "unknown", 0) + 1
-        latencies = [c["latency_ms"] for c in attempted if c.get("sagemaker_ok") and c.get("latency_ms") is not None]
+        n, failures = int(c("attempted")), int(c("shadow_failed"))
+        fallback_reasons, latencies = agg.named.get("shadow_reasons", {}), agg.histograms.get("shadow_latency", {})
     else:
-        routed = [c for c in calls if c.get("route") == "sagemaker"]
-        n = len(routed)
-        fell_back = [c for c in routed if c.get("outcome") == "fallback"]
-        failures = len(fell_back)
-        for c in fell_back:
-            key = c.get("fallback_reason") or "unknown"
-            fallback_reasons[key] = fallback_reasons.get(key, 0) + 1
-        latencies = [c["latency_ms"] for c in routed if c.get("outcome") == "success" and c.get("backend") != "legacy"
-                     and c.get("latency_ms") is not None]
-    errors = sum(1 for c in calls if c.get("outcome") == "error")
-    error_codes: dict[str, int] = {}
-    for c in calls:
-        if c.get("outcome") == "error":
-            error_codes[c.get("error_code") or "unknown"] = error_codes.get(c.get("error_code") or "unknown", 0) + 1
-    scores = [c["score"] for c in compared if c.get("score") is not None]
+        n, failures = int(c("routed")), int(c("fell_back"))
+        fallback_reasons, latencies = agg.named.get("call_reasons", {}), agg.histograms.get("routed_latency", {})
+    errors = int(c("errors"))
     return {
-        "n": n, "calls": len(calls), "comparisons": len(compared),
-        "dropped": sum(1 for c in comparisons if c.get("reason") == "shadow_dropped"),
-        "agreement": agree_n / len(compared) if compared else None,
+        "n": n, "calls": calls, "comparisons": compared, "dropped": int(c("dropped")),
+        "agreement": agree_n / compared if compared else None,
         "agreement_lower": lower if compared else None, "agreement_upper": upper if compared else None,
-        "mean_score": sum(scores) / len(scores) if scores else None,
+        "mean_score": c("score_sum") / c("score_n") if c("score_n") else None,
         "fields": fields,
-        "errors": errors, "error_rate": errors / len(calls) if calls else 0.0,
-        "error_rate_lower": wilson_interval(errors, len(calls), confidence)[0] if calls else 0.0,
-        "error_codes": error_codes,
+        "errors": errors, "error_rate": errors / calls if calls else 0.0,
+        "error_rate_lower": wilson_interval(errors, calls, confidence)[0] if calls else 0.0,
+        "error_codes": dict(agg.named.get("error_codes", {})),
         "fallbacks": failures, "fallback_rate": failures / n if n else 0.0,
         "fallback_rate_lower": wilson_interval(failures, n, confidence)[0] if n else 0.0,
-        "fallback_reasons": fallback_reasons,
-        "latency_samples": len(latencies),
+        "fallback_reasons": dict(fallback_reasons),
+        "latency_samples": sum(latencies.values()),
         "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95), "p99_ms": percentile(latencies, 99),
     }
 
@@ -268,19 +238,31 @@ def decide(capability: str, mode: str, evidence: dict[str, Any], t: Thresholds) 
     return Decision(capability, "advance", mode, target, ok, evidence, budgets)
 
 
+def host_summary(evidence: dict[str, Any]) -> dict[str, Any]:
+    """The few numbers of one host's evidence that ``promote --json`` shows per host."""
+    return {k: evidence[k] for k in ("n", "calls", "comparisons", "agreement", "error_rate", "fallback_rate",
+                                     "p95_ms")}
+
+
 def evaluate(store: Any, settings: Any, capability: str, mode: Optional[str] = None,
-             since: Optional[float] = None) -> Decision:
-    """Decide for ``capability`` at ``mode`` (default: its effective mode) from the store's evidence."""
+             since: Optional[float] = None, thresholds: Optional[Thresholds] = None) -> Decision:
+    """Decide for ``capability`` at ``mode`` (default: its stored step, else the env settings') from the
+    evidence every host pooled in the store since that step was set; ``decision.hosts`` breaks it down."""
     override = store.modes().get(capability)
     if mode is None:
-        mode = override.mode if override is not None else str(settings.mode(capability))
+        mode = override.mode if override is not None else str(settings.configured_mode(capability))
     mode = str(Mode.parse(mode))
     if since is None:
         since = override.set_at if override is not None and override.mode == mode else 0.0
-    t = Thresholds.from_settings(settings, capability)
-    evidence = summarize(store.calls(capability, since=since, mode=mode),
-                         store.comparisons(capability, since=since, mode=mode), mode, t.confidence)
-    return decide(capability, mode, evidence, t)
+    t = thresholds or Thresholds.from_settings(settings, capability)
+    per_host = store.evidence(capability, mode, since)
+    pooled = Aggregate()
+    for agg in per_host.values():
+        pooled.merge(agg)
+    decision = decide(capability, mode, summarize_pooled(pooled, mode, t.confidence), t)
+    decision.hosts = {host: host_summary(summarize_pooled(agg, mode, t.confidence))
+                      for host, agg in sorted(per_host.items())}
+    return decision
 
 
 class AutoDemotion:
@@ -294,13 +276,13 @@ class AutoDemotion:
     ``promote``.
     """
 
-    def __init__(self, store: Any, settings: Any, mode_source: Any, *, every_s: float = 60.0,
+    def __init__(self, store: Any, settings: Any, routing: Any, *, every_s: float = 60.0,
                  clock: Any = None):
         import time
 
         self.store = store
         self.settings = settings
-        self.mode_source = mode_source
+        self.routing = routing
         self.every_s = every_s
         self.clock = clock or time.monotonic
         self._last: Optional[float] = None
@@ -312,7 +294,7 @@ class AutoDemotion:
         self._last = now
         demoted = []
         for capability in self.settings.capabilities or {}:
-            mode = self.mode_source.mode(capability)
+            mode = self.routing.mode(capability)
             if mode.kind not in ("canary", "on"):
                 continue
             decision = evaluate(self.store, self.settings, capability, mode=str(mode))
@@ -320,6 +302,6 @@ class AutoDemotion:
                 self.store.set_mode(capability, decision.to_mode, from_mode=decision.from_mode,
                                     verdict="auto-rollback", reason="; ".join(decision.reasons)[:500])
                 demoted.append(decision)
-        if demoted and hasattr(self.mode_source, "refresh"):
-            self.mode_source.refresh()
+        if demoted:
+            self.routing.refresh_now()
         return demoted

@@ -18,14 +18,13 @@ from typing import Any, Optional
 
 from adeptai_sagemaker.ops.cost import PLANNING_TOKENS, CostModel, load_prices
 from adeptai_sagemaker.rollout.gate import evaluate
-from adeptai_sagemaker.rollout.live_mode import configured_mode
 
 
-def _tokens(calls: list[dict], capability: str) -> tuple[float, float, str]:
-    ins = [c["input_tokens"] for c in calls if c.get("input_tokens")]
-    outs = [c["output_tokens"] for c in calls if c.get("output_tokens")]
-    if ins and outs:
-        return sum(ins) / len(ins), sum(outs) / len(outs), f"recorded mean of {len(outs)} calls"
+def _tokens(store: Any, capability: str) -> tuple[float, float, str]:
+    agg = store.recent(0.0).get(capability)
+    if agg is not None and agg.count("tokens_n"):
+        n = agg.count("tokens_n")
+        return agg.count("tokens_in") / n, agg.count("tokens_out") / n, f"recorded mean of {int(n)} calls"
     tin, tout = PLANNING_TOKENS.get(capability, (1000.0, 500.0))
     return tin, tout, "planning estimate"
 
@@ -33,9 +32,10 @@ def _tokens(calls: list[dict], capability: str) -> tuple[float, float, str]:
 def module_summary(store: Any, settings: Any, capability: str, *, instance_type: str = "ml.g5.xlarge",
                    throughput_rps: float = 1.0, api_model: str = "gpt-4o-mini",
                    prices: Optional[dict] = None) -> dict[str, Any]:
-    mode, source = configured_mode(settings, store, capability)
+    record = store.modes().get(capability)
+    mode, source = (record.mode, "state") if record is not None else (str(settings.configured_mode(capability)), "env")
     decision = evaluate(store, settings, capability, mode=mode)
-    tin, tout, token_source = _tokens(store.calls(capability), capability)
+    tin, tout, token_source = _tokens(store, capability)
     model = CostModel(instance_type, throughput_rps, tin, tout, api_model=api_model, capability=capability)
     cost = {"sagemaker_per_1000_usd": model.cost_per_request(prices) * 1000,
             "api_per_1000_usd": model.api_cost_per_request() * 1000, "api_model": api_model,
@@ -119,12 +119,17 @@ def write_report(store: Any, settings: Any, out_dir: str | Path, *, capabilities
     files = ["report.md"]
     lines = ["# Migration report", "",
              f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(clock()))} from the evidence store "
-             f"`{store.path}`. Names and numbers only: no candidate text is ever recorded.", "",
+             f"`{store.describe()}`. Names and numbers only: no candidate text is ever recorded.", "",
              "Agreement bounds are Wilson score intervals at "
              f"{settings.adeptai_sagemaker_gate_confidence:.0%}; a field the legacy answer lacks is *not comparable*, "
              "never a disagreement. Budgets: see MIGRATION.md (promotion gate).", ""]
-    if not settings.sagemaker_llm_enabled:
-        lines += ["**Kill switch engaged** (`SAGEMAKER_LLM_ENABLED=false`): every module is off whatever is stored.", ""]
+    from adeptai_sagemaker.core.routing import ModeResolver
+
+    switch = ModeResolver(settings, store, poll=False).resolve(caps[0] if caps else "job_parser").switch
+    if switch:
+        lines += [f"**The {switch} kill switch is engaged** ("
+                  + ("`SAGEMAKER_LLM_ENABLED=false`" if switch == "host" else "`adeptai-sagemaker kill on`")
+                  + "): every module is off whatever is stored.", ""]
     lines += ["| module | mode (source) | verdict | next | n | agreement (lower) | error rate | fallback rate | "
               "p95 ms (budget) | SageMaker $/1k | API $/1k |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in summaries:
@@ -169,10 +174,11 @@ def write_report(store: Any, settings: Any, out_dir: str | Path, *, capabilities
                   f"{c['throughput_rps']:g} req/s per instance at 70% utilization, amortized) vs {c['api_model']} "
                   f"${c['api_per_1000_usd']:.2f} ({c['tokens'][0]:.0f} in / {c['tokens'][1]:.0f} out tokens, "
                   f"{c['token_source']})."]
-        if s["history"]:
-            lines += ["", "Mode changes: " + "; ".join(
-                f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime(h['ts']))} {h['from_mode'] or '-'} -> {h['to_mode']} "
-                f"({h['verdict']})" for h in s["history"]) + "."]
+        if s["history"]:  # every step a person, `promote --watch` or auto-demotion took, with why
+            lines += ["", "Rollout steps:", ""] + [
+                f"- {time.strftime('%Y-%m-%d %H:%M', time.gmtime(h['ts']))} {h['from_mode'] or '-'} -> {h['to_mode']} "
+                f"({h['verdict']}{', by ' + h['by'] if h.get('by') else ''})"
+                + (f": {h['reason']}" if h.get("reason") else "") for h in s["history"]]
     (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return {"summaries": summaries, "files": files, "out": str(out)}
 

@@ -457,8 +457,11 @@ def run_demo(endpoint_url: Optional[str] = None, *, capabilities: tuple[str, ...
     from adeptai_sagemaker.core.framework import set_framework
 
     recorder, last = MetricsRecorder(), LastCall()
-    with local_or_configured_endpoint(endpoint_url) as (url, local), tempfile.TemporaryDirectory() as cache_dir:
-        fw = build_framework(url, plugins=(recorder, last), cache_dir=cache_dir, capabilities=capabilities)
+    # the demo's cache, evidence and live modes live in a temporary folder: they never reach the user's store
+    with local_or_configured_endpoint(endpoint_url) as (url, local), tempfile.TemporaryDirectory() as scratch:
+        fw = build_framework(url, plugins=(recorder, last), cache_dir=os.path.join(scratch, "cache"),
+                             capabilities=capabilities,
+                             settings_overrides={"adeptai_sagemaker_state_dir": os.path.join(scratch, "state")})
         previous = set_framework(fw)
         report = DemoReport(url, local)
         try:

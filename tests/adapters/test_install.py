@@ -101,7 +101,6 @@ def test_uninstall_restores_originals_exactly(monolith, fw_factory, endpoint):
 def test_modules_in_mode_off_are_wired_and_answer_from_legacy(monolith, fw_factory, endpoint):
     """install() wires every module whatever its mode; Framework.call routes ``off`` to the monolith's code."""
     fw = fw_factory("on", modes={"behavioral_analyzer": "off", "explanation_generator": "off"})
-    before_get = monolith["behavioural_analysis"].get_pipeline
     before_xai = monolith["explainable_ai"].ExplainableRecruitmentAI
     inst = adapters.install(framework=fw)
     assert inst.skipped == {}

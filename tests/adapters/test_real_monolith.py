@@ -332,16 +332,54 @@ def test_second_install_is_idempotent_and_uninstall_restores_the_monolith(real_m
     assert use_behavioural(mods["oss"])["behavioural_analysis"]
 
 
-def test_behavioural_mode_off_is_wired_and_never_calls_the_endpoint(real_monolith, local_endpoint, tmp_path, aws_env):
+def test_behavioural_mode_off_is_wired_and_answers_without_the_model(real_monolith, local_endpoint, tmp_path,
+                                                                     aws_env):
+    """Off is wired too (a later live promote must reach it); the model is never asked while off."""
     fw = make_framework(local_endpoint.url, tmp_path, "on", modes={"behavioral_analyzer": "off"})
+    recorder = Recorder()
+    fw.pm.register(recorder)
     try:
         inst = adapters.install(framework=fw)
         oss = real_monolith.load("optimized_search_system")
         assert "behavioral_analyzer" in real_patched(inst) and "behavioral_analyzer" not in inst.skipped
-        assert "query_enhancer" in real_patched(inst)
-        use_behavioural(oss)  # the substitute answers from legacy: the monolith's degraded shape
-        rows = [r for r in fw.metrics.snapshot()["series"] if r["capability"] == "behavioral_analyzer"]
-        assert rows and rows[0]["served_by"] == {"legacy": rows[0]["invocations"]} and rows[0]["invocations"] >= 1
+        use_behavioural(oss)
+        assert set(recorder.outcomes("behavioral_analyzer")) == {("legacy", "success")}
+    finally:
+        adapters.uninstall()
+        fw.close()
+
+
+def test_started_off_every_point_follows_a_promote_from_another_process(real_monolith, local_endpoint, tmp_path,
+                                                                        aws_env):
+    """Every module off at start; ``promote CAP --to shadow`` then ``--to on`` from another process take effect at
+    all five integration points without restart (the framework's refresher reads the shared state store)."""
+    pytest.importorskip("adeptai_sagemaker_lab.reference_model.model", reason="the reference model package is needed")
+    from test_live_follow import promote_env, promote_from_another_process, wait_for
+
+    fw = make_framework(local_endpoint.url, tmp_path, "off", adeptai_sagemaker_mode_refresh_s=0.1)
+    recorder = Recorder()
+    fw.pm.register(recorder)
+    try:
+        mods = load_all(real_monolith)
+        inst = adapters.install(framework=fw)
+        assert set(real_patched(inst)) == set(CAPS)
+        env = promote_env(tmp_path / "state", local_endpoint.url)
+        for mode, expected in (("off", ("legacy", "legacy")), ("shadow", ("shadow", "legacy")),
+                               ("on", ("sagemaker", "sagemaker"))):
+            if mode != "off":
+                promote_from_another_process(mode, env, tmp_path)
+                wait_for(fw, mode)
+            recorder.records.clear()
+            use_query_enhancer(mods["oss"]) if mode == "on" else mods["oss"].get_llm_query_enhancer(
+                provider="huggingface", model="m", device=None).enhance_query("senior python developer", use_llm=True)
+            use_behavioural(mods["oss"])
+            use_explainable(mods["oss"])
+            run_in_new_loop(mods["hybrid"].market_intelligence_llm.screen_candidates([{"name": "Ana"}]))
+            mods["matcher"].EnhancedTalentMatcher("sk-unused", "user", "password").extract_job_requirements(
+                "Python developer in Austin, TX. Must have Python and AWS.")
+            for capability in CAPS:
+                seen = {(r.route, r.backend) for r in recorder.records if r.capability == capability}
+                assert expected in seen, (mode, capability, seen)
     finally:
         adapters.uninstall()
         fw.close()

@@ -44,6 +44,8 @@ def server():
 
 @pytest.fixture
 def env(monkeypatch, aws_env, tmp_path, server):
+    # the autouse fixtures already cleared SAGEMAKER_*/AWS_* and pointed the state dir and HOME at temp folders:
+    # deleting every ADEPTAI_SAGEMAKER_* here sent this test's evidence to the user's real state store
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ADEPTAI_SAGEMAKER_CACHE_DIR", str(tmp_path / "cache"))
     server.app.state.openai_requests.clear()

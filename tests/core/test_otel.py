@@ -35,7 +35,7 @@ def _framework(url, tmp_path, otel, **caps):
                              adeptai_sagemaker_state_dir=str(tmp_path), adeptai_sagemaker_otel=False,
                              capabilities={"job_parser": {"endpoint": "ref-tgi", "mode": "on", **caps}})
     fw = Framework(settings, load_entrypoints=False, cache=False)
-    fw.pm.register(OTelObserver(settings, mode_source=fw.mode_source, tracer_provider=tracer_provider,
+    fw.pm.register(OTelObserver(settings, mode_source=fw.routing, tracer_provider=tracer_provider,
                                 meter_provider=meter_provider))
     return fw
 

@@ -2,6 +2,8 @@
 
 import pytest
 
+from adeptai_sagemaker.core.routing import ModeResolver, Resolution
+
 from adeptai_sagemaker.core.errors import ConfigurationError
 from adeptai_sagemaker.core.settings import Mode, load_settings
 from adeptai_sagemaker.plugin.tasks import CAPABILITIES
@@ -42,7 +44,7 @@ def test_guide_variables_are_read(monkeypatch):
     assert set(endpoints.values()) == set(CAPABILITIES)
     for cap in CAPABILITIES:
         assert s.endpoint(cap) == f"ep-{cap}"
-        assert s.mode(cap) == Mode("on")
+        assert s.configured_mode(cap) == Mode("on")
     assert s.sagemaker_llm_fallback is False
     assert s.region() == "eu-west-1"
 
@@ -60,11 +62,11 @@ def test_per_capability_options(monkeypatch):
     monkeypatch.setenv("SAGEMAKER_JOB_PARSER_CACHE_TTL", "60")
     s = load_settings(env_file=None)
     cap = s.capability("job_parser")
-    assert s.mode("job_parser") == Mode("canary", 25)
+    assert s.configured_mode("job_parser") == Mode("canary", 25)
     assert (cap.codec, cap.inference_component, cap.custom_attributes) == ("lmi", "ic-1", "accept_eula=true")
     assert (cap.read_timeout, cap.connect_timeout, cap.max_tokens, cap.temperature) == (12.5, 1.0, 300, 0.4)
     assert s.cache_enabled("job_parser") is False and s.cache_ttl("job_parser") == 60
-    assert s.mode("query_enhancer") == Mode("off")  # untouched capability follows the (unset) master switch
+    assert s.configured_mode("query_enhancer") == Mode("off")  # untouched capability follows the (unset) master switch
 
 
 def test_dotenv_file_is_read(tmp_path):
@@ -73,7 +75,7 @@ def test_dotenv_file_is_read(tmp_path):
     s = load_settings(env_file=env)
     assert s.region() == "ap-south-1"
     assert s.endpoint("behavioral_analyzer") == "beh-v2"
-    assert s.mode("behavioral_analyzer") == Mode("shadow")
+    assert s.configured_mode("behavioral_analyzer") == Mode("shadow")
 
 
 def test_monolith_names_and_precedence(monkeypatch):
@@ -82,21 +84,24 @@ def test_monolith_names_and_precedence(monkeypatch):
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("SAGEMAKER_LLM_ENHANCER_ENDPOINT", "legacy-enhancer")
     s = load_settings(env_file=None)
-    assert s.mode("job_parser") == Mode("on")  # USE_SAGEMAKER turns the master switch on
+    assert s.configured_mode("job_parser") == Mode("on")  # USE_SAGEMAKER turns the master switch on
     assert s.region() == "ap-south-1"  # SAGEMAKER_REGION wins over AWS_REGION
     assert s.endpoint("query_enhancer") == "legacy-enhancer"
     monkeypatch.setenv("SAGEMAKER_QUERY_ENHANCER_ENDPOINT", "new-enhancer")
     monkeypatch.setenv("USE_SAGEMAKER_LLM", "false")  # the guide's name wins over the monolith's
     s = load_settings(env_file=None)
     assert s.endpoint("query_enhancer") == "new-enhancer"
-    assert s.mode("job_parser") == Mode("off")
+    assert s.configured_mode("job_parser") == Mode("off")
 
 
 def test_kill_switch_overrides_explicit_modes(monkeypatch):
     monkeypatch.setenv("SAGEMAKER_JOB_PARSER_MODE", "on")
     monkeypatch.setenv("SAGEMAKER_LLM_ENABLED", "false")
     s = load_settings(env_file=None)
-    assert all(s.mode(c) == Mode("off") for c in CAPABILITIES)
+    assert s.configured_mode("job_parser") == Mode("on")  # the env's step is kept...
+    resolver = ModeResolver(s)  # ...and the one place that decides holds every module off
+    assert all(resolver.resolve(c) == Resolution(Mode("off"), "host-kill-switch", "host", str(s.configured_mode(c)))
+               for c in CAPABILITIES)
 
 
 def test_missing_region_is_a_clear_error():

@@ -14,7 +14,8 @@ from adeptai_sagemaker.rollout.budgets import latency_budget_ms, projected_p95_m
 from adeptai_sagemaker.plugin.calls import CallRecord
 from adeptai_sagemaker.cli import cli
 from adeptai_sagemaker.ops.deploy import AlarmSpec
-from adeptai_sagemaker.observers.evidence import EvidenceRecorder, EvidenceStore
+from adeptai_sagemaker.observers.evidence import EvidenceRecorder
+from adeptai_sagemaker.rollout.state.sqlite import SqliteStateStore as EvidenceStore
 from adeptai_sagemaker.rollout.gate import Thresholds, decide, next_mode, summarize, wilson_interval
 from adeptai_sagemaker.capabilities.schemas import JobParserOutput
 from adeptai_sagemaker.core.settings import load_settings
@@ -204,8 +205,8 @@ def test_evidence_emf_export_has_summable_counts_per_field(tmp_path):
 
 
 def test_auto_demotion_steps_a_failing_canary_back_to_shadow_with_the_reason(tmp_path):
+    from adeptai_sagemaker.core.routing import ModeResolver
     from adeptai_sagemaker.rollout.gate import AutoDemotion
-    from adeptai_sagemaker.rollout.live_mode import EnvModeSource, StateModeSource
 
     settings = load_settings(env_file=None, adeptai_sagemaker_state_dir=str(tmp_path))
     store = EvidenceStore(tmp_path)
@@ -215,7 +216,7 @@ def test_auto_demotion_steps_a_failing_canary_back_to_shadow_with_the_reason(tmp
                       "backend": "legacy", "outcome": "fallback", "fallback_reason": "throttled", "latency_ms": 50.0}
                      for _ in range(40)])
     clock = [0.0]
-    source = StateModeSource(EnvModeSource(settings), store, clock=lambda: clock[0])
+    source = ModeResolver(settings, store, poll=False)
     demotion = AutoDemotion(store, settings, source, every_s=60, clock=lambda: clock[0])
     [decision] = demotion.check()
     assert (decision.from_mode, decision.to_mode) == ("canary:10", "shadow")

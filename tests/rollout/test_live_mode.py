@@ -8,11 +8,12 @@ import time
 
 import pytest
 
-from adeptai_sagemaker.observers.evidence import EvidenceStore
 from adeptai_sagemaker.core.framework import Framework
-from adeptai_sagemaker.rollout.live_mode import EnvModeSource, StateModeSource
+from adeptai_sagemaker.core.routing import ModeResolver
 from adeptai_sagemaker.core.settings import load_settings
-from support.confidence import cli_env, close_legacy, promote_json, run_cli, shadow_run
+from adeptai_sagemaker.rollout.state.base import ModeRecord, Snapshot
+from adeptai_sagemaker.rollout.state.sqlite import SqliteStateStore as EvidenceStore
+from support.confidence import cli_env, close_legacy, promote_json, reachable_env, run_cli, shadow_run
 
 # A worker process: builds the framework from env like the monolith does, then prints every mode change it sees.
 WATCHER = """
@@ -82,7 +83,7 @@ def test_promote_reaches_a_running_process_and_to_off_takes_it_back(local_endpoi
 
 def test_kill_switch_beats_a_stored_mode_in_another_process(tmp_path):
     state = tmp_path / "state"
-    env = cli_env(state)
+    env = reachable_env(state)
     assert promote_json(["job_parser", "--to", "on"], env, tmp_path)["applied"] is True
     worker = _watch({**env, "SAGEMAKER_LLM_ENABLED": "false"}, tmp_path, 3, "never")
     out, err = worker.communicate(timeout=60)
@@ -92,42 +93,51 @@ def test_kill_switch_beats_a_stored_mode_in_another_process(tmp_path):
     assert [line.split()[1] for line in out.splitlines()] == ["on"], err
 
 
-def test_mode_source_caches_for_its_ttl_with_an_injected_clock(tmp_path):
+def test_resolver_reads_the_store_off_the_request_path_and_never_creates_it(tmp_path):
     store = EvidenceStore(tmp_path)
     settings = load_settings(env_file=None, capabilities={"job_parser": {"mode": "shadow"}})
-    clock = Clock()
-    source = StateModeSource(EnvModeSource(settings), store, ttl_s=2.0, clock=clock)
-    assert str(source.mode("job_parser")) == "shadow" and source.source("job_parser") == "env"
+    resolver = ModeResolver(settings, store, poll=False)  # no refresher thread: refreshed by hand below
+    assert str(resolver.mode("job_parser")) == "shadow" and resolver.resolve("job_parser").source == "env"
     assert not store.exists()  # reading never creates the store
     store.set_mode("job_parser", "canary:50", from_mode="shadow", verdict="manual")
-    clock.t += 1.9
-    assert str(source.mode("job_parser")) == "shadow"  # cached
-    clock.t += 0.2
-    assert str(source.mode("job_parser")) == "canary:50" and source.source("job_parser") == "state"
+    assert str(resolver.mode("job_parser")) == "shadow"  # a call reads the local snapshot, not the store
+    resolver.refresh_now()
+    assert str(resolver.mode("job_parser")) == "canary:50" and resolver.resolve("job_parser").source == "state"
     store.set_mode("job_parser", None)  # back to the env default
-    clock.t += 2.0
-    assert str(source.mode("job_parser")) == "shadow"
+    resolver.refresh_now()
+    assert str(resolver.mode("job_parser")) == "shadow"
     store.close()
 
 
-def test_unreadable_store_keeps_the_last_known_modes(tmp_path):
+def test_unreadable_store_keeps_the_last_known_modes_then_env_applies(tmp_path, caplog):
     class Broken:
         calls = 0
 
-        def modes(self):
+        def describe(self):
+            return "broken://"
+
+        def after_fork(self):
+            pass
+
+        def snapshot(self):
             Broken.calls += 1
             if Broken.calls > 1:
                 raise OSError("disk gone")
-            from adeptai_sagemaker.observers.evidence import ModeOverride
-
-            return {"job_parser": ModeOverride("job_parser", "canary:10", 0.0)}
+            return Snapshot({"job_parser": ModeRecord("job_parser", "canary:10", 1, 0.0)})
 
     settings = load_settings(env_file=None)
     clock = Clock()
-    source = StateModeSource(EnvModeSource(settings), Broken(), ttl_s=1.0, clock=clock)
-    assert str(source.mode("job_parser")) == "canary:10"
-    clock.t += 5
-    assert str(source.mode("job_parser")) == "canary:10" and Broken.calls == 2
+    resolver = ModeResolver(settings, Broken(), poll=False, stale_s=300.0, clock=clock)
+    assert str(resolver.mode("job_parser")) == "canary:10"
+    for _ in range(3):
+        clock.t += 100
+        assert resolver.refresh_now() is False
+    assert str(resolver.mode("job_parser")) == "canary:10"  # 300 s: the last known mode holds
+    clock.t += 1
+    assert str(resolver.mode("job_parser")) == "off" and resolver.resolve("job_parser").source == "env"
+    assert str(resolver.mode("job_parser")) == "off"
+    messages = [r.getMessage() for r in caplog.records if r.name == "adeptai_sagemaker.core.routing"]
+    assert len(messages) == 2 and "holding the last known modes" in messages[0] and "env settings apply" in messages[1]
 
 
 def test_framework_mode_applies_the_kill_switch_last(tmp_path):
@@ -158,13 +168,11 @@ def test_promote_to_rejects_a_bad_mode(tmp_path, bad):
 def test_status_shows_live_modes_and_every_workers_evidence(tmp_path):
     import json
 
-    from adeptai_sagemaker.observers.evidence import EvidenceStore
-
     state = tmp_path / "state"
     # canary:10 sends traffic to SageMaker: status exits 2 unless the module can reach it (region + endpoint)
-    env = cli_env(state, AWS_REGION="us-east-1", SAGEMAKER_JOB_PARSER_ENDPOINT="adeptai-job-parser")
+    env = reachable_env(state)
     store = EvidenceStore(state)
-    store.add(calls=[{"ts": time.time() - 10, "capability": "job_parser", "mode": "canary:10", "route": "sagemaker",
+    store.add(host="web-1", calls=[{"ts": time.time() - 10, "capability": "job_parser", "mode": "canary:10", "route": "sagemaker",
                       "backend": "sagemaker", "outcome": o, "latency_ms": 900.0} for o in ("success", "fallback")])
     store.close()
     assert promote_json(["job_parser", "--to", "canary:10"], env, tmp_path)["applied"]

@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 
-from support.confidence import cli_env, close_legacy, promote_json, shadow_run, wrong_legacy
+from support.confidence import close_legacy, promote_json, reachable_env, shadow_run, wrong_legacy
 
 
 pytestmark = pytest.mark.usefixtures("aws_env")
@@ -21,7 +21,7 @@ def test_mostly_agreeing_shadow_run_advances_to_canary_10(local_endpoint, tmp_pa
     state = tmp_path / "state"
     shadow_run(local_endpoint.url, state, 200, close_legacy)
 
-    env = cli_env(state, SAGEMAKER_JOB_PARSER_MODE="shadow", SAGEMAKER_JOB_PARSER_ENDPOINT="ref-tgi")
+    env = reachable_env(state, SAGEMAKER_JOB_PARSER_MODE="shadow")
     out = promote_json(["job_parser", "--dry-run"], env, tmp_path)
 
     assert (out["verdict"], out["from_mode"], out["to_mode"]) == ("advance", "shadow", "canary:10"), out["reasons"]
@@ -47,7 +47,7 @@ def test_wrong_answers_hold_and_name_the_fields(local_endpoint, tmp_path):
     state = tmp_path / "state"
     shadow_run(local_endpoint.url, state, 200, wrong_legacy)
 
-    env = cli_env(state, SAGEMAKER_JOB_PARSER_MODE="shadow")
+    env = reachable_env(state, SAGEMAKER_JOB_PARSER_MODE="shadow")
     out = promote_json(["job_parser", "--dry-run"], env, tmp_path)
 
     assert out["verdict"] == "hold" and out["to_mode"] == "shadow"
@@ -64,7 +64,7 @@ def test_failing_endpoint_rolls_back_and_names_the_budget(local_endpoint, tmp_pa
     local_endpoint.set_faults("ref-faulty", kind="model_error", probability=0.3, seed=7)
     shadow_run(local_endpoint.url, state, 120, close_legacy, endpoint="ref-faulty")
 
-    env = cli_env(state, SAGEMAKER_JOB_PARSER_MODE="shadow")
+    env = reachable_env(state, SAGEMAKER_JOB_PARSER_MODE="shadow")
     out = promote_json(["job_parser"], env, tmp_path)  # not a dry run: the rollback is applied
 
     assert (out["verdict"], out["from_mode"], out["to_mode"]) == ("rollback", "shadow", "off")
@@ -83,6 +83,6 @@ def test_failing_endpoint_rolls_back_and_names_the_budget(local_endpoint, tmp_pa
 def test_not_enough_evidence_holds(local_endpoint, tmp_path):
     state = tmp_path / "state"
     shadow_run(local_endpoint.url, state, 30, close_legacy)
-    out = promote_json(["job_parser", "--dry-run"], cli_env(state, SAGEMAKER_JOB_PARSER_MODE="shadow"), tmp_path)
+    out = promote_json(["job_parser", "--dry-run"], reachable_env(state, SAGEMAKER_JOB_PARSER_MODE="shadow"), tmp_path)
     assert out["verdict"] == "hold" and out["faults"][0] == "n"
     assert "30 shadow comparisons, need 200" in out["reasons"][0]

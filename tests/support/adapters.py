@@ -125,7 +125,7 @@ def endpoint_name(capability: str) -> str:
     return f"ep-{capability}"
 
 
-def make_framework(url, tmp_path, mode="on", *, fallback=True, modes=None, cache=False):
+def make_framework(url, tmp_path, mode="on", *, fallback=True, modes=None, cache=False, **settings_overrides):
     """A framework whose five adapter capabilities point at ``url`` (one attempt, no re-ask: fast faults)."""
     from adeptai_sagemaker.core.framework import Framework
     from adeptai_sagemaker.core.settings import load_settings
@@ -135,7 +135,8 @@ def make_framework(url, tmp_path, mode="on", *, fallback=True, modes=None, cache
                 "read_timeout": 5.0, "connect_timeout": 2.0, "cache": True if cache else None} for c in CAPS}
     settings = load_settings(env_file=None, aws_region="us-east-1", sagemaker_endpoint_url=url,
                              sagemaker_llm_fallback=fallback, adeptai_sagemaker_cache_dir=tmp_path / "cache",
-                             adeptai_sagemaker_plugins="", capabilities=caps)
+                             adeptai_sagemaker_state_dir=tmp_path / "state", adeptai_sagemaker_plugins="",
+                             capabilities=caps, **settings_overrides)
     return Framework(settings, load_entrypoints=False, cache=cache)
 
 

@@ -86,6 +86,12 @@ def cli_env(state_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def reachable_env(state_dir: Path, **extra: str) -> dict[str, str]:
+    """``cli_env`` where job_parser can reach an endpoint (region, name, a runtime URL): ``promote`` may move it."""
+    return cli_env(state_dir, SAGEMAKER_JOB_PARSER_ENDPOINT="ref-tgi",
+                   **{"SAGEMAKER_ENDPOINT_URL": "http://127.0.0.1:9", **extra})
+
+
 def run_cli(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     """The console command in a separate process (its own interpreter: nothing shared with this one)."""
     return subprocess.run([sys.executable, "-c", "from adeptai_sagemaker.cli import main; main()", *args],
