@@ -32,6 +32,7 @@ def report(ctx: click.Context, out_dir: str, capabilities, instance_type: str, t
     """
     import importlib.util
 
+    _check_writable(out_dir)
     if importlib.util.find_spec("matplotlib") is None:  # an optional extra, not part of this repo
         raise click.ClickException("report draws charts with matplotlib: pip install 'adeptai-sagemaker[report]'") from None
     from adeptai_sagemaker.observers.evidence import store_error, store_for
@@ -40,7 +41,6 @@ def report(ctx: click.Context, out_dir: str, capabilities, instance_type: str, t
 
     if throughput <= 0:
         raise click.BadParameter("must be > 0", param_hint="--throughput")
-    _check_writable(out_dir)
     settings = load_settings()
     store = store_for(settings)
     try:
