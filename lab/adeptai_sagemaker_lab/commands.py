@@ -89,7 +89,9 @@ def serve(host: str, port: int, endpoints: tuple[str, ...], default_dialect: Opt
                            fix=f"stop what uses port {port}, or pass --port with a free one (e.g. --port "
                                f"{port + 1})") from None
     label = "reference model" if not model or model == "reference" else backend.version
-    _console(stderr=True).print(f"serving {served_names(config)} on http://{host}:{port} ({label}; Ctrl-C to stop)")
+    only = "; other endpoint names: not found" if config.default_dialect is None else ""
+    _console(stderr=True).print(f"serving {served_names(config)} on http://{host}:{port} ({label}; Ctrl-C to stop)"
+                                + only)
     run_server(host=host, port=port, log_level=log_level, backend=backend, config=config, sock=sock)
 
 
@@ -97,7 +99,7 @@ def served_names(config) -> str:
     """What a server with ``config`` answers, as the banner says it: the named endpoints, then the rest."""
     named = ", ".join(f"{name} ({ep.dialect})" for name, ep in config.endpoints.items())
     if config.default_dialect is None:
-        return (named or "no endpoint name") + " (other names: not found)"
+        return named or "no endpoint name"
     rest = f"any endpoint name ({config.default_dialect})"
     return f"{named}, and {rest.replace('any', 'any other')}" if named else rest
 

@@ -82,7 +82,8 @@ def test_the_banner_names_the_endpoints_a_config_file_serves(recorded, tmp_path)
     result = invoke("--config", str(config), "--port", "0")
     assert result.exit_code == 0, result.output
     banner = only_line(result)
-    assert banner.startswith("serving job-ep (lmi) (other names: not found) on http://127.0.0.1:0")
+    assert banner.startswith("serving job-ep (lmi) on http://127.0.0.1:0")
+    assert banner.endswith("; other endpoint names: not found")
     assert "any endpoint name" not in banner
     (call,) = recorded
     assert list(call["config"].endpoints) == ["job-ep"] and call["config"].default_dialect is None

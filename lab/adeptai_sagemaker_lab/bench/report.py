@@ -119,7 +119,6 @@ def run_all(quick_mode: Optional[bool] = None, *, model_backend: Optional[str] =
 
     size = workload.sizes(quick_mode)
     model_backend = model_backend or os.environ.get("ADEPTAI_BENCH_MODEL_BACKEND") or None
-    workload.set_dummy_aws_env()
     results: dict[str, Any] = {"quick": bool(quick_mode if quick_mode is not None else workload.quick()),
                                "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cpu_count": os.cpu_count()}
     with EndpointProcess(backend=model_backend) as ep:
