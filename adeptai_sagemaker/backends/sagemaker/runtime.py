@@ -185,8 +185,12 @@ class SageMakerRuntime:
         if self._session is None:
             import boto3
 
-            if self.config.loopback:  # explicit, so the caller's profile and keys are neither needed nor used
-                self._session = boto3.session.Session(region_name=self.config.region, **LOOPBACK_CREDENTIALS)
+            if self.config.loopback:  # explicit keys, and AWS_PROFILE not read: the caller's are neither needed nor used
+                import botocore.session
+
+                no_profile = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+                self._session = boto3.session.Session(botocore_session=no_profile, region_name=self.config.region,
+                                                      **LOOPBACK_CREDENTIALS)
             else:
                 self._session = boto3.session.Session(profile_name=self.config.profile,
                                                       region_name=self.config.region)
