@@ -21,7 +21,6 @@ GROUP = "per-call (loopback, cache off)"
 def canned_endpoint():
     from adeptai_sagemaker_lab.bench.endpoint_proc import EndpointProcess
 
-    workload.set_dummy_aws_env()
     with EndpointProcess(backend="adeptai_sagemaker_lab.bench.workload:CannedAnswerModel") as ep:
         yield ep
 

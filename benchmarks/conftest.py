@@ -33,7 +33,6 @@ def endpoint():
     substitutes another model backend)."""
     from adeptai_sagemaker_lab.bench.endpoint_proc import EndpointProcess
 
-    workload.set_dummy_aws_env()
     with EndpointProcess(backend=os.environ.get("ADEPTAI_BENCH_MODEL_BACKEND") or None) as ep:
         yield ep
 

@@ -99,6 +99,11 @@ class SageMakerBackend:
                     self._runtimes[key] = runtime
         return runtime
 
+    def check_ready(self) -> None:
+        """Resolve the region (residency rule included) and the credentials once, raising ``ConfigurationError``
+        before any request is sent: a bulk run stops on a setup problem instead of failing every record."""
+        self.runtime_for(Target(capability="", endpoint=None)).check_credentials()
+
     def _attempt_callback(self, endpoint: str, attempt: int, error: Optional[BaseException], latency: float) -> None:
         if self._on_attempt is not None:
             self._on_attempt(getattr(self._current, "capability", "?"), endpoint, attempt, error, latency)

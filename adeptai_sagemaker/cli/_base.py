@@ -3,7 +3,8 @@
 Why it behaves like this:
 - Errors are one red line that says what to fix, never a traceback: exit 2
   for configuration and usage problems, 1 for everything else (``-v`` adds
-  the traceback for the unexpected ones).
+  the traceback for the unexpected ones). A group called without a command
+  (``adeptai-sagemaker`` alone, ``audit trail``) prints its help, exit 0.
 - ``-v`` turns on DEBUG for this package's loggers only. botocore and urllib3
   stay at WARNING because their DEBUG output includes request bodies, i.e.
   prompts with resume text (privacy rule: no candidate text in logs).
@@ -16,14 +17,12 @@ Why it behaves like this:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 import re
 import sys
 import traceback
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Optional
 
 import click
 
@@ -52,6 +51,16 @@ class UsageProblem(click.UsageError):
 
     def __init__(self, message: str, fix: str, ctx: Optional[click.Context] = None) -> None:
         super().__init__(message, ctx)
+        self.fix = fix
+
+
+class CommandFailure(click.ClickException):
+    """A failure (exit 1) that carries its fix, printed as one line: ``error: ... -- fix: ...``."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
         self.fix = fix
 
 
@@ -137,12 +146,16 @@ class AdeptGroup(click.Group):
             code = 1
         except click.exceptions.Exit as exc:
             code = exc.exit_code
+        except click.exceptions.NoArgsIsHelpError as exc:  # a bare group: its help, as git and aws print it
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            code = 0
         except click.UsageError as exc:
             fix = getattr(exc, "fix", None) or (f"see `{exc.ctx.command_path} --help`" if exc.ctx else None)
             _print_error(f"error: {_one_line(exc.format_message())}" + (f" -- fix: {fix}" if fix else ""))
             code = 2
         except click.ClickException as exc:
-            _print_error(f"error: {exc.format_message()}")
+            fix = getattr(exc, "fix", None)
+            _print_error(f"error: {exc.format_message()}" + (f" -- fix: {fix}" if fix else ""))
             code = exc.exit_code if exc.exit_code else 1
         except click.Abort:
             _print_error("aborted")
@@ -214,22 +227,56 @@ def document_exit_codes(command: click.Command) -> None:
 
 
 class _SettingsWarnings(logging.Handler):
-    """Prints the settings' typo warnings as yellow lines on stderr (names only, never values)."""
+    """Prints the settings' typo warnings as yellow lines on stderr (names only, never values), each once per
+    command although a command may read its settings more than once (the lab validates the env, then overrides)."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.seen: set[str] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
         from rich.markup import escape
 
-        _console(stderr=True).print(f"[yellow]warning: {escape(record.getMessage())}[/]")
+        message = record.getMessage()
+        if message in self.seen:
+            return
+        self.seen.add(message)
+        _console(stderr=True).print(f"[yellow]warning: {escape(message)}[/]")
 
 
 def _setup_settings_warnings() -> None:
     logger = logging.getLogger("adeptai_sagemaker.core.settings")
-    if not any(isinstance(h, _SettingsWarnings) for h in logger.handlers):
+    handler = next((h for h in logger.handlers if isinstance(h, _SettingsWarnings)), None)
+    if handler is None:
         logger.addHandler(_SettingsWarnings(logging.WARNING))  # (a handler here also keeps Python's bare fallback quiet)
+    else:
+        handler.seen.clear()  # a new command: its warnings are shown again
 
 
 def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def rerun_command(ctx: click.Context) -> str:
+    """The command line that runs ``ctx``'s command again with the same arguments (shell-quoted), rebuilt from
+    its parsed parameters: options left at their defaults are left out, paths are kept as the user gave them."""
+    import shlex
+
+    words = ctx.command_path.split()
+    if _json_mode(ctx):
+        words.append("--json")
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if not param.expose_value or value is None or value is False or value == () or value == param.default:
+            continue
+        if isinstance(param, click.Argument):
+            words += [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+        elif getattr(param, "is_flag", False):
+            words.append(param.opts[-1] if value else param.secondary_opts[0])
+        else:
+            for item in value if param.multiple else (value,):
+                words += [param.opts[-1], *(map(str, item) if isinstance(item, (list, tuple)) else [str(item)])]
+    return shlex.join(words)
 
 
 def parse_duration(text: str) -> float:
@@ -277,22 +324,3 @@ def _metrics_table(snapshot: dict, title: str = "Metrics"):
 
 def _fmt(value: Optional[float]) -> str:
     return "-" if value is None else f"{value:.1f}"
-
-
-@contextlib.contextmanager
-def temporary_env(values: Mapping[str, Optional[str]]) -> Iterator[None]:
-    """Set (or, for None, unset) env vars for the block and restore them exactly afterwards."""
-    saved = {k: os.environ.get(k) for k in values}
-    try:
-        for key, value in values.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value

@@ -1,4 +1,14 @@
-"""``batch``: one capability over a JSON-lines file, real-time or async, resumable."""
+"""``batch``: one capability over a JSON-lines file, real-time or async, resumable.
+
+Why it behaves like this:
+- A setup problem (no region, no credentials, no endpoint) stops the run
+  before the first record, exit 2 (``ops/batch.preflight``); a loopback
+  ``--endpoint-url`` (``serve``) needs no AWS setup at all.
+- The exit code and the summary count every error line the output holds
+  after the run, those kept from earlier runs included: exit 0 means the
+  output is all answers.
+- Ctrl-C prints the exact command that resumes the run (``rerun_command``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +20,7 @@ import click
 
 from adeptai_sagemaker.core.errors import ConfigurationError
 from adeptai_sagemaker.plugin.tasks import CAPABILITIES
-from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, cli, json_option
+from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, _print_error, cli, json_option, rerun_command
 
 
 @cli.command("batch")
@@ -46,8 +56,11 @@ def batch(ctx: click.Context, capability: str, input_path: str, output_path: str
 
     Every input line yields exactly one output line. Interrupted? Run the same
     command again: records already in --output are skipped, none is repeated
-    or lost. Exit codes: 0 every record answered, 1 some records are errors
-    (see their 'error' lines), 2 usage or configuration problem.
+    or lost; records that failed for a reason a rerun may fix (setup,
+    throttling, timeouts, 5xx, connection) are tried again, records that
+    failed for good (invalid input) are kept. Exit codes: 0 the output holds
+    only answers, 1 it holds error lines (see their 'error'), 2 usage or
+    configuration problem (nothing was sent), 130 interrupted.
     """
     if engine == "transform":
         from adeptai_sagemaker.cli.transform import run_transform_command
@@ -68,7 +81,7 @@ def batch(ctx: click.Context, capability: str, input_path: str, output_path: str
 
         with local_or_configured_endpoint(endpoint_url) as (url, _local):
             fw = build_framework(url, capabilities=(capability,), settings_overrides=overrides)
-            summary = _run(run_batch, fw, capability, input_path, output_path, concurrency, use_async, backend)
+            summary = _run(ctx, run_batch, fw, capability, input_path, output_path, concurrency, use_async, backend)
     else:
         from adeptai_sagemaker.core.framework import Framework
         from adeptai_sagemaker.core.settings import load_settings
@@ -81,26 +94,46 @@ def batch(ctx: click.Context, capability: str, input_path: str, output_path: str
                 f"SAGEMAKER_{settings.stem(capability)}_ENDPOINT is not set: no SageMaker endpoint for {capability} "
                 "(set it, or pass --local for the lab's local endpoint)")
         fw = Framework(settings, cache=False)
-        summary = _run(run_batch, fw, capability, input_path, output_path, concurrency, use_async, backend)
-    data = {**asdict(summary), "written_this_run": summary.written, "output": output_path}
+        summary = _run(ctx, run_batch, fw, capability, input_path, output_path, concurrency, use_async, backend)
+    data = {**asdict(summary), "written_this_run": summary.written, "errors_in_output": summary.errors_in_output,
+            "output": output_path}
     if _json_mode(ctx):
         _emit_json(data)
     else:
-        _console().print(f"{summary.total} records: {summary.skipped} already done, {summary.succeeded} answered, "
-                         f"{summary.failed} errors {summary.errors or ''}"
-                         + (f", {summary.sent_async} through async inference" if summary.sent_async else ""))
-    ctx.exit(1 if summary.failed else 0)
+        _console().print(_summary_line(summary, output_path))
+    ctx.exit(1 if summary.errors_in_output else 0)
 
 
-def _run(run_batch, fw, capability, input_path, output_path, concurrency, use_async, backend):
+def _summary_line(summary, output_path: str) -> str:
+    done = f"{summary.skipped} already done" + (f", {summary.retried} earlier errors retried" if summary.retried else "")
+    line = (f"{summary.total} records: {done}, {summary.succeeded} answered, {summary.failed} errors"
+            + (f" {summary.errors}" if summary.errors else "")
+            + (f", {summary.sent_async} through async inference" if summary.sent_async else ""))
+    if not summary.errors_in_output:
+        return line
+    kept = sum(summary.kept_errors.values())
+    return (line + f"; {output_path} holds {summary.errors_in_output} error lines"
+            + (f" ({kept} kept from earlier runs: {summary.kept_errors}, failed for good)" if kept else ""))
+
+
+def _run(ctx, run_batch, fw, capability, input_path, output_path, concurrency, use_async, backend):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    written = [0, 0]
     try:
         with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=_console(stderr=True), transient=True) as progress:
             task = progress.add_task(capability, total=None)
+
+            def on_progress(done: int, total: int) -> None:
+                written[:] = [done, total]
+                progress.update(task, completed=done, total=total)
+
             return run_batch(fw, capability, input_path, output_path, concurrency=concurrency, use_async=use_async,
-                             backend=backend,
-                             on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+                             backend=backend, on_progress=on_progress)
+    except KeyboardInterrupt:
+        _print_error(f"interrupted: {written[0]} of {written[1]} records are in {output_path}; resume with: "
+                     f"{rerun_command(ctx)}")
+        ctx.exit(130)
     finally:
         fw.close()

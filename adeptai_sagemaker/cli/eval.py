@@ -3,8 +3,8 @@
 Why it behaves like this:
 - Every backend goes through ``Framework.invoke`` (the same render, codec,
   validation and re-ask path production uses), so numbers are comparable.
-- ``local`` starts the local endpoint (reference model) for the command only,
-  with dummy AWS credentials in this process; ``sagemaker`` uses the
+- ``local`` starts the local endpoint (reference model) for the command only
+  (a loopback URL: the runtime needs no AWS setup for it); ``sagemaker`` uses the
   configured endpoint and ambient credentials; ``openai``/``anthropic`` need
   their API keys; any other name is a backend registered by a plugin.
 - The lab is imported inside the command: the product path never loads it.
@@ -19,7 +19,7 @@ from typing import Iterator, Optional
 import click
 
 from adeptai_sagemaker.core.errors import ConfigurationError
-from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, cli
+from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, cli, json_option
 from adeptai_sagemaker.plugin.tasks import CAPABILITIES
 
 GOLDEN_CAPABILITIES = ("job_parser", "query_enhancer", "candidate_matcher", "resume_summarizer")
@@ -51,11 +51,10 @@ def _framework_for(backend: str, capability: str) -> Iterator[tuple[object, str]
         from adeptai_sagemaker.cli.lab_hook import ensure_lab
 
         ensure_lab('`eval` (its golden sets and local backend)')
-        from adeptai_sagemaker_lab.demo import DUMMY_AWS_ENV, build_framework
-        from adeptai_sagemaker.cli._base import temporary_env
+        from adeptai_sagemaker_lab.demo import build_framework
         from adeptai_sagemaker_lab.server.runner import LocalEndpoint
 
-        with temporary_env(DUMMY_AWS_ENV), LocalEndpoint(default_dialect="tgi") as ep:
+        with LocalEndpoint(default_dialect="tgi") as ep:
             fw = build_framework(ep.url, capabilities=(capability,))
             try:
                 yield fw, "sagemaker"
@@ -161,6 +160,7 @@ def _print_compare(console, report: dict, a: str, b: str) -> None:
 @click.option("--limit", type=int, default=None, help="Only the first N rows (quick checks).")
 @click.option("--location", default=None,
               help="With --set captured-test: the captured shards (default: ADEPTAI_SAGEMAKER_CAPTURE_DIR).")
+@json_option
 @click.pass_context
 def eval_command(ctx: click.Context, capability: str, backend: str, split: str, compare_with: Optional[tuple[str, str]],
                  limit: Optional[int], location: Optional[str]) -> None:

@@ -4,9 +4,11 @@ Why it behaves like this:
 - Bad input is a usage error (exit 2) named before any endpoint is called:
   JSON syntax with its line and column, a missing or wrong field by name, an
   unknown backend with the registered ones; each with the fix.
-- A loopback endpoint URL (``serve`` on this machine) gets dummy AWS
-  credentials for the call: the local endpoint checks the SigV4 shape, not the
-  key, and real credentials have no business being signed into a lab server.
+- A loopback endpoint URL (``serve`` on this machine) needs no AWS setup:
+  the runtime signs it with dummy credentials and a default region
+  (``core/aws_setup.py``); the process environment is never written.
+- A connection failure names the URL and where it came from (``--endpoint-url``
+  or ``SAGEMAKER_ENDPOINT_URL``), so the fix points at what the user typed.
 """
 
 from __future__ import annotations
@@ -14,32 +16,27 @@ from __future__ import annotations
 import contextlib
 import json
 from typing import Iterator, Optional
-from urllib.parse import urlsplit
 
 import click
 
-from adeptai_sagemaker.core.errors import ConfigurationError, InputValidationError
+from adeptai_sagemaker.core.errors import ConfigurationError, ConnectionFailedError, InputValidationError
 from adeptai_sagemaker.plugin.tasks import CAPABILITIES
-from adeptai_sagemaker.cli._base import UsageProblem, cli, json_option, temporary_env
-
-#: Credentials for loopback endpoints only (the local endpoint verifies the signature's shape, not the key).
-LOOPBACK_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "LOCALENDPOINT", "AWS_SECRET_ACCESS_KEY": "LOCALENDPOINT"}
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
-
-
-def is_loopback(url: Optional[str]) -> bool:
-    host = urlsplit(url).hostname if url else None
-    return bool(host) and (host in _LOOPBACK_HOSTS or host.startswith("127."))
+from adeptai_sagemaker.cli._base import CommandFailure, UsageProblem, cli, json_option
 
 
 @contextlib.contextmanager
-def loopback_credentials(url: Optional[str]) -> Iterator[None]:
-    """Dummy credentials while calling a loopback URL; the caller's are restored afterwards."""
-    if not is_loopback(url):
+def _naming_url(url: Optional[str], flag_value: Optional[str]) -> Iterator[None]:
+    """A connection failure to ``url`` becomes an error naming it and the flag or variable it came from
+    (``flag_value``: what ``--endpoint-url`` was given; None when the URL came from the environment)."""
+    try:
         yield
-        return
-    with temporary_env({**LOOPBACK_CREDENTIALS, "AWS_SESSION_TOKEN": None, "AWS_PROFILE": None}):
-        yield
+    except ConnectionFailedError:
+        if not url:
+            raise
+        source = "--endpoint-url" if flag_value else "SAGEMAKER_ENDPOINT_URL"
+        raise CommandFailure(f"could not connect to {url} (from {source})",
+                             fix=f"start the endpoint there (`adeptai-sagemaker serve --port PORT`) or give "
+                                 f"{source} the URL of one that runs") from None
 
 
 def _read_input(input_file, capability: str) -> dict:
@@ -111,7 +108,7 @@ def run_cmd(capability: str, input_file, backend: str, endpoint_url: Optional[st
         ensure_lab('`run --local`')
         from adeptai_sagemaker_lab.demo import build_framework, local_or_configured_endpoint
 
-        with local_or_configured_endpoint(endpoint_url) as (url, _local), loopback_credentials(url):
+        with local_or_configured_endpoint(endpoint_url) as (url, _local), _naming_url(url, endpoint_url):
             fw = build_framework(url, capabilities=(capability,))
             try:
                 output = _invoke(fw, capability, data)
@@ -123,9 +120,7 @@ def run_cmd(capability: str, input_file, backend: str, endpoint_url: Optional[st
 
         settings = load_settings(**({"sagemaker_endpoint_url": endpoint_url} if endpoint_url else {}))
         url = settings.sagemaker_endpoint_url if backend == "sagemaker" else None
-        if is_loopback(url) and not (settings.sagemaker_region or settings.aws_region or settings.aws_default_region):
-            settings.aws_region = "us-east-1"  # a loopback endpoint answers for any region
-        with loopback_credentials(url):
+        with _naming_url(url, endpoint_url):
             fw = Framework(settings, cache=False)
             try:
                 _check_backend(fw, backend)

@@ -114,21 +114,13 @@ def _framework(capabilities: list[str], use_local: bool):
         finally:
             fw.close()
         return
-    import os
-
     from adeptai_sagemaker.cli.lab_hook import ensure_lab
 
     ensure_lab('`audit bias --local`')
     from adeptai_sagemaker_lab.server.runner import LocalEndpoint
 
-    added = [k for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if not os.environ.get(k)]
-    for key in added:  # dummy credentials for the duration of the audit: the local endpoint checks SigV4 shape only
-        os.environ[key] = "LOCALENDPOINT"
-    stack = contextlib.ExitStack()
-    stack.callback(lambda: [os.environ.pop(k, None) for k in added])
-    with stack, LocalEndpoint(default_dialect="tgi") as ep:
-        settings = load_settings(env_file=None, aws_region=os.environ.get("AWS_REGION") or "us-east-1",
-                                 sagemaker_endpoint_url=ep.url,
+    with LocalEndpoint(default_dialect="tgi") as ep:  # loopback: the runtime signs with dummy keys of its own
+        settings = load_settings(env_file=None, sagemaker_endpoint_url=ep.url,
                                  capabilities={c: {"endpoint": "bias-audit-reference", "mode": "on"}
                                                for c in capabilities})
         fw = Framework(settings, cache=False, load_entrypoints=False)

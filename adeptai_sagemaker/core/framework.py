@@ -56,6 +56,16 @@ log = logging.getLogger("adeptai_sagemaker")
 _OFF = Mode("off")
 
 
+def unknown_input_keys(model: type[BaseModel], request: Any) -> tuple[str, ...]:
+    """The top-level keys of a mapping ``request`` that ``model`` has no field (or alias) for, sorted; each cut
+    to 40 characters and at most 10, since they are echoed in a warning."""
+    if not isinstance(request, dict):
+        return ()
+    fields = model.model_fields
+    known = set(fields) | {f.alias for f in fields.values() if f.alias}
+    return tuple(sorted(str(key)[:40] for key in request if key not in known))[:10]
+
+
 def failure_reason(exc: BaseException) -> str:
     """The ``fallback_reason`` of a model-side failure: the typed reason, else ``unexpected_error``."""
     return exc.reason if isinstance(exc, AdeptSageMakerError) else "unexpected_error"
@@ -235,18 +245,27 @@ class Framework:
         return found
 
     def coerce(self, capability: str, request: Any) -> BaseModel:
-        """``request`` as the capability's input model; a zero-argument callable is called first."""
+        """``request`` as the capability's input model; a zero-argument callable is called first.
+
+        Keys the input model does not read are dropped by it; they are warned about once per capability and
+        key set (names only), since a misspelt field would otherwise vanish without a word."""
         spec = self.spec(capability)
         if callable(request) and not isinstance(request, BaseModel):
             request = request()
         if isinstance(request, spec.input_model):
             return request
         try:
-            return spec.input_model.model_validate(request)
+            model = spec.input_model.model_validate(request)
         except ValidationError as exc:
             from adeptai_sagemaker.core.structured import describe_validation_error
 
             raise InputValidationError(f"invalid {capability} input: {describe_validation_error(exc)}") from None
+        unknown = unknown_input_keys(spec.input_model, request)
+        if unknown:
+            self._log_once(("unknown_input_keys", f"{capability}:{','.join(unknown)}"),
+                           "%s input has keys it does not read, ignored: %s (fields: %s)", capability,
+                           ", ".join(unknown), ", ".join(spec.input_model.model_fields), level=logging.WARNING)
+        return model
 
     def mode(self, capability: str, key: Key = None) -> Mode:
         """The effective mode of ``capability``, as ``core/routing.py`` decides it (``self.routing``).
@@ -479,10 +498,10 @@ class Framework:
         """
         getattr(self.hook, hook_name)(**kwargs)
 
-    def _log_once(self, key: tuple[str, str], message: str, *args: Any) -> None:
+    def _log_once(self, key: tuple[str, str], message: str, *args: Any, level: int = logging.ERROR) -> None:
         if key not in self._logged_once:
             self._logged_once.add(key)
-            log.error(message, *args)
+            log.log(level, message, *args)
 
     def close(self) -> None:
         if self._shadow is not None:

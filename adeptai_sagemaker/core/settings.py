@@ -6,8 +6,9 @@ Names are this project's (``SAGEMAKER_LLM_ENABLED``,
 monolith already uses. Precedence, highest first:
 
 - master switch: ``USE_SAGEMAKER_LLM`` > ``USE_SAGEMAKER`` (monolith) > off
-- region: ``SAGEMAKER_REGION`` (monolith) > ``AWS_REGION`` > ``AWS_DEFAULT_REGION``;
-  never a silent default: a missing region is a ``ConfigurationError``
+- region: ``SAGEMAKER_REGION`` (monolith) > ``AWS_REGION`` > ``AWS_DEFAULT_REGION``
+  (``core/aws_setup.py``); never a silent default for a real endpoint: a missing region
+  is a ``ConfigurationError`` (a loopback endpoint URL, the lab's ``serve``, answers for any)
 - query-enhancer endpoint: ``SAGEMAKER_QUERY_ENHANCER_ENDPOINT`` > ``SAGEMAKER_LLM_ENHANCER_ENDPOINT`` (monolith)
 - a capability's mode: ``SAGEMAKER_<STEM>_MODE`` > master switch (``on``/``off``); these are the
   defaults: the effective mode (live overrides, OpenFeature, the kill switches) is decided in
@@ -36,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adeptai_sagemaker.core import transport
+from adeptai_sagemaker.core.aws_setup import missing_region_error, resolve_region
 from adeptai_sagemaker.core.errors import ConfigurationError, RegionNotAllowedError
 from adeptai_sagemaker.plugin.tasks import BUILTIN_TASKS, CAPABILITIES, PII_CAPABILITIES
 
@@ -231,11 +233,11 @@ class Settings(BaseSettings):
         return None
 
     def region(self) -> str:
-        region = self.sagemaker_region or self.aws_region or self.aws_default_region
+        """The region calls go to (``core/aws_setup.resolve_region``: a loopback endpoint URL needs none)."""
+        region = resolve_region({"sagemaker_region": self.sagemaker_region, "aws_region": self.aws_region,
+                                 "aws_default_region": self.aws_default_region}, self.sagemaker_endpoint_url)
         if not region:
-            raise ConfigurationError(
-                "AWS region is not set: set AWS_REGION (or SAGEMAKER_REGION) to the region of your SageMaker endpoints"
-            )
+            raise missing_region_error()
         return region
 
     def allowed_regions(self) -> Optional[frozenset[str]]:

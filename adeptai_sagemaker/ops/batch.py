@@ -13,6 +13,17 @@ Why it is built like this:
   last line, which the next run cuts off before reading the ids already
   done. Rerunning the same command therefore completes the file without
   repeating or losing a record.
+- **A rerun retries what may succeed now.** Each error line says whether a
+  rerun retries it (``"retry_on_rerun"``, decided by ``retry_on_rerun``):
+  setup and configuration, credentials, throttling, timeouts, 5xx,
+  connection failures and bugs are retried; a record that failed for good
+  (its line is not usable input, its input is invalid or too large, the
+  model rejected it with a 4xx) is kept. Before resuming, the retried lines
+  are removed from the output by an atomic rewrite, so every id still has
+  exactly one line. Lines written before that field existed are retried.
+- **Setup problems stop the run before its first record** (``preflight``):
+  the region, the residency rule and the credentials are resolved once, so a
+  missing one is one ``ConfigurationError``, not an error line per record.
 - **Bounded.** At most ``concurrency`` calls are in flight and at most twice
   that many inputs are held in memory, so a million-line file streams.
 - **Real-time or async.** Real-time calls go through ``Framework.invoke``
@@ -39,24 +50,44 @@ from typing import Any, Callable, Iterator, Optional
 from adeptai_sagemaker.backends.sagemaker.async_inference import ASYNC_BACKEND, inference_id_scope
 from adeptai_sagemaker.core.errors import AdeptSageMakerError, InputTooLargeError, InputValidationError
 
+#: Failure reasons that belong to the record itself: a rerun would fail the same way (``retry_on_rerun``).
+_FOR_GOOD_REASONS = frozenset({"model_error_4xx", "async_failed"})
+
 ProgressCallback = Callable[[int, int], None]
 """``on_progress(done, total)``: records written so far (this run and earlier ones) and records in the input."""
 
 
 @dataclass
 class BatchSummary:
-    """What one run did; ``skipped`` were already in the output file from an earlier run."""
+    """What one run did; ``skipped`` were already in the output file from an earlier run (answers, and errors
+    kept for good: ``kept_errors``), ``retried`` were error lines of earlier runs that this run tried again."""
 
     total: int = 0
     skipped: int = 0
     succeeded: int = 0
     failed: int = 0
     sent_async: int = 0
+    retried: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    kept_errors: dict[str, int] = field(default_factory=dict)
 
     @property
     def written(self) -> int:
         return self.succeeded + self.failed
+
+    @property
+    def errors_in_output(self) -> int:
+        """Error lines the output file holds after this run (this run's and those kept from earlier runs)."""
+        return self.failed + sum(self.kept_errors.values())
+
+
+@dataclass
+class _Resume:
+    """What an existing output file means for the next run."""
+
+    done: set[str] = field(default_factory=set)  # id keys not to run again
+    retrying: int = 0  # error lines removed so their records run again
+    kept_errors: dict[str, int] = field(default_factory=dict)  # code -> error lines kept for good
 
 
 @dataclass(frozen=True)
@@ -110,21 +141,65 @@ def check_unique_ids(path: Path) -> int:
     return count
 
 
-def completed_ids(path: Path) -> set[str]:
-    """Ids already written to ``path``; a torn last line (the run was killed mid-write) is cut off first."""
+def retry_on_rerun(exc: BaseException) -> bool:
+    """Whether a rerun should try the record again: the failure came from the setup or the service
+    (configuration, credentials, throttling, timeouts, 5xx, connection, an open circuit, a bug), not from the
+    record (invalid or too large input, a 4xx from the model, a failed async inference)."""
+    if isinstance(exc, (InputValidationError, InputTooLargeError)):
+        return False
+    return getattr(exc, "reason", None) not in _FOR_GOOD_REASONS
+
+
+def _error_line(record_id: Any, code: str, message: str, retry: bool) -> dict:
+    return {"id": record_id, "error": {"code": code, "message": message, "retry_on_rerun": retry}}
+
+
+def resume_output(path: Path) -> _Resume:
+    """Prepare ``path`` for the next run: cut a torn last line (a run killed mid-write), remove the error lines
+    a rerun retries (atomically: a kill leaves the old file or the new one), and say what is done."""
+    resume = _Resume()
     if not path.exists():
-        return set()
+        return resume
     data = path.read_bytes()
     if data and not data.endswith(b"\n"):
         cut = data.rfind(b"\n") + 1
         with open(path, "r+b") as fh:
             fh.truncate(cut)
         data = data[:cut]
-    done = set()
+    kept: list[str] = []
     for line in data.decode("utf-8", errors="replace").splitlines():
-        if line.strip():
-            done.add(_id_key(json.loads(line)["id"]))
-    return done
+        if not line.strip():
+            continue
+        entry = json.loads(line)
+        error = entry.get("error")
+        if isinstance(error, dict) and error.get("retry_on_rerun", True):
+            resume.retrying += 1
+            continue
+        if isinstance(error, dict):
+            code = str(error.get("code"))
+            resume.kept_errors[code] = resume.kept_errors.get(code, 0) + 1
+        resume.done.add(_id_key(entry["id"]))
+        kept.append(line)
+    if resume.retrying:
+        fresh = path.with_name(path.name + ".rerun")
+        fresh.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        os.replace(fresh, path)
+    return resume
+
+
+def completed_ids(path: Path) -> set[str]:
+    """Ids a rerun skips (see ``resume_output``, which this runs)."""
+    return resume_output(path).done
+
+
+def preflight(framework: Any, backend: str, use_async: bool) -> None:
+    """Build the backend the records will use and, for SageMaker, resolve its region and credentials: a setup
+    problem raises its ``ConfigurationError`` here, before the first record is sent."""
+    framework.backend(ASYNC_BACKEND if use_async else backend)  # a missing setting or API key raises here
+    if use_async or backend == "sagemaker":
+        check = getattr(framework.backend("sagemaker"), "check_ready", None)
+        if check is not None:  # a backend swapped in by a test or the lab has nothing to resolve
+            check()
 
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._:-]")
@@ -148,18 +223,18 @@ def run_batch(framework: Any, capability: str, input_path: str | os.PathLike, ou
         raise InputValidationError("concurrency must be at least 1")
     source, sink = Path(input_path), Path(output_path)
     total = check_unique_ids(source)
-    done = completed_ids(sink)
-    summary = BatchSummary(total=total)
+    resume = resume_output(sink)
+    done = resume.done
+    summary = BatchSummary(total=total, retried=resume.retrying, kept_errors=resume.kept_errors)
+    if len(done) < total:
+        preflight(framework, backend, use_async)
     async_ready = framework.has_backend(ASYNC_BACKEND)
-    if use_async and not async_ready:
-        framework.backend(ASYNC_BACKEND)  # raises the ConfigurationError that names the missing setting
     batch_name = source.stem or "batch"
 
     def run_one(record: _Record) -> tuple[dict, bool]:
         """(the output line, whether it went through async inference)."""
         if record.problem is not None:
-            code, message = record.problem
-            return {"id": record.id, "error": {"code": code, "message": message}}, False
+            return _error_line(record.id, *record.problem, retry=False), False
         chosen = ASYNC_BACKEND if use_async else backend
         try:
             with inference_id_scope(inference_id(batch_name, record.id)):
@@ -171,10 +246,9 @@ def run_batch(framework: Any, capability: str, input_path: str | os.PathLike, ou
                     chosen = ASYNC_BACKEND  # over the real-time limit: the same request through S3
                     output = framework.invoke(capability, record.request, backend=chosen)
         except AdeptSageMakerError as exc:
-            return {"id": record.id, "error": {"code": exc.code, "message": str(exc)[:500]}}, chosen == ASYNC_BACKEND
+            return _error_line(record.id, exc.code, str(exc)[:500], retry_on_rerun(exc)), chosen == ASYNC_BACKEND
         except Exception as exc:  # a bug must cost one record, never the run
-            return ({"id": record.id, "error": {"code": type(exc).__name__, "message": "unexpected error"}},
-                    chosen == ASYNC_BACKEND)
+            return _error_line(record.id, type(exc).__name__, "unexpected error", True), chosen == ASYNC_BACKEND
         return {"id": record.id, "output": output.model_dump(mode="json")}, chosen == ASYNC_BACKEND
 
     sink.parent.mkdir(parents=True, exist_ok=True)
@@ -205,12 +279,16 @@ def run_batch(framework: Any, capability: str, input_path: str | os.PathLike, ou
 
         if on_progress is not None:
             on_progress(written, total)
-        for record in read_records(source):
-            if _id_key(record.id) in done:
-                summary.skipped += 1
-                continue
-            pending.add(pool.submit(run_one, record))
-            drain(2 * concurrency)
-        drain(0)
+        try:
+            for record in read_records(source):
+                if _id_key(record.id) in done:
+                    summary.skipped += 1
+                    continue
+                pending.add(pool.submit(run_one, record))
+                drain(2 * concurrency)
+            drain(0)
+        except BaseException:  # Ctrl-C or a failing callback: queued records never start; the next run does them
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
         os.fsync(out.fileno())
     return summary

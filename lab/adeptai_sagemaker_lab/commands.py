@@ -2,6 +2,10 @@
 
 The product CLI finds them through the ``adeptai_sagemaker.commands`` entry points in
 ``lab/pyproject.toml`` (with ``bench``, in ``bench/cli.py``).
+
+``serve`` checks everything it can before its banner (the NAME=DIALECT pairs, the config
+file, the model, the port, which it binds then and hands to the server), so a banner means
+it is serving what the banner says; every problem is one line with its fix, exit 2.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from typing import Optional
 
 import click
 
-from adeptai_sagemaker.cli._base import _console, _emit_json, _json_mode, _metrics_table, json_option
+from adeptai_sagemaker.cli._base import UsageProblem, _console, _emit_json, _json_mode, _metrics_table, json_option
 
 
 # --------------------------------------------------------------------------- serve
@@ -49,26 +53,55 @@ def serve(host: str, port: int, endpoints: tuple[str, ...], default_dialect: Opt
     so. A real model behind the endpoint (--model smollm2 or a GGUF) takes
     any prompt (README: The local endpoint; A real small LLM in the loop).
     """
+    from adeptai_sagemaker_lab.server.dialects import DIALECTS
+    from adeptai_sagemaker_lab.server.model_backends import backend_for
+    from adeptai_sagemaker_lab.server.runner import serve as run_server, serve_config
+    from adeptai_sagemaker_lab.server.transport import tcp_listen_socket
+
+    dialects = ", ".join(sorted(DIALECTS))
     parsed: dict[str, str] = {}
     for item in endpoints:
-        name, sep, dialect = item.partition("=")
-        if not sep or not name.strip() or not dialect.strip():
-            raise click.BadParameter(f"{item!r}: use NAME=DIALECT, e.g. adeptai-job-parser=tgi", param_hint="--endpoint")
-        parsed[name.strip()] = dialect.strip()
-    from adeptai_sagemaker_lab.server.model_backends import backend_for
-    from adeptai_sagemaker_lab.server.runner import serve as run_server
-
+        name, sep, dialect = (part.strip() for part in item.partition("="))
+        if not sep or not name or not dialect:
+            raise UsageProblem(f"--endpoint {item!r} is not NAME=DIALECT", fix="e.g. --endpoint adeptai-job-parser=tgi")
+        if dialect not in DIALECTS:
+            raise UsageProblem(f"--endpoint {item!r}: unknown dialect {dialect!r}", fix=f"use one of: {dialects}")
+        parsed[name] = dialect
+    if default_dialect is not None and default_dialect not in DIALECTS:
+        raise UsageProblem(f"--default-dialect: unknown dialect {default_dialect!r}", fix=f"use one of: {dialects}")
     if default_dialect is None and not config_file and not parsed:
         default_dialect = "tgi"  # nothing configured: serve every name (said in --help)
     try:
+        config = serve_config(parsed or None, default_dialect, config_file)
+    except (ValueError, OSError) as exc:  # JSON/TOML syntax, unknown keys or dialects in the file
+        raise UsageProblem(f"--config {config_file}: {' '.join(str(exc).split())}",
+                           fix="correct the file: keys endpoints, default_dialect, chunking, region, s3_endpoint_url; "
+                               f"dialects {dialects}") from None
+    try:
         backend = backend_for(model)
     except (RuntimeError, OSError, ValueError) as exc:
-        raise click.BadParameter(str(exc), param_hint="--model") from None
+        raise UsageProblem(f"--model {model}: {exc}", fix="use --model reference, smollm2, or the path of a GGUF "
+                                                          "file") from None
+    try:
+        sock = tcp_listen_socket(host, port)
+    except OSError as exc:
+        raise UsageProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                           fix=f"stop what uses port {port}, or pass --port with a free one (e.g. --port "
+                               f"{port + 1})") from None
     label = "reference model" if not model or model == "reference" else backend.version
-    names = ", ".join(f"{n} ({d})" for n, d in parsed.items()) or f"any endpoint name ({default_dialect or 'from --config'})"
-    _console(stderr=True).print(f"serving {names} on http://{host}:{port} ({label}; Ctrl-C to stop)")
-    run_server(host=host, port=port, endpoints=parsed or None, default_dialect=default_dialect,
-               config_file=config_file, log_level=log_level, backend=backend)
+    only = "; other endpoint names: not found" if config.default_dialect is None else ""
+    _console(stderr=True).print(f"serving {served_names(config)} on http://{host}:{port} ({label}; Ctrl-C to stop)"
+                                + only)
+    run_server(host=host, port=port, log_level=log_level, backend=backend, config=config, sock=sock)
+
+
+def served_names(config) -> str:
+    """What a server with ``config`` answers, as the banner says it: the named endpoints, then the rest."""
+    named = ", ".join(f"{name} ({ep.dialect})" for name, ep in config.endpoints.items())
+    if config.default_dialect is None:
+        return named or "no endpoint name"
+    rest = f"any endpoint name ({config.default_dialect})"
+    return f"{named}, and {rest.replace('any', 'any other')}" if named else rest
 
 
 
@@ -105,12 +138,7 @@ def demo(ctx: click.Context, endpoint_url: Optional[str], no_adapters: bool) -> 
             lines += [("[green]✓[/] " if passed else "[red]✗[/] ") + escape(what) for what, passed in result.checks]
         console.print(Panel("\n".join(lines), title=f"{result.capability}: {status}", expand=False), soft_wrap=False)  # wrap, never crop
 
-    import os
-
-    from adeptai_sagemaker.cli.run import loopback_credentials
-
-    with loopback_credentials(endpoint_url or os.environ.get("SAGEMAKER_ENDPOINT_URL")):  # `serve` needs no real keys
-        report = run_demo(endpoint_url, use_adapters=not no_adapters, on_result=show)
+    report = run_demo(endpoint_url, use_adapters=not no_adapters, on_result=show)  # a loopback URL needs no AWS keys
     if as_json:
         _emit_json({"endpoint_url": report.endpoint_url, "local": report.local, "ok": report.ok,
                     "results": [asdict(r) for r in report.results], "metrics": report.metrics})

@@ -6,10 +6,12 @@ drop-in adapter and the hook chain) reached a SageMaker-runtime endpoint,
 was answered by a model, validated, and counted in the metrics.
 
 - No ``SAGEMAKER_ENDPOINT_URL``: a ``LocalEndpoint`` (real HTTP, real SigV4,
-  the built-in reference model) starts on a loopback port, and dummy AWS
-  credentials and region are set *in this process only*, restored afterwards.
-- With ``SAGEMAKER_ENDPOINT_URL`` set, that endpoint is used and the ambient
-  credentials are left alone.
+  the built-in reference model) starts on a loopback port. The runtime calls
+  a loopback URL with dummy credentials and a default region of its own
+  (``adeptai_sagemaker/core/aws_setup.py``): no AWS account, and the process
+  environment is left alone.
+- With ``SAGEMAKER_ENDPOINT_URL`` set, that endpoint is used (with the ambient
+  credentials unless it is a loopback URL too).
 - Four capabilities run through their drop-in adapter; job_parser,
   resume_summarizer, question_generator and candidate_matcher through
   ``Framework.call`` (the monolith's requirements shape has no title or
@@ -35,13 +37,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
-from adeptai_sagemaker.cli._base import temporary_env
 from adeptai_sagemaker.plugin.hookspecs import hookimpl
 from adeptai_sagemaker.observers.metrics import MetricsRecorder
 from adeptai_sagemaker.plugin.tasks import CAPABILITIES
-
-DUMMY_AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-                 "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
 
 # Synthetic sample inputs (no real person's data).
 JOB = ("Senior Python Engineer (Remote, US). We need 5+ years of Python, AWS and PostgreSQL; Docker and "
@@ -84,7 +82,7 @@ def local_or_configured_endpoint(endpoint_url: Optional[str] = None) -> Iterator
         return
     from adeptai_sagemaker_lab.server.runner import LocalEndpoint
 
-    with temporary_env(DUMMY_AWS_ENV), LocalEndpoint(default_dialect="tgi") as ep:
+    with LocalEndpoint(default_dialect="tgi") as ep:
         yield ep.url, True
 
 
@@ -94,12 +92,15 @@ def demo_endpoint_name(capability: str) -> str:
 
 def build_framework(url: str, *, plugins: tuple = (), cache_dir: Optional[str] = None, fallback: bool = False,
                     capabilities: tuple[str, ...] = CAPABILITIES, settings_overrides: Optional[dict] = None):
-    """A framework with ``capabilities`` mode=on against ``url`` (region from env or us-east-1)."""
+    """A framework with ``capabilities`` mode=on against ``url`` (region resolved as for any endpoint).
+
+    The environment's own settings are validated first (``load_settings()``): a bad value there (a mode of
+    ``banana``) is the same error here as in ``status``, although this framework overrides the modes."""
     from adeptai_sagemaker.core.framework import Framework
     from adeptai_sagemaker.core.settings import load_settings
 
-    region = os.environ.get("SAGEMAKER_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
-    overrides: dict[str, Any] = {"aws_region": region, "sagemaker_endpoint_url": url,
+    load_settings()
+    overrides: dict[str, Any] = {"sagemaker_endpoint_url": url,
                                  "sagemaker_llm_fallback": fallback, "sagemaker_llm_enabled": True}
     if cache_dir:
         overrides["adeptai_sagemaker_cache_dir"] = cache_dir

@@ -21,12 +21,9 @@ def local_llm_framework(capabilities: tuple[str, ...], *, grammar: bool, backend
                         model: Optional[str] = "smollm2", stream: bool = False, max_tokens: int = MAX_TOKENS,
                         max_reasks: int = 1, plugins: tuple = ()) -> Iterator[Any]:
     """Yield a ``Framework`` whose ``capabilities`` call a local endpoint served by ``backend``
-    (default: ``backend_for(model)``), with dummy AWS credentials in this process while it runs."""
-    from adeptai_sagemaker.cli._base import temporary_env
+    (default: ``backend_for(model)``); the endpoint is on loopback, so the runtime needs no AWS setup."""
     from adeptai_sagemaker.core.framework import Framework
     from adeptai_sagemaker.core.settings import load_settings
-
-    from adeptai_sagemaker_lab.demo import DUMMY_AWS_ENV
 
     from adeptai_sagemaker_lab.server import LocalEndpoint
     from adeptai_sagemaker_lab.server.model_backends import backend_for
@@ -35,9 +32,9 @@ def local_llm_framework(capabilities: tuple[str, ...], *, grammar: bool, backend
     cap = {"endpoint": ENDPOINT, "mode": "on", "codec": "messages", "grammar": grammar, "stream": stream,
            "max_tokens": max_tokens, "max_reasks": max_reasks, "max_attempts": 1, "read_timeout": 600,
            "cache": False}
-    with temporary_env(DUMMY_AWS_ENV), tempfile.TemporaryDirectory() as cache_dir, \
+    with tempfile.TemporaryDirectory() as cache_dir, \
             LocalEndpoint(default_dialect="messages", backend=backend) as ep:
-        settings = load_settings(env_file=None, aws_region="us-east-1", sagemaker_endpoint_url=ep.url,
+        settings = load_settings(env_file=None, sagemaker_endpoint_url=ep.url,
                                  sagemaker_llm_fallback=False, adeptai_sagemaker_plugins="",
                                  adeptai_sagemaker_cache_dir=cache_dir,
                                  capabilities={c: dict(cap) for c in capabilities})

@@ -48,7 +48,9 @@ def error_lines(result) -> list[str]:
 
 
 def all_commands(group: click.Group = cli, prefix: tuple = ()):
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # (the root group loads the lab's commands here)
+        command = group.get_command(ctx, name)
         yield prefix + (name,), command
         if isinstance(command, click.Group):
             yield from all_commands(command, prefix + (name,))
@@ -172,7 +174,7 @@ def test_run_non_object_json_is_a_usage_error(env):
 
 
 def test_run_against_a_loopback_endpoint_needs_no_credentials(env, local_endpoint):
-    from adeptai_sagemaker.cli.run import is_loopback
+    from adeptai_sagemaker.core.aws_setup import is_loopback
 
     env.setenv("SAGEMAKER_JOB_PARSER_ENDPOINT", "ref-lmi")
     env.setenv("SAGEMAKER_JOB_PARSER_CODEC", "lmi")
@@ -188,7 +190,7 @@ def test_run_against_a_loopback_endpoint_needs_no_credentials(env, local_endpoin
 
 
 def test_loopback_detection():
-    from adeptai_sagemaker.cli.run import is_loopback
+    from adeptai_sagemaker.core.aws_setup import is_loopback
 
     assert is_loopback("http://127.0.0.1:8080") and is_loopback("http://localhost:1") and is_loopback("http://[::1]:2")
     assert not is_loopback("https://runtime.sagemaker.us-east-1.amazonaws.com") and not is_loopback(None)

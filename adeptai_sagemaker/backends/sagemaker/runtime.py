@@ -17,6 +17,10 @@ Why it looks like this:
   bearer token (``bearer.py``), not a botocore operation, so it goes through
   botocore's own HTTP session (``URLLib3Session``: same timeouts, pool size and
   proxy/CA handling) and through the *same* retry loop and error taxonomy.
+- **Loopback endpoints** (the lab's ``serve`` on this machine) get a default
+  region and explicit dummy credentials on the boto3 session itself
+  (``core/aws_setup.py``): no AWS setup needed, real keys never signed into a
+  lab server, and the process environment is never written.
 - **Sessions and prefix affinity** are the ``SessionId`` and ``PrefixAwareId``
   parameters of InvokeEndpoint (installed botocore's service model); their
   response headers come back on :class:`InvokeResult`.
@@ -37,6 +41,8 @@ from adeptai_sagemaker.core.errors import (AdeptSageMakerError, ConfigurationErr
                      InputTooLargeError, InvocationError, ModelStreamError, from_botocore, from_http_response)
 from adeptai_sagemaker.core import transport
 from adeptai_sagemaker.core.retry import RetryPolicy
+from adeptai_sagemaker.core.aws_setup import (LOOPBACK_CREDENTIALS, is_loopback, missing_credentials_error,
+                                              missing_region_error, resolve_region)
 from adeptai_sagemaker.core.settings import ensure_region_allowed
 
 __all__ = ["RuntimeConfig", "SageMakerRuntime", "InvokeResult", "OpenAIResponse", "AsyncInvocation", "OnAttempt",
@@ -78,17 +84,27 @@ class RuntimeConfig:
     allowed_regions: Optional[tuple[str, ...]] = None  # data-residency guard; None allows any
     bearer_token_lifetime_s: int = 900  # OpenAI route tokens (bearer.py); at most 12 h
 
+    def __post_init__(self) -> None:
+        if not self.region:  # a loopback endpoint answers for any region (core/aws_setup.resolve_region)
+            object.__setattr__(self, "region", resolve_region({}, self.endpoint_url) or "")
+
     @classmethod
     def from_env(cls, **overrides: Any) -> "RuntimeConfig":
-        """Region from ``AWS_REGION`` then ``AWS_DEFAULT_REGION`` (no silent default), profile from ``AWS_PROFILE``."""
-        values: dict[str, Any] = {"region": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "",
+        """Region by ``core/aws_setup.resolve_region`` over the process environment (no silent default for a
+        real endpoint), profile from ``AWS_PROFILE``."""
+        values: dict[str, Any] = {"region": resolve_region(os.environ, overrides.get("endpoint_url")) or "",
                                   "profile": os.environ.get("AWS_PROFILE") or None}
         values.update(overrides)
         return cls(**values)
 
+    @property
+    def loopback(self) -> bool:
+        """Whether ``endpoint_url`` is on this machine (signed with dummy credentials, see the module docstring)."""
+        return is_loopback(self.endpoint_url)
+
     def validate(self) -> None:
         if not self.region:
-            raise ConfigurationError("no AWS region configured: set AWS_REGION (or pass RuntimeConfig(region=...))")
+            raise missing_region_error()
         ensure_region_allowed(self.region, self.allowed_regions)
         for name in ("connect_timeout", "read_timeout", "backoff_base", "backoff_max"):
             if getattr(self, name) <= 0:
@@ -170,8 +186,26 @@ class SageMakerRuntime:
         if self._session is None:
             import boto3
 
-            self._session = boto3.session.Session(profile_name=self.config.profile, region_name=self.config.region)
+            if self.config.loopback:  # explicit keys, and AWS_PROFILE not read: the caller's are neither needed nor used
+                import botocore.session
+
+                no_profile = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+                self._session = boto3.session.Session(botocore_session=no_profile, region_name=self.config.region,
+                                                      **LOOPBACK_CREDENTIALS)
+            else:
+                self._session = boto3.session.Session(profile_name=self.config.profile,
+                                                      region_name=self.config.region)
         return self._session
+
+    def check_credentials(self) -> None:
+        """Resolve the credentials once, before any call (a batch's preflight): ``ConfigurationError`` when
+        boto3's chain finds none, instead of one ``NoCredentialsError`` per request later."""
+        try:
+            found = self._boto_session().get_credentials()
+        except Exception as exc:  # ProfileNotFound and friends
+            raise from_botocore(exc, None) from None
+        if found is None:
+            raise missing_credentials_error(self.config.region)
 
     @property
     def client(self) -> Any:

@@ -40,7 +40,6 @@ from typing import Any, Callable, Iterable, Optional
 
 from adeptai_sagemaker.plugin.hookspecs import hookimpl
 
-DUMMY_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 REGION = "us-east-1"
 FAKE_KEY = "sk-adeptai-bench-offline"
 INSTANCE_TYPE = os.environ.get("ADEPTAI_BENCH_INSTANCE_TYPE", "ml.g5.2xlarge")
@@ -78,13 +77,6 @@ def sizes(quick_mode: Optional[bool] = None) -> Sizes:
                      batch_candidates=60, side_by_side_repeats=1, quality_limit=4)
     return Sizes(overhead_calls=300, cache_calls=2000, import_runs=7, concurrency_calls=400, concurrency=32,
                  batch_candidates=1000, side_by_side_repeats=2, quality_limit=None)
-
-
-def set_dummy_aws_env() -> None:
-    """The local endpoint checks SigV4 but not the key; never use real credentials here."""
-    for key, value in DUMMY_AWS.items():
-        os.environ[key] = value
-    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
 
 def pct(values: list[float], p: float) -> Optional[float]:
@@ -126,7 +118,6 @@ def make_framework(url: str, endpoints: dict[str, str], *, cache_dir: Optional[s
     from adeptai_sagemaker.core.framework import Framework
     from adeptai_sagemaker.core.settings import load_settings
 
-    set_dummy_aws_env()
     caps = {cap: {"endpoint": name, "mode": "on", "codec": "tgi", **cap_overrides} for cap, name in endpoints.items()}
     overrides: dict[str, Any] = dict(aws_region=REGION, sagemaker_endpoint_url=url, sagemaker_llm_fallback=fallback,
                                      capabilities=caps,
@@ -139,14 +130,16 @@ def make_framework(url: str, endpoints: dict[str, str], *, cache_dir: Optional[s
 
 
 def raw_client(url: str, pool: int = 32):
-    """The plain boto3 client a hand-written integration would use (same timeouts, no retries)."""
+    """The plain boto3 client a hand-written integration would use (same timeouts, no retries), signed with the
+    dummy keys the framework's runtime uses for a loopback endpoint, so both send the same headers."""
     import boto3
     from botocore.config import Config
 
-    set_dummy_aws_env()
+    from adeptai_sagemaker.core.aws_setup import LOOPBACK_CREDENTIALS
+
     cfg = Config(connect_timeout=2, read_timeout=70, max_pool_connections=pool,
                  retries={"mode": "standard", "total_max_attempts": 1})
-    return boto3.client("sagemaker-runtime", endpoint_url=url, region_name=REGION, config=cfg)
+    return boto3.client("sagemaker-runtime", endpoint_url=url, region_name=REGION, config=cfg, **LOOPBACK_CREDENTIALS)
 
 
 def encoded_body(fw, capability: str, request: dict) -> bytes:
@@ -219,10 +212,12 @@ def litellm_caller(url: str, endpoint: str) -> Optional[Callable[[int], None]]:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # offline: no cost-map download
     import litellm
 
+    from adeptai_sagemaker.core.aws_setup import LOOPBACK_CREDENTIALS
+
     def once(i: int) -> None:
         litellm.completion(model=f"sagemaker/{endpoint}", messages=[{"role": "user", "content": query_request(i)["query"]}],
                            aws_region_name=REGION, sagemaker_base_url=f"{url}/endpoints/{endpoint}/invocations",
-                           max_tokens=256, num_retries=0)
+                           max_tokens=256, num_retries=0, **LOOPBACK_CREDENTIALS)
 
     return once
 
@@ -392,7 +387,6 @@ def framework_phases(url: str, calls: int = 200) -> dict[str, float]:
 def litellm_row(ep, calls: int, *, latency_ms: float = 5.0) -> dict[str, Any]:
     """LiteLLM's ``sagemaker/`` provider against the same endpoint, or why it was skipped."""
     endpoint = "bench-litellm"
-    set_dummy_aws_env()
     once = litellm_caller(ep.url, endpoint)
     if once is None:
         return {"skipped": "litellm is not installed (pip install 'adeptai-sagemaker[bench]' adds this row)"}

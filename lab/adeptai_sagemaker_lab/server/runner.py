@@ -170,10 +170,15 @@ def serve_config(endpoints: Optional[dict[str, Any]] = None, default_dialect: Op
 
 def serve(host: str = "127.0.0.1", port: int = 8080, endpoints: Optional[dict[str, Any]] = None,
           default_dialect: Optional[str] = "tgi", config_file: Optional[str] = None,
-          backend: Optional[ModelBackend] = None, log_level: str = "info", container_handler: Any = None) -> None:
-    """Blocking server for ``adeptai-sagemaker serve`` (Ctrl-C stops it). See :func:`serve_config`."""
+          backend: Optional[ModelBackend] = None, log_level: str = "info", container_handler: Any = None, *,
+          config: Optional[ServerConfig] = None, sock: Any = None) -> None:
+    """Blocking server for ``adeptai-sagemaker serve`` (Ctrl-C stops it). See :func:`serve_config`.
+
+    ``config`` (already built and checked) replaces ``endpoints``/``default_dialect``/``config_file``;
+    ``sock``, a socket bound by ``tcp_listen_socket``, is served instead of binding ``host:port`` here, so a
+    caller can report a busy port before it prints anything."""
     import uvicorn
 
-    config = serve_config(endpoints, default_dialect, config_file)
+    config = config if config is not None else serve_config(endpoints, default_dialect, config_file)
     app = create_app(config, backend or default_backend(), container_handler=container_handler)
-    uvicorn.Server(uvicorn_config(app, host, port, log_level)).run()
+    uvicorn.Server(uvicorn_config(app, host, port, log_level)).run(sockets=[sock] if sock is not None else None)
