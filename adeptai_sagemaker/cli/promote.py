@@ -41,6 +41,7 @@ def promote(ctx: click.Context, module: str, dry_run: bool, to_mode: Optional[st
     from adeptai_sagemaker.observers.evidence import store_error, store_for
     from adeptai_sagemaker.rollout.gate import evaluate
     from adeptai_sagemaker.rollout.live_mode import configured_mode
+    from adeptai_sagemaker.student.evaluate import offline_verdict
     from adeptai_sagemaker.core.settings import Mode, load_settings
 
     settings = load_settings()
@@ -48,6 +49,8 @@ def promote(ctx: click.Context, module: str, dry_run: bool, to_mode: Optional[st
     try:
         current, source = configured_mode(settings, store, module)
         decision = evaluate(store, settings, module, mode=current)
+        # from off, the student's offline evidence (`eval --set captured-test`), reported beside the step
+        offline = offline_verdict(store, settings, module) if decision.from_mode == "off" else None
         if to_mode is not None:
             target = to_mode.strip().lower()
             if target != "default":
@@ -73,7 +76,7 @@ def promote(ctx: click.Context, module: str, dry_run: bool, to_mode: Optional[st
         store.close()
     out = {**decision.as_dict(), "applied": applied, "dry_run": dry_run, "mode_source": source,
            "kill_switch_engaged": not settings.sagemaker_llm_enabled, "state_dir": str(settings.state_dir()),
-           "refresh_s": settings.adeptai_sagemaker_mode_refresh_s}
+           "refresh_s": settings.adeptai_sagemaker_mode_refresh_s, "offline": offline}
     if _json_mode(ctx):
         _emit_json(out)
         return
@@ -98,6 +101,13 @@ def _print(out: dict) -> None:
             console.print(f"    {name}: {f['agreement']:.3f} (lower {f['agreement_lower']:.3f}, n={f['n']})")
         else:
             console.print(f"    {name}: not comparable ({f['not_comparable']} answers)")
+    offline = out.get("offline")
+    if offline:
+        ev = offline["evidence"]
+        console.print(f"  offline evidence (eval --set captured-test, shadow criteria): {offline['verdict']} "
+                      f"(n={ev['n']}, agreement " + ("-" if ev["agreement"] is None else f"{ev['agreement']:.3f}") + ")")
+        for reason in offline["reasons"]:
+            console.print(f"    - {reason}")
     if out["applied"]:
         console.print(f"[dim]running processes pick this up within {out['refresh_s']:g} s "
                       f"(state dir {out['state_dir']})[/]")
