@@ -31,7 +31,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from adapter_support import endpoint, endpoint_name, scripted_endpoint  # noqa: F401  (fixtures)
+from adapter_support import endpoint, endpoint_name, scripted_endpoint, sm_calls  # noqa: F401  (fixtures)
 from adeptai_sagemaker import adapters
 from adeptai_sagemaker.core import pipeline
 from adeptai_sagemaker.plugin.hookspecs import hookimpl
@@ -176,8 +176,8 @@ def assert_record_is_the_students_view(fw, record: dict) -> None:
 # --------------------------------------------------------------------------- tests
 
 
-def test_captured_records_hold_the_teachers_answers_in_the_output_schema(real_monolith, shadow_capture, tmp_path,
-                                                                        monkeypatch):
+def test_captured_records_hold_the_teachers_answers_in_the_output_schema(real_monolith, shadow_capture, endpoint,
+                                                                        tmp_path, monkeypatch):
     fw, calls = shadow_capture
     qe_module = real_monolith.load("llm_query_enhancer")
     monkeypatch.setattr(qe_module, "OpenAI", ScriptedOpenAI)  # the monolith's OpenAI client is the teacher
@@ -209,22 +209,18 @@ def test_captured_records_hold_the_teachers_answers_in_the_output_schema(real_mo
 
     for capability, n in (("query_enhancer", len(QUERIES)), ("job_parser", len(POSTINGS))):
         assert calls.seen[capability] == Counter({("shadow", "legacy", "success"): n}), capability
+        assert sm_calls(endpoint, capability) == n, capability  # and the model side answered every one in shadow
         assert fw.capture.totals.invalid[capability] == 1, capability
         assert fw.capture.totals.stored[capability] == n - 1, capability
 
-    records = captured(fw, tmp_path, "query_enhancer")
-    by_query = {r["request"]["query"]: r for r in records}
-    assert len(records) == len(by_query) == len(QUERIES) - 1 and PROSE_QUERY not in by_query
-    for query, record in by_query.items():
-        assert_record_is_the_students_view(fw, record)
-        assert record["output"] == expected_query_output(query), query
-        assert query in record["user"]
-
-    records = captured(fw, tmp_path, "job_parser")
-    by_posting = {r["request"]["job_description"]: r for r in records}
-    assert len(records) == len(by_posting) == len(POSTINGS) - 1 and OVER_BOUND not in by_posting
-    for posting, record in by_posting.items():
-        assert_record_is_the_students_view(fw, record)
-        assert record["output"] == expected_job_output(posting), posting
-        assert posting in record["user"]
-    assert {r["output"]["work_mode"] for r in records} == {"remote", None}  # both location shapes were mapped
+    cases = (("query_enhancer", "query", QUERIES, PROSE_QUERY, expected_query_output),
+             ("job_parser", "job_description", POSTINGS, OVER_BOUND, expected_job_output))
+    for capability, field, inputs, not_a_teacher, expected in cases:
+        records = captured(fw, tmp_path, capability)
+        by_input = {r["request"][field]: r for r in records}  # one record per call, each for its own input
+        assert len(records) == len(inputs) - 1 and set(by_input) == set(inputs) - {not_a_teacher}, capability
+        for text, record in by_input.items():
+            assert_record_is_the_students_view(fw, record)
+            assert record["output"] == expected(text), text
+            assert text in record["user"]
+    assert {r["output"]["work_mode"] for r in records} == {"remote", None}  # both matcher location shapes mapped
