@@ -93,6 +93,10 @@ def _once(ctx: click.Context, store, settings, module: str, dry_run: bool, to_mo
         resolution = ModeResolver(settings, store, poll=False).resolve(module)
         current = record.mode if record is not None else str(settings.configured_mode(module))
         decision = evaluate(store, settings, module, mode=current)
+        # from off, the student's offline evidence (`eval --set captured-test`), reported beside the step
+        from adeptai_sagemaker.student.evaluate import offline_verdict
+
+        offline = offline_verdict(store, settings, module) if decision.from_mode == "off" else None
         if target is not None:
             decision.reasons = [f"set by the operator (--to {target}); the gate said {decision.verdict}: "
                                 + "; ".join(decision.reasons)]
@@ -122,7 +126,7 @@ def _once(ctx: click.Context, store, settings, module: str, dry_run: bool, to_mo
     out = {**decision.as_dict(), "applied": applied, "dry_run": dry_run,
            "mode_source": "state" if record is not None else "env", "kill_switch": resolution.switch,
            "kill_switch_engaged": resolution.switch is not None, "store": store.describe(),
-           "refresh_s": settings.adeptai_sagemaker_mode_refresh_s}
+           "refresh_s": settings.adeptai_sagemaker_mode_refresh_s, "offline": offline}
     if _json_mode(ctx):
         _emit_json(out)
     else:
@@ -191,6 +195,13 @@ def _print(out: dict) -> None:
             console.print(f"    {name}: {f['agreement']:.3f} (lower {f['agreement_lower']:.3f}, n={f['n']})")
         else:
             console.print(f"    {name}: not comparable ({f['not_comparable']} answers)")
+    offline = out.get("offline")
+    if offline:
+        ev = offline["evidence"]
+        console.print(f"  offline evidence (eval --set captured-test, shadow criteria): {offline['verdict']} "
+                      f"(n={ev['n']}, agreement " + ("-" if ev["agreement"] is None else f"{ev['agreement']:.3f}") + ")")
+        for reason in offline["reasons"]:
+            console.print(f"    - {reason}")
     if out["applied"]:
         console.print(f"[dim]every host sharing {out['store']} picks this up within {out['refresh_s']:g} s[/]")
     if out["kill_switch"]:

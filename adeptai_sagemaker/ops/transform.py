@@ -23,7 +23,10 @@ Resumable: the job name is a hash of the chunk's ids, so a rerun after a kill
 finds the job it had started (and waits for it) instead of paying for it
 twice; every finished chunk is its own ``<output>.parts/<job>.jsonl`` object,
 and the output object is assembled from the parts at the end of every run.
-Ids already in a part are never sent again.
+Ids already in a part are never sent again. A job that ended ``Failed`` or
+``Stopped`` stops the run before its chunk's part is written, so none of its
+records counts as done; the rerun sends them again as a new job
+(``<job>-r1``, ``-r2``, ...: SageMaker never reuses a job name).
 
 Where the job runs: on AWS, SageMaker runs it. moto keeps only a transform
 job's metadata, so for local runs and tests ``executor`` (the lab's
@@ -179,7 +182,7 @@ class TransformRun:
             bodies.append(body)
         job = transform_job_name(self.capability, [_id_key(r.id) for r in records])
         if bodies:
-            answers = self._transform(job, bodies, summary.total, written_before)
+            ran, answers = self._transform(job, bodies, summary.total, written_before)
             for (position, record_id, prompt), answer in zip(sent, answers + [None] * (len(sent) - len(answers))):
                 lines[position] = self._decode(record_id, answer, prompt, spec.output_model)
         for line in lines:
@@ -190,7 +193,7 @@ class TransformRun:
                 summary.succeeded += 1
         body = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
         self.s3.put_object(Bucket=self.out_bucket, Key=f"{self._parts_prefix()}{job}.jsonl", Body=body.encode())
-        summary.jobs.append(job)
+        summary.jobs.append(ran if bodies else job)
         self._progress(written_before + len(lines), summary.total, f"{job} written")
         return len(lines)
 
@@ -208,8 +211,19 @@ class TransformRun:
             return _error(record_id, "decode_failed", type(exc).__name__)
         return {"id": record_id, "output": output.model_dump(mode="json")}
 
-    def _transform(self, job: str, bodies: list[bytes], total: int, written_before: int) -> list[str]:
-        """Run (or find) the job for these bodies; its output lines, in input order."""
+    def _attempt(self, job: str) -> tuple[str, Optional[str]]:
+        """The chunk's job name to use and its status: the first attempt that did not end Failed or Stopped."""
+        name, retry = job, 0
+        while True:
+            status = self._status(name)
+            if status not in ("Failed", "Stopped"):
+                return name, status
+            retry += 1
+            name = f"{job}-r{retry}"
+
+    def _transform(self, chunk_job: str, bodies: list[bytes], total: int, written_before: int) -> tuple[str, list[str]]:
+        """Run (or find) the job for these bodies; its name and output lines, in input order."""
+        job, status = self._attempt(chunk_job)
         work = self._work_prefix(job)
         input_key, output_prefix = f"{work}/input/records.jsonl", f"{work}/output"
         request = {
@@ -225,11 +239,7 @@ class TransformRun:
             "TransformResources": {"InstanceType": self.instance_type, "InstanceCount": self.instance_count},
             "Tags": [{"Key": "adeptai-sagemaker:capability", "Value": self.capability}],
         }
-        status = self._status(job)
-        if status is None or status in ("Failed", "Stopped"):
-            if status is not None:
-                raise AdeptSageMakerError(f"transform job {job} ended {status}; remove it or change the input "
-                                          "before rerunning")
+        if status is None:
             self.s3.put_object(Bucket=self.out_bucket, Key=input_key, Body=b"\n".join(bodies) + b"\n")
             self.sm.create_transform_job(**request)
             if self.executor is not None:
@@ -243,9 +253,10 @@ class TransformRun:
                 break
             self.sleep(self.poll_s)
         if status != "Completed":
-            raise AdeptSageMakerError(f"transform job {job} ended {status}")
+            raise AdeptSageMakerError(f"transform job {job} ended {status}; its {len(bodies)} records are not "
+                                      "written: rerun to send them again as a new job", code=f"Transform{status}")
         text = self._read(self.out_bucket, f"{output_prefix}/records.jsonl.out")
-        return text.splitlines()
+        return job, text.splitlines()
 
     def _has_output(self, output_prefix: str) -> bool:
         listed = self.s3.list_objects_v2(Bucket=self.out_bucket, Prefix=f"{output_prefix}/records.jsonl.out")

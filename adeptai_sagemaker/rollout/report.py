@@ -6,7 +6,9 @@ Wilson bounds, and latency percentiles against the budget. For each module:
 current mode and its source, the gate's verdict and reasons, per-field
 agreement with bounds, latency percentiles, cost per 1,000 calls on the
 SageMaker path and the API path (``cost.py``; tokens are the recorded means
-where calls reported them, else the planning estimates), fallback reasons.
+where calls reported them, else the planning estimates), fallback reasons, and the student models that serve it: which captured
+dataset trained which job, its artifact and the endpoints deployed from it
+(``student/finetune.py``'s ``lineage()``, read from the runs file).
 Everything comes from the store: names and numbers only.
 """
 
@@ -42,7 +44,29 @@ def module_summary(store: Any, settings: Any, capability: str, *, instance_type:
             "instance_type": instance_type, "throughput_rps": throughput_rps, "tokens": [tin, tout],
             "token_source": token_source}
     return {"capability": capability, "mode": mode, "mode_source": source, "decision": decision.as_dict(),
-            "cost": cost, "history": store.mode_history(capability)[-10:]}
+            "cost": cost, "history": store.mode_history(capability)[-10:], "students": _students(settings, capability)}
+
+
+def _students(settings: Any, capability: str) -> list[dict]:
+    """The recorded fine-tuning runs of ``capability``: dataset, training job, artifact, endpoints serving it."""
+    from adeptai_sagemaker.student.finetune import lineage
+
+    keep = ("dataset_id", "format", "base_model", "job", "status", "artifact", "endpoints", "time")
+    return [{k: run.get(k) for k in keep} for run in lineage(settings) if run.get("capability") == capability]
+
+
+def _student_lines(summary: dict) -> list[str]:
+    """The module's dataset -> endpoint lineage as a markdown table (nothing when no student was trained)."""
+    if not summary["students"]:
+        return []
+    lines = ["", "Students (dataset -> training job -> artifact -> endpoints):", "",
+             "| dataset | format | base model | training job | status | artifact | endpoints |",
+             "|---|---|---|---|---|---|---|"]
+    for run in summary["students"]:
+        lines.append(f"| {run['dataset_id'] or '-'} | {run['format'] or '-'} | {run['base_model'] or '-'} | "
+                     f"{run['job']} | {run['status'] or '-'} | {run['artifact'] or '-'} | "
+                     f"{', '.join(run['endpoints']) or 'not deployed'} |")
+    return lines
 
 
 def _chart_agreement(summary: dict, path: Path) -> bool:
@@ -174,6 +198,7 @@ def write_report(store: Any, settings: Any, out_dir: str | Path, *, capabilities
                   f"{c['throughput_rps']:g} req/s per instance at 70% utilization, amortized) vs {c['api_model']} "
                   f"${c['api_per_1000_usd']:.2f} ({c['tokens'][0]:.0f} in / {c['tokens'][1]:.0f} out tokens, "
                   f"{c['token_source']})."]
+        lines += _student_lines(s)
         if s["history"]:  # every step a person, `promote --watch` or auto-demotion took, with why
             lines += ["", "Rollout steps:", ""] + [
                 f"- {time.strftime('%Y-%m-%d %H:%M', time.gmtime(h['ts']))} {h['from_mode'] or '-'} -> {h['to_mode']} "

@@ -105,3 +105,14 @@ def offline_decision(store: Any, settings: Any, capability: str) -> Any:
     t = Thresholds.from_settings(settings, capability)
     evidence = summarize([], store.comparisons(capability, mode=OFFLINE_MODE), "shadow", t.confidence)
     return decide(capability, "shadow", evidence, t)
+
+
+def offline_verdict(store: Any, settings: Any, capability: str) -> Optional[dict]:
+    """``offline_decision`` as a dict when offline evidence of ``capability`` was stored, else ``None``.
+
+    What ``promote MODULE`` shows from ``off``: the student's agreement with its teacher on the captured
+    test part, judged by the shadow step's criteria, before a single live shadow call is made.
+    """
+    if not store.comparisons(capability, mode=OFFLINE_MODE):
+        return None
+    return offline_decision(store, settings, capability).as_dict()

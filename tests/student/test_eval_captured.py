@@ -1,8 +1,10 @@
-"""eval --compare legacy local --set captured-test: per-field agreement of the student with its captured teacher."""
+"""eval --compare legacy local --set captured-test: per-field agreement of the student with its captured teacher,
+and ``promote --dry-run`` from off reporting that offline evidence."""
 
 from __future__ import annotations
 
 import json
+import time
 
 from adeptai_sagemaker.adapters.matcher import output_from_requirements
 from adeptai_sagemaker.cli import main
@@ -42,3 +44,45 @@ def test_eval_prints_per_field_agreement_and_stores_offline_evidence(tmp_path, c
     stored = store.comparisons("job_parser", mode="offline")
     assert len(stored) == len(in_test) and all(row["fields"] for row in stored if row["sagemaker_ok"])
     store.close()
+
+    # promote from off reports the offline verdict beside its own step, and changes nothing on a dry run
+    promoted = run_json(["promote", "job_parser", "--dry-run", "--json"], capsys)
+    assert (promoted["from_mode"], promoted["verdict"], promoted["to_mode"]) == ("off", "advance", "shadow")
+    assert promoted["applied"] is False and promoted["evidence"]["n"] == 0  # no live evidence at off
+    offline = promoted["offline"]
+    assert offline["verdict"] == report["gate"]["verdict"] and offline["reasons"] == report["gate"]["reasons"]
+    assert offline["evidence"]["n"] == len(in_test) and offline["from_mode"] == "shadow"
+    assert set(offline["evidence"]["fields"]) >= {"mandatory_skills", "preferred_skills", "years_experience"}
+    text = run_text(["promote", "job_parser", "--dry-run"], capsys)
+    assert f"offline evidence (eval --set captured-test, shadow criteria): {offline['verdict']} (n={len(in_test)}" in text
+    assert run_json(["promote", "job_parser", "--dry-run", "--json"], capsys)["from_mode"] == "off"  # still off
+
+
+def test_promote_reports_no_offline_verdict_without_offline_evidence_or_past_off(monkeypatch, capsys):
+    from adeptai_sagemaker.core.settings import load_settings
+    from adeptai_sagemaker.observers.evidence import store_for
+
+    assert run_json(["promote", "job_parser", "--dry-run", "--json"], capsys)["offline"] is None
+    assert "offline evidence" not in run_text(["promote", "job_parser", "--dry-run"], capsys)
+    store = store_for(load_settings(env_file=None))
+    now = time.time()  # within the store's retention
+    store.add(comparisons=[{"ts": now + i, "capability": "job_parser", "mode": "offline", "sagemaker_ok": 1,
+                            "latency_ms": 5.0, "score": 1.0, "agree": 1, "fields": json.dumps({"location": [1.0, 1]})}
+                           for i in range(3)])
+    store.close()
+    offline = run_json(["promote", "job_parser", "--dry-run", "--json"], capsys)["offline"]
+    assert offline["verdict"] == "hold" and offline["evidence"]["n"] == 3  # too few for the shadow criteria
+    monkeypatch.setenv("SAGEMAKER_JOB_PARSER_MODE", "shadow")  # past off, live shadow evidence is what counts
+    assert run_json(["promote", "job_parser", "--dry-run", "--json"], capsys)["offline"] is None
+
+
+def run_text(argv, capsys) -> str:
+    try:
+        main(argv)
+    except SystemExit as exc:
+        assert exc.code == 0, capsys.readouterr()
+    return capsys.readouterr().out
+
+
+def run_json(argv, capsys) -> dict:
+    return json.loads(run_text(argv, capsys))

@@ -100,3 +100,35 @@ def test_a_run_on_moto_completes_prints_the_artifact_and_deploy_plans_the_endpoi
         assert container["ModelDataUrl"] == result["artifact"]
         assert container["Environment"]["HF_MODEL_ID"] == "/opt/ml/model"
         assert plan["student_run"]["dataset_id"] == result["dataset_id"]  # which dataset this endpoint will serve
+
+
+def test_report_shows_which_dataset_made_which_endpoint(built, tmp_path, capsys):
+    """finetune (a real run on moto) -> deploy --model-data (applied on moto) -> report, per module."""
+    boto3 = pytest.importorskip("boto3")
+    moto = pytest.importorskip("moto")
+    pytest.importorskip("matplotlib", reason="report draws charts with matplotlib")
+    with moto.mock_aws():
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="students")
+        code, out = run_cli(finetune_args(built, "--poll", "0", "--json"), capsys)
+        assert code == 0, out
+        trained = json.loads(out)
+        code, out = run_cli(["deploy", "--model-data", trained["artifact"], "--endpoint-name", "job-parser-student",
+                             "--image", "763104351884.dkr.ecr.us-east-1.amazonaws.com/tgi:latest", "--role-arn", ROLE,
+                             "--instance-type", "ml.g4dn.xlarge",  # moto's instance list predates ml.g5
+                             "--no-alarms", "--no-autoscaling", "--json"], capsys)
+        assert code == 0, out + run_cli.err
+        assert json.loads(out)["endpoint_name"] == "job-parser-student"
+
+    code, out = run_cli(["report", "--capability", "job_parser", "--capability", "query_enhancer",
+                         "--out", str(tmp_path / "report"), "--json"], capsys)
+    assert code == 0, out
+    students = {s["capability"]: s["students"] for s in json.loads(out)["summaries"]}
+    assert students["query_enhancer"] == []  # no student trained for it
+    [run] = students["job_parser"]
+    assert (run["dataset_id"], run["job"], run["artifact"]) == (trained["dataset_id"], trained["job"], trained["artifact"])
+    assert run["endpoints"] == ["job-parser-student"] and run["status"] == "Completed"
+    text = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    job_parser_section = text.split("## job_parser", 1)[1].split("\n## ", 1)[0]
+    row = next(line for line in job_parser_section.splitlines() if line.startswith(f"| {trained['dataset_id']} |"))
+    assert trained["job"] in row and trained["artifact"] in row and row.endswith("| job-parser-student |")
+    assert trained["dataset_id"] not in text.split("## query_enhancer", 1)[1]
