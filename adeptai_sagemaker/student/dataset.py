@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from adeptai_sagemaker.rollout.gate import percentile  # the gate's nearest-rank percentile, one copy
+from adeptai_sagemaker.observers.metrics import percentile  # the metrics nearest-rank percentile of samples, one copy
 from adeptai_sagemaker.student import formats
 from adeptai_sagemaker.student.capture import iter_lines
 

@@ -38,13 +38,16 @@ def test_eval_prints_per_field_agreement_and_stores_offline_evidence(tmp_path, c
     assert report["gate"]["verdict"] in ("advance", "hold", "rollback")
 
     from adeptai_sagemaker.core.settings import load_settings
-    from adeptai_sagemaker.observers.evidence import store_for
+    from adeptai_sagemaker.rollout.state import store_for
 
     store = store_for(load_settings(env_file=None))
     stored = store.comparisons("job_parser", mode="offline")
     assert len(stored) == len(in_test) and all(row["fields"] for row in stored if row["sagemaker_ok"])
     store.close()
 
+    # promote moves only a module that can reach an endpoint (a loopback runtime URL needs no control plane)
+    monkeypatch.setenv("SAGEMAKER_JOB_PARSER_ENDPOINT", "ref-tgi")
+    monkeypatch.setenv("SAGEMAKER_ENDPOINT_URL", "http://127.0.0.1:9")
     # promote from off reports the offline verdict beside its own step, and changes nothing on a dry run
     promoted = run_json(["promote", "job_parser", "--dry-run", "--json"], capsys)
     assert (promoted["from_mode"], promoted["verdict"], promoted["to_mode"]) == ("off", "advance", "shadow")
@@ -60,8 +63,11 @@ def test_eval_prints_per_field_agreement_and_stores_offline_evidence(tmp_path, c
 
 def test_promote_reports_no_offline_verdict_without_offline_evidence_or_past_off(monkeypatch, capsys):
     from adeptai_sagemaker.core.settings import load_settings
-    from adeptai_sagemaker.observers.evidence import store_for
+    from adeptai_sagemaker.rollout.state import store_for
 
+    # promote moves only a module that can reach an endpoint (a loopback runtime URL needs no control plane)
+    monkeypatch.setenv("SAGEMAKER_JOB_PARSER_ENDPOINT", "ref-tgi")
+    monkeypatch.setenv("SAGEMAKER_ENDPOINT_URL", "http://127.0.0.1:9")
     assert run_json(["promote", "job_parser", "--dry-run", "--json"], capsys)["offline"] is None
     assert "offline evidence" not in run_text(["promote", "job_parser", "--dry-run"], capsys)
     store = store_for(load_settings(env_file=None))
