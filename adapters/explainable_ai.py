@@ -30,6 +30,7 @@ from typing import Any, Dict, List
 
 from adeptai_sagemaker.adapters import _shapes
 from adeptai_sagemaker.adapters._common import clamp, clean_json_value, safe_text, framework_source, guarded_call, str_list
+from adeptai_sagemaker.adapters._patching import Found, PatchLog, Wiring, bound_class
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -309,3 +310,26 @@ class ExplainableRecruitmentAI:
             legacy=lambda: self._fallback(candidate_profile, job_query, match_scores, ranking_position),
             to_legacy=lambda out: self._to_legacy(out, scores), from_legacy=self._from_legacy,
         )
+
+
+# --------------------------------------------------------------------------- wiring into the monolith
+
+
+def wire(patches: PatchLog, found: Found, framework: Any) -> None:
+    """``explainable_ai`` and ``…models.recruitment_ai``: ``ExplainableRecruitmentAI`` becomes the adapter
+    bound to ``framework``, the monolith's class its legacy side (one replacement shared by both)."""
+    for m in found["explainable_models"] + found["explainable"]:
+        original = m.__dict__.get("ExplainableRecruitmentAI")
+        if original is None or getattr(original, "__adeptai_adapter__", False):
+            continue
+        replacement = patches.replacement_for(original)
+        if replacement is None:
+            replacement = bound_class(ExplainableRecruitmentAI, "ExplainableRecruitmentAI", framework=framework,
+                                      legacy=original, types_module=m)
+            patches.swap(original, replacement)
+        patches.set(m, "ExplainableRecruitmentAI", replacement, m.__name__)
+
+
+WIRING = Wiring(CAPABILITY, roles={"explainable": ("explainable_ai",),
+                                   "explainable_models": ("explainable_ai.models.recruitment_ai",)},
+                wire=wire, monolith_flag="enable_explainable_ai")

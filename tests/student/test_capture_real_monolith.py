@@ -31,13 +31,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from adapter_support import endpoint, endpoint_name, scripted_endpoint, sm_calls  # noqa: F401  (fixtures)
+from support.adapters import endpoint, endpoint_name, scripted_endpoint, sm_calls  # noqa: F401  (fixtures)
 from adeptai_sagemaker import adapters
 from adeptai_sagemaker.core import pipeline
 from adeptai_sagemaker.plugin.hookspecs import hookimpl
 from adeptai_sagemaker.plugin.tasks import input_fingerprint
 from adeptai_sagemaker.student.capture import iter_lines, schema_hash
-from real_monolith import monolith_snapshot, real_monolith  # noqa: F401  (fixtures)
+from support.real_monolith import monolith_snapshot, real_monolith  # noqa: F401  (fixtures)
 from student_support import capture_framework
 
 pytestmark = pytest.mark.filterwarnings("ignore:Pydantic V1 style:DeprecationWarning")  # the monolith's own code
