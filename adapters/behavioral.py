@@ -33,15 +33,15 @@ Mapping decisions:
 
 from __future__ import annotations
 
-import logging
-import threading
 import importlib
+import logging
 import sys
 from types import ModuleType
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from adeptai_sagemaker.adapters import _shapes
-from adeptai_sagemaker.adapters._common import clamp, safe_text, framework_source, guarded_call, stable_id, str_list
+from adeptai_sagemaker.adapters._common import (LegacySide, clamp, framework_source, guarded_call, safe_text, stable_id,
+                                                str_list)
 from adeptai_sagemaker.adapters._patching import Found, PatchLog, Wiring, bound_class, forget_module
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
@@ -113,27 +113,12 @@ class EnhancedBehavioralPipeline:
         self.enable_validation = bool(enable_validation)
         self.config_name = config_name  # optimized_search_system.py:1153 prints it
         self._get_fw = framework_source(framework)
-        is_instance = legacy is not None and hasattr(legacy, "analyze_comprehensive_profile")
-        self._legacy_obj = legacy if is_instance else None
-        self._legacy_factory: Optional[Callable[[], Any]] = legacy if (legacy is not None and not is_instance) else None
-        self._legacy_failed = False
-        self._lock = threading.Lock()
+        self._legacy = LegacySide(legacy, "analyze_comprehensive_profile", "behavioural pipeline")
         self._profile_cls = _shapes.legacy_type("BehavioralProfile", types_module)
         self._trajectory_cls = _shapes.legacy_type("CareerTrajectory", types_module)
 
     # The monolith's component attributes: present (callers may probe them), nothing heavy behind them.
     entities = semantic = emotions = scorer = domain_bert = career_gnn = graph_builder = ensemble_optimizer = None
-
-    def _legacy(self) -> Any:
-        if self._legacy_obj is None and self._legacy_factory is not None and not self._legacy_failed:
-            with self._lock:
-                if self._legacy_obj is None and not self._legacy_failed:
-                    try:
-                        self._legacy_obj = self._legacy_factory()
-                    except Exception as exc:
-                        self._legacy_failed = True
-                        log.warning("legacy behavioural pipeline could not be built (%s)", type(exc).__name__)
-        return self._legacy_obj
 
     # ------------------------------------------------------------------ shapes
 
@@ -219,7 +204,7 @@ class EnhancedBehavioralPipeline:
     def _fallback(self, source_data: Any, target_role: Any, job_description: Any) -> Dict[str, Any]:
         """The legacy side: the monolith's pipeline when there is one (its exceptions propagate), else the
         monolith's own exception-path shape (a host where the pipeline cannot import)."""
-        legacy = self._legacy()
+        legacy = self._legacy.get()
         if legacy is not None:
             return legacy.analyze_comprehensive_profile(source_data=source_data, target_role=target_role,
                                                         job_description=job_description)

@@ -27,7 +27,7 @@ import logging
 import threading
 from typing import Any, Callable, Dict, List, Optional
 
-from adeptai_sagemaker.adapters._common import safe_text, framework_source, guarded_call, str_list
+from adeptai_sagemaker.adapters._common import LegacySide, safe_text, framework_source, guarded_call, str_list
 from adeptai_sagemaker.adapters._patching import Found, PatchLog, Wiring, bound_class
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
@@ -167,25 +167,9 @@ class LLMQueryEnhancer:
         self.client_backend = "sagemaker"
         self._get_fw = framework_source(framework)
         # legacy: an instance of the monolith's class, or a zero-arg factory building one lazily
-        is_instance = legacy is not None and hasattr(legacy, "enhance_query")
-        self._legacy_obj = legacy if is_instance else None
-        self._legacy_factory: Optional[Callable[[], Any]] = legacy if (legacy is not None and not is_instance) else None
-        self._legacy_failed = False
-        self._lock = threading.Lock()
+        self._legacy = LegacySide(legacy, "enhance_query", "LLMQueryEnhancer")
 
     # ------------------------------------------------------------------ legacy & status
-
-    def _legacy(self) -> Any:
-        if self._legacy_obj is None and self._legacy_factory is not None and not self._legacy_failed:
-            with self._lock:
-                if self._legacy_obj is None and not self._legacy_failed:
-                    try:
-                        self._legacy_obj = self._legacy_factory()
-                    except Exception as exc:
-                        self._legacy_failed = True
-                        log.warning("legacy LLMQueryEnhancer could not be built (%s); rule-based fallback",
-                                    type(exc).__name__)
-        return self._legacy_obj
 
     def _active(self) -> bool:
         """SageMaker answers at least some calls: mode ``on`` or a canary above 0%."""
@@ -206,19 +190,19 @@ class LLMQueryEnhancer:
     def client(self) -> Any:
         if self._active():
             return self._handle()
-        return getattr(self._legacy(), "client", None)
+        return getattr(self._legacy.get(), "client", None)
 
     @property
     def hf_pipeline(self) -> Any:
         if self._active():
             return self._handle()
-        return getattr(self._legacy(), "hf_pipeline", None)
+        return getattr(self._legacy.get(), "hf_pipeline", None)
 
     # ------------------------------------------------------------------ the legacy side
 
     def _fallback(self, query: str, use_llm: bool, raw: Any) -> Dict[str, Any]:
         """The monolith's answer: its own object when there is one, else its rules; its exceptions propagate."""
-        legacy = self._legacy()
+        legacy = self._legacy.get()
         if legacy is not None:
             return legacy.enhance_query(raw, use_llm=use_llm)
         return rule_based_enhancement(query, self.synonyms)

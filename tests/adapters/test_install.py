@@ -93,7 +93,7 @@ def test_uninstall_restores_originals_exactly(monolith, fw_factory, endpoint):
     legacy_singleton = qe_mod.get_llm_query_enhancer()  # built before install
     inst = adapters.install(framework=fw_factory("on"))
     wrapped = qe_mod._llm_query_enhancer
-    assert isinstance(wrapped, qe.LLMQueryEnhancer) and wrapped._legacy_obj is legacy_singleton
+    assert isinstance(wrapped, qe.LLMQueryEnhancer) and wrapped._legacy.obj is legacy_singleton
     assert adapters.uninstall() is True and not inst.active
     assert qe_mod._llm_query_enhancer is legacy_singleton
     assert adapters.uninstall() is False
