@@ -54,8 +54,8 @@ class Wiring:
     Optional hooks, for a module that can fail to import (the behavioural pipeline):
     ``substitute(patches, role, module, error)`` may turn a module whose own code raised ``ImportError``
     into a stand-in (True: the import succeeds); ``prepare(found)`` runs once before the loaded
-    modules are wired, while the import watcher is on; ``fix_caller(patches, wired, module)`` repairs a
-    caller module after the generic rebinding (``wired``: the names of the modules wired so far).
+    modules are wired, while the import watcher is on; ``fix_caller(patches, module)`` repairs a
+    caller module after the generic rebinding.
     """
 
     capability: str
@@ -64,7 +64,7 @@ class Wiring:
     monolith_flag: Optional[str] = None
     substitute: Optional[Callable[["PatchLog", str, ModuleType, ImportError], bool]] = None
     prepare: Optional[Callable[[Found], None]] = None
-    fix_caller: Optional[Callable[["PatchLog", Any, ModuleType], None]] = None
+    fix_caller: Optional[Callable[["PatchLog", ModuleType], None]] = None
 
 
 class PatchLog:

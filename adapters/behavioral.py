@@ -395,13 +395,14 @@ def load_missing_pipelines(found: Found) -> None:
 _CALLER_NAMES = ("get_pipeline", "MultiSourceProfile", "create_multi_source_profile")
 
 
-def fix_caller(patches: PatchLog, wired: Any, module: ModuleType) -> None:
+def fix_caller(patches: PatchLog, module: ModuleType) -> None:
     """A caller imported before ``install()`` whose ``from .behavioural_analysis.pipeline import ...``
     failed holds ``None`` for those names and ``BEHAVIOURAL_ANALYSIS_AVAILABLE = False``: give it the
     names of its sibling package (now wired) and the flag, so a search system built afterwards runs
     the analysis. Only the caller's own sibling package is used, never a guess."""
     parent = module.__name__.rpartition(".")[0]
     package = sys.modules.get(f"{parent}.behavioural_analysis" if parent else "behavioural_analysis")
+    wired = patches.wired
     if package is None or package.__name__ not in wired or package.__name__ + ".pipeline" not in wired:
         return
     missing = [n for n in _CALLER_NAMES if n in module.__dict__ and module.__dict__[n] is None]

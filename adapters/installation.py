@@ -108,7 +108,7 @@ class Installation:
 
     # ------------------------------------------------------------------ the engine's steps
 
-    def wire(self, capability: str, found: Dict[str, List[ModuleType]]) -> None:
+    def _wire(self, capability: str, found: Dict[str, List[ModuleType]]) -> None:
         """Hand the not-yet-wired modules of ``capability`` among ``found`` to its wiring."""
         wiring = WIRINGS[capability]
         fresh = {role: [m for m in found.get(role, ()) if m.__name__ not in self._log.wired] for role in wiring.roles}
@@ -116,7 +116,7 @@ class Installation:
             wiring.wire(self._log, fresh, self.framework)
         self._log.wired.update(m.__name__ for mods in fresh.values() for m in mods)
 
-    def rebind(self, callers: Iterable[ModuleType]) -> None:
+    def _rebind(self, callers: Iterable[ModuleType]) -> None:
         """Point the callers' imported names at the replacements, then let each wiring repair its callers."""
         patched = {name for names in self._log.by_capability().values() for name in names}
         with self._log.tagged(None, caller=True):
@@ -127,9 +127,9 @@ class Installation:
                 for capability in self._allowed:
                     fix = WIRINGS[capability].fix_caller
                     if fix is not None:
-                        fix(self._log, self._log.wired, module)
+                        fix(self._log, module)
 
-    def on_loaded(self, module: ModuleType) -> None:
+    def _on_loaded(self, module: ModuleType) -> None:
         """The watcher's ``on_loaded``: wire a monolith module imported after ``install()``."""
         with _lock:
             if not self.active:
@@ -137,12 +137,12 @@ class Installation:
             role = INDEX.role_of(module.__name__)
             capability = INDEX.capability_of[role] if role is not None else None
             if capability in self._allowed and module.__name__ not in self._log.wired:
-                self.wire(capability, {role: [module]})
+                self._wire(capability, {role: [module]})
             if INDEX.is_caller(module.__name__):
-                self.rebind([module])
+                self._rebind([module])
             self._log.adopt(module, capability)
 
-    def substitute(self, module: ModuleType, error: ImportError) -> bool:
+    def _substitute(self, module: ModuleType, error: ImportError) -> bool:
         """The watcher's ``substitute``: only for a wired capability whose wiring offers a stand-in."""
         role = INDEX.role_of(module.__name__)
         if not self.active or role is None or INDEX.capability_of[role] not in self._allowed:
@@ -209,7 +209,7 @@ def install(settings: Any = None, *, framework: Any = None, modules: Any = None)
         inst._allowed = tuple(c for c in CAPABILITIES if c not in inst._static_skips)
         try:
             if modules is None and inst._allowed:
-                inst._watcher = ModuleWatcher(INDEX.interesting, inst.on_loaded, inst.substitute)
+                inst._watcher = ModuleWatcher(INDEX.interesting, inst._on_loaded, inst._substitute)
                 inst._watcher.start()
                 _current = inst  # the watcher may wire modules while the rest of install() runs
                 found, _ = INDEX.discover()
@@ -218,8 +218,8 @@ def install(settings: Any = None, *, framework: Any = None, modules: Any = None)
                         WIRINGS[capability].prepare(found)
             found, callers = INDEX.discover(modules)
             for capability in inst._allowed:
-                inst.wire(capability, found)
-            inst.rebind(callers)
+                inst._wire(capability, found)
+            inst._rebind(callers)
         except BaseException:
             inst.uninstall()
             raise
