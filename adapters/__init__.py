@@ -5,12 +5,11 @@
 - ``market_intelligence``: ``HybridLLMService``, ``FastLLMService``
 - ``matcher``: ``LLMService``, ``JobRequirementsExtractor``, ``attach_to_matcher``
 - ``explainable_ai``: ``ExplainableRecruitmentAI``
-- ``install``: ``install()``, ``uninstall()``, ``install_from_env()`` (``ADEPTAI_SAGEMAKER_INSTALL=true``)
+- ``installation``: ``install()``, ``uninstall()``, ``install_from_env()`` (``ADEPTAI_SAGEMAKER_INSTALL=true``),
+  ``current()``; each adapter module ends with its ``WIRING`` (what ``install()`` replaces in the monolith)
 
 Names load lazily, so importing the package stays cheap (no pluggy/pydantic until used).
-``adeptai_sagemaker.adapters.install`` may be the ``install`` function or the
-``install`` submodule depending on import order; the submodule is callable
-(it forwards to ``install()``), so ``adapters.install(...)`` works either way.
+No submodule is named after a function exported here, so ``adapters.install`` is always the function.
 """
 
 from __future__ import annotations
@@ -19,7 +18,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "install": "install", "uninstall": "install", "install_from_env": "install", "Installation": "install",
+    "install": "installation", "uninstall": "installation", "install_from_env": "installation",
+    "current": "installation", "Installation": "installation",
     "LLMQueryEnhancer": "query_enhancer", "get_llm_query_enhancer": "query_enhancer",
     "EnhancedBehavioralPipeline": "behavioral", "BehavioralPipeline": "behavioral", "get_pipeline": "behavioral",
     "create_enhanced_pipeline": "behavioral", "create_multi_source_profile": "behavioral",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import threading
 from typing import Any, Callable, Optional
 
 from adeptai_sagemaker.core.text import safe_text  # the one text cleaner (re-exported for the adapters)
@@ -64,6 +65,35 @@ def guarded_call(get_fw: FrameworkSource, capability: str, build_request: Callab
     if on_result is not None:
         on_result(result.answer, not result.from_legacy)
     return result.answer
+
+
+# --------------------------------------------------------------------------- the legacy side
+
+
+class LegacySide:
+    """The monolith's object behind an adapter: the instance given, or one built on first use from the
+    zero-argument factory given. Built lazily because the monolith's constructors may need API keys or
+    the ML stack that a host without them lacks; a build that fails is logged once (type only) and not
+    retried, and ``obj`` stays None, so the adapter's own fallback answers."""
+
+    def __init__(self, legacy: Any, method: str, label: str):
+        is_instance = legacy is not None and hasattr(legacy, method) and not isinstance(legacy, type)
+        self.obj = legacy if is_instance else None
+        self._factory: Optional[Callable[[], Any]] = legacy if (legacy is not None and not is_instance) else None
+        self._label = label
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        if self.obj is None and self._factory is not None:
+            with self._lock:
+                if self.obj is None and self._factory is not None:
+                    factory, self._factory = self._factory, None
+                    try:
+                        self.obj = factory()
+                    except Exception as exc:
+                        log.warning("legacy %s could not be built (%s); the adapter's fallback answers",
+                                    self._label, type(exc).__name__)
+        return self.obj
 
 
 # --------------------------------------------------------------------------- input cleaning

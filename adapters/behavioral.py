@@ -33,12 +33,16 @@ Mapping decisions:
 
 from __future__ import annotations
 
+import importlib
 import logging
-import threading
-from typing import Any, Callable, Dict, List, Optional
+import sys
+from types import ModuleType
+from typing import Any, Dict, List, Optional
 
 from adeptai_sagemaker.adapters import _shapes
-from adeptai_sagemaker.adapters._common import clamp, safe_text, framework_source, guarded_call, stable_id, str_list
+from adeptai_sagemaker.adapters._common import (LegacySide, clamp, framework_source, guarded_call, safe_text, stable_id,
+                                                str_list)
+from adeptai_sagemaker.adapters._patching import Found, PatchLog, Wiring, bound_class, forget_module
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -109,27 +113,12 @@ class EnhancedBehavioralPipeline:
         self.enable_validation = bool(enable_validation)
         self.config_name = config_name  # optimized_search_system.py:1153 prints it
         self._get_fw = framework_source(framework)
-        is_instance = legacy is not None and hasattr(legacy, "analyze_comprehensive_profile")
-        self._legacy_obj = legacy if is_instance else None
-        self._legacy_factory: Optional[Callable[[], Any]] = legacy if (legacy is not None and not is_instance) else None
-        self._legacy_failed = False
-        self._lock = threading.Lock()
+        self._legacy = LegacySide(legacy, "analyze_comprehensive_profile", "behavioural pipeline")
         self._profile_cls = _shapes.legacy_type("BehavioralProfile", types_module)
         self._trajectory_cls = _shapes.legacy_type("CareerTrajectory", types_module)
 
     # The monolith's component attributes: present (callers may probe them), nothing heavy behind them.
     entities = semantic = emotions = scorer = domain_bert = career_gnn = graph_builder = ensemble_optimizer = None
-
-    def _legacy(self) -> Any:
-        if self._legacy_obj is None and self._legacy_factory is not None and not self._legacy_failed:
-            with self._lock:
-                if self._legacy_obj is None and not self._legacy_failed:
-                    try:
-                        self._legacy_obj = self._legacy_factory()
-                    except Exception as exc:
-                        self._legacy_failed = True
-                        log.warning("legacy behavioural pipeline could not be built (%s)", type(exc).__name__)
-        return self._legacy_obj
 
     # ------------------------------------------------------------------ shapes
 
@@ -215,7 +204,7 @@ class EnhancedBehavioralPipeline:
     def _fallback(self, source_data: Any, target_role: Any, job_description: Any) -> Dict[str, Any]:
         """The legacy side: the monolith's pipeline when there is one (its exceptions propagate), else the
         monolith's own exception-path shape (a host where the pipeline cannot import)."""
-        legacy = self._legacy()
+        legacy = self._legacy.get()
         if legacy is not None:
             return legacy.analyze_comprehensive_profile(source_data=source_data, target_role=target_role,
                                                         job_description=job_description)
@@ -244,24 +233,36 @@ class EnhancedBehavioralPipeline:
 BehavioralPipeline = EnhancedBehavioralPipeline
 
 
+_PIPELINE_ARGS = ("lgbm_model_path", "enable_gnn", "enable_validation")
+
+
+def _from_config(cls: type, config: Any, **extra: Any) -> Any:
+    """``cls`` built from a monolith pipeline config dict (what its ``create_enhanced_pipeline`` reads)."""
+    config = config if isinstance(config, dict) else {}
+    return cls(lgbm_model_path=config.get("lgbm_model_path"), enable_gnn=config.get("enable_gnn", True),
+               enable_validation=config.get("enable_validation", True), **extra)
+
+
+def _from_config_name(cls: type, configs: Dict[str, Dict[str, Any]], config_name: str, **extra: Any) -> Any:
+    """``cls`` for a named deployment config; ``ValueError`` for an unknown name (as the monolith)."""
+    if config_name not in configs:
+        raise ValueError(f"Unknown config: {config_name}. Available: {list(configs)}")
+    return cls(**{k: v for k, v in configs[config_name].items() if k in _PIPELINE_ARGS}, config_name=config_name,
+               **extra)
+
+
 def create_enhanced_pipeline(config: Optional[Dict[str, Any]] = None, *, framework: Any = None,
                              legacy: Any = None) -> EnhancedBehavioralPipeline:
     """The monolith's factory: reads ``lgbm_model_path``, ``enable_gnn``, ``enable_validation``."""
-    config = config if isinstance(config, dict) else {}
-    return EnhancedBehavioralPipeline(lgbm_model_path=config.get("lgbm_model_path"),
-                                      enable_gnn=config.get("enable_gnn", True),
-                                      enable_validation=config.get("enable_validation", True),
-                                      framework=framework, legacy=legacy,
-                                      config_name=str(config.get("config_name", "custom")))
+    name = str(config.get("config_name", "custom")) if isinstance(config, dict) else "custom"
+    return _from_config(EnhancedBehavioralPipeline, config, framework=framework, legacy=legacy, config_name=name)
 
 
 def get_pipeline(config_name: str = "lightweight", *, framework: Any = None,
                  legacy: Any = None) -> EnhancedBehavioralPipeline:
     """A pipeline for a named deployment config; ``ValueError`` for an unknown name (as the monolith)."""
-    if config_name not in DEPLOYMENT_CONFIGS:
-        raise ValueError(f"Unknown config: {config_name}. Available: {list(DEPLOYMENT_CONFIGS.keys())}")
-    return EnhancedBehavioralPipeline(**DEPLOYMENT_CONFIGS[config_name], framework=framework, legacy=legacy,
-                                      config_name=config_name)
+    return _from_config_name(EnhancedBehavioralPipeline, DEPLOYMENT_CONFIGS, config_name, framework=framework,
+                             legacy=legacy)
 
 
 def create_multi_source_profile(resume_text: str, types_module: Any = None, **kwargs: Any) -> Any:
@@ -302,3 +303,120 @@ def fill_substitute_pipeline(module: Any, reason: str) -> None:
         "CareerTrajectory": _shapes.CareerTrajectory, "ProfileDataSource": _shapes.ProfileDataSource,
         "__adeptai_substitute__": reason,
     })
+
+
+# --------------------------------------------------------------------------- wiring into the monolith
+
+
+def wire(patches: PatchLog, found: Found, framework: Any) -> None:
+    """Pipeline modules first (bound class, factories), then each package's names the callers use.
+
+    A substitute pipeline (the real one could not import) has no legacy class: its pipelines fall
+    back to the adapter's degraded answer. The package's ``get_pipeline`` builds the bound class
+    directly, with the original class as legacy (the original ``get_pipeline`` would look up the
+    package's ``create_enhanced_pipeline``, which is ours by then, and call SageMaker twice).
+    """
+    for pm in found["behavioural_pipeline"]:
+        orig_cls = pm.__dict__.get("EnhancedBehavioralPipeline")
+        if orig_cls is None:
+            continue
+        legacy_cls = None if getattr(orig_cls, "__adeptai_adapter__", False) else orig_cls
+
+        def legacy_for(lgbm_model_path=None, enable_gnn=True, enable_validation=True, _cls=legacy_cls, **_: Any):
+            if _cls is None:
+                return None
+            return lambda: _cls(lgbm_model_path=lgbm_model_path, enable_gnn=enable_gnn,
+                                enable_validation=enable_validation)
+
+        bound = bound_class(EnhancedBehavioralPipeline, "EnhancedBehavioralPipeline", framework=framework,
+                            legacy_for=legacy_for, types_module=pm)
+
+        def create_enhanced_pipeline(config: Optional[Dict[str, Any]] = None, _bound: type = bound) -> Any:
+            return _from_config(_bound, config)
+
+        for attr, value in (("EnhancedBehavioralPipeline", bound), ("BehavioralPipeline", bound),
+                            ("create_enhanced_pipeline", create_enhanced_pipeline)):
+            original = pm.__dict__.get(attr)
+            if original is not None:
+                patches.set(pm, attr, value, pm.__name__)
+                if legacy_cls is not None:  # a substitute's names are ours: nothing to give back
+                    patches.swap(original, value)
+    for pk in found["behavioural"]:
+        pm = sys.modules.get(pk.__name__ + ".pipeline")
+        orig_get = pk.__dict__.get("get_pipeline")
+        if pm is None or orig_get is None or not patches.patched(pm, "EnhancedBehavioralPipeline"):
+            continue
+        bound = pm.__dict__["EnhancedBehavioralPipeline"]
+        configs = pk.__dict__.get("DEPLOYMENT_CONFIGS") or DEPLOYMENT_CONFIGS
+
+        def get_pipeline(config_name: str = "lightweight", _bound: type = bound, _configs: Any = configs) -> Any:
+            return _from_config_name(_bound, _configs, config_name)
+
+        patches.set(pk, "get_pipeline", get_pipeline, pk.__name__)
+        patches.swap(orig_get, get_pipeline)
+        # the names the package re-exports from .pipeline; after a failed pipeline import they are None
+        # or the package's stub/fallbacks, so take them from the (possibly substitute) pipeline module
+        for attr in SUBSTITUTE_NAMES:
+            value = pm.__dict__.get(attr)
+            if value is not None and pk.__dict__.get(attr) is not value:
+                original = pk.__dict__.get(attr)
+                patches.set(pk, attr, value, pk.__name__)
+                if original is not None and not patches.is_replacement(value):
+                    patches.swap(original, value)
+
+
+def substitute(patches: PatchLog, role: str, module: ModuleType, error: ImportError) -> bool:
+    """Only ``…behavioural_analysis.pipeline``, only for a missing dependency (``ImportError``): becomes a
+    substitute (``fill_substitute_pipeline``), forgotten again on uninstall so a later import retries."""
+    if role != "behavioural_pipeline":
+        return False
+    missing = getattr(error, "name", None) or type(error).__name__
+    log.warning("%s cannot import here (missing %s); serving its callers from the SageMaker adapter",
+                 module.__name__, missing)
+    fill_substitute_pipeline(module, f"missing dependency: {missing}")
+    patches.on_undo(lambda: forget_module(module))
+    return True
+
+
+def load_missing_pipelines(found: Found) -> None:
+    """Behavioural packages loaded before ``install()`` whose ``.pipeline`` failed to import: import it
+    again (the import watcher is on), which substitutes it when it still cannot load."""
+    for pk in found["behavioural"]:
+        name = pk.__name__ + ".pipeline"
+        if name in sys.modules or not hasattr(pk, "__path__"):
+            continue
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            log.warning("%s could not be loaded or substituted (%s)", name, type(exc).__name__)
+
+
+#: Caller-module names that come from ``behavioural_analysis[.pipeline]`` (optimized_search_system.py:187-201).
+_CALLER_NAMES = ("get_pipeline", "MultiSourceProfile", "create_multi_source_profile")
+
+
+def fix_caller(patches: PatchLog, module: ModuleType) -> None:
+    """A caller imported before ``install()`` whose ``from .behavioural_analysis.pipeline import ...``
+    failed holds ``None`` for those names and ``BEHAVIOURAL_ANALYSIS_AVAILABLE = False``: give it the
+    names of its sibling package (now wired) and the flag, so a search system built afterwards runs
+    the analysis. Only the caller's own sibling package is used, never a guess."""
+    parent = module.__name__.rpartition(".")[0]
+    package = sys.modules.get(f"{parent}.behavioural_analysis" if parent else "behavioural_analysis")
+    wired = patches.wired
+    if package is None or package.__name__ not in wired or package.__name__ + ".pipeline" not in wired:
+        return
+    missing = [n for n in _CALLER_NAMES if n in module.__dict__ and module.__dict__[n] is None]
+    if not missing:
+        return
+    for name in missing:
+        value = package.__dict__.get(name)
+        if value is not None:
+            patches.set(module, name, value, module.__name__)
+    if module.__dict__.get("BEHAVIOURAL_ANALYSIS_AVAILABLE") is False:
+        patches.set(module, "BEHAVIOURAL_ANALYSIS_AVAILABLE", True, module.__name__)
+
+
+WIRING = Wiring(CAPABILITY, roles={"behavioural": ("behavioural_analysis",),
+                                   "behavioural_pipeline": ("behavioural_analysis.pipeline",)},
+                wire=wire, monolith_flag="enable_behavioural_analysis", substitute=substitute,
+                prepare=load_missing_pipelines, fix_caller=fix_caller)

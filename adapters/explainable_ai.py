@@ -29,7 +29,9 @@ import re
 from typing import Any, Dict, List
 
 from adeptai_sagemaker.adapters import _shapes
-from adeptai_sagemaker.adapters._common import clamp, clean_json_value, safe_text, framework_source, guarded_call, str_list
+from adeptai_sagemaker.adapters._common import (LegacySide, clamp, clean_json_value, framework_source, guarded_call,
+                                                safe_text, str_list)
+from adeptai_sagemaker.adapters._patching import Found, PatchLog, Wiring, bound_class
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -150,20 +152,9 @@ class ExplainableRecruitmentAI:
 
     def __init__(self, *, framework: Any = None, legacy: Any = None, types_module: Any = None):
         self._get_fw = framework_source(framework)
-        is_instance = legacy is not None and hasattr(legacy, "explain_candidate_selection") and not isinstance(legacy, type)
-        self._legacy_obj = legacy if is_instance else None
-        self._legacy_factory = legacy if (legacy is not None and not is_instance) else None
+        self._legacy = LegacySide(legacy, "explain_candidate_selection", "ExplainableRecruitmentAI")
         self._explanation_cls = _shapes.legacy_type("DecisionExplanation", types_module)
         self._contribution_cls = _shapes.legacy_type("FeatureContribution", types_module)
-
-    def _legacy(self) -> Any:
-        if self._legacy_obj is None and self._legacy_factory is not None:
-            try:
-                self._legacy_obj = self._legacy_factory()
-            except Exception as exc:
-                log.warning("legacy ExplainableRecruitmentAI could not be built (%s)", type(exc).__name__)
-                self._legacy_factory = None
-        return self._legacy_obj
 
     # ------------------------------------------------------------------ rule-based explanation
 
@@ -282,7 +273,7 @@ class ExplainableRecruitmentAI:
     def _fallback(self, candidate_profile, job_query, match_scores, ranking_position):
         """The legacy side: the monolith's class, wrapped so its known ``KeyError`` defect (copy C, every valid
         call) answers with the rule-based explanation; any other exception it raises propagates."""
-        legacy = self._legacy()
+        legacy = self._legacy.get()
         if legacy is not None:
             try:
                 return legacy.explain_candidate_selection(candidate_profile, job_query, match_scores, ranking_position)
@@ -309,3 +300,26 @@ class ExplainableRecruitmentAI:
             legacy=lambda: self._fallback(candidate_profile, job_query, match_scores, ranking_position),
             to_legacy=lambda out: self._to_legacy(out, scores), from_legacy=self._from_legacy,
         )
+
+
+# --------------------------------------------------------------------------- wiring into the monolith
+
+
+def wire(patches: PatchLog, found: Found, framework: Any) -> None:
+    """``explainable_ai`` and ``…models.recruitment_ai``: ``ExplainableRecruitmentAI`` becomes the adapter
+    bound to ``framework``, the monolith's class its legacy side (one replacement shared by both)."""
+    for m in found["explainable_models"] + found["explainable"]:
+        original = m.__dict__.get("ExplainableRecruitmentAI")
+        if original is None or getattr(original, "__adeptai_adapter__", False):
+            continue
+        replacement = patches.replacement_for(original)
+        if replacement is None:
+            replacement = bound_class(ExplainableRecruitmentAI, "ExplainableRecruitmentAI", framework=framework,
+                                      legacy=original, types_module=m)
+            patches.swap(original, replacement)
+        patches.set(m, "ExplainableRecruitmentAI", replacement, m.__name__)
+
+
+WIRING = Wiring(CAPABILITY, roles={"explainable": ("explainable_ai",),
+                                   "explainable_models": ("explainable_ai.models.recruitment_ai",)},
+                wire=wire, monolith_flag="enable_explainable_ai")

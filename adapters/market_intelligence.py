@@ -44,12 +44,15 @@ import dataclasses
 import json
 import logging
 import re
+import sys
 import threading
 import time
+from types import ModuleType
 from typing import Any, Dict, List, Optional
 
 from adeptai_sagemaker.adapters import _shapes
 from adeptai_sagemaker.adapters._common import clamp, clean_json_value, safe_text, framework_source, guarded_call
+from adeptai_sagemaker.adapters._patching import Found, PatchLog, Wiring, bound_class
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -392,3 +395,63 @@ class FastLLMService(_AsyncAdapterBase):
     def get_performance_stats(self) -> Dict[str, Any]:
         return {"session_active": False, "openai_available": False, "anthropic_available": False,
                 "sagemaker": True, "usage": self.stats.snapshot()}
+
+
+# --------------------------------------------------------------------------- wiring into the monolith
+
+
+def wire(patches: PatchLog, found: Found, framework: Any) -> None:
+    """``…hybrid_llm_service``: ``market_intelligence_llm.llm_service`` (the instance the consumers use),
+    ``hybrid_llm_service`` and ``HybridLLMService``; ``…fast_llm``: ``fast_llm_service`` and
+    ``FastLLMService``; ``…smart_llm_router``: ``smart_router.llm_service`` and its imported
+    ``FastLLMService``. Each wrapped instance keeps the monolith's as its legacy side."""
+    for hm in found["hybrid_llm"]:
+        mil = hm.__dict__.get("market_intelligence_llm")
+        if mil is not None and hasattr(mil, "llm_service") and not isinstance(mil.llm_service, HybridLLMService):
+            patches.set(mil, "llm_service", HybridLLMService(framework=framework, legacy=mil.llm_service,
+                                                              types_module=hm), hm.__name__)
+        _wire_service(patches, hm, framework, HybridLLMService, "hybrid_llm_service")
+    for fm in found["fast_llm"]:
+        _wire_service(patches, fm, framework, FastLLMService, "fast_llm_service")
+    for rm in found["smart_router"]:
+        router = rm.__dict__.get("smart_router")
+        if router is not None and hasattr(router, "llm_service") and not isinstance(router.llm_service,
+                                                                                    FastLLMService):
+            fm = sys.modules.get(rm.__name__.rsplit(".", 1)[0] + ".fast_llm")
+            patches.set(router, "llm_service", FastLLMService(framework=framework, legacy=router.llm_service,
+                                                               types_module=fm), rm.__name__)
+        replacement = patches.replacement_for(rm.__dict__.get("FastLLMService"))
+        if replacement is not None:
+            patches.set(rm, "FastLLMService", replacement, rm.__name__)
+
+
+def _wire_service(patches: PatchLog, module: ModuleType, framework: Any, adapter: type, shared_name: str) -> None:
+    """Wrap ``module``'s shared service instance, and replace its service class by the adapter with the
+    monolith's zero-argument constructor (each instance's legacy side a new monolith service)."""
+    name = adapter.__name__
+    shared = module.__dict__.get(shared_name)
+    if shared is not None and not isinstance(shared, adapter):
+        wrapped = adapter(framework=framework, legacy=shared, types_module=module)
+        patches.set(module, shared_name, wrapped, module.__name__)
+        patches.swap(shared, wrapped)
+    original = module.__dict__.get(name)
+    if original is not None:
+        bound = bound_class(adapter, name, framework=framework, types_module=module,
+                            legacy_for=lambda *args, **kwargs: _built_or_none(original, name))
+        patches.set(module, name, bound, module.__name__)
+        patches.swap(original, bound)
+
+
+def _built_or_none(cls: type, name: str) -> Any:
+    """The monolith's service, or None where it cannot be built (then the adapter's own fallback serves)."""
+    try:
+        return cls()
+    except Exception as exc:
+        log.warning("legacy %s could not be built (%s)", name, type(exc).__name__)
+        return None
+
+
+WIRING = Wiring(CAPABILITY, roles={"hybrid_llm": ("market_intelligence.hybrid_llm_service",),
+                                   "fast_llm": ("market_intelligence.fast_llm",),
+                                   "smart_router": ("market_intelligence.smart_llm_router",)},
+                wire=wire, monolith_flag="enable_market_intelligence")

@@ -34,6 +34,7 @@ import types
 from typing import Any, Callable, Dict, Optional
 
 from adeptai_sagemaker.adapters._common import safe_text, framework_source, guarded_call, str_list
+from adeptai_sagemaker.adapters._patching import Found, PatchLog, Wiring, bound_class
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -181,18 +182,6 @@ def _lazy_legacy(cls: type, api_key: Any) -> Callable[[str], str]:
     return call
 
 
-def make_llm_service_class(original: Optional[type], framework: Any) -> type:
-    """An ``LLMService`` class bound to ``framework`` with ``original`` (the stub) as its fallback,
-    for swapping into ``enhanced_matcher``/``llm_service`` module globals."""
-
-    class BoundLLMService(LLMService):
-        def __init__(self, api_key: Any = None):
-            super().__init__(api_key, framework=framework, legacy=original)
-
-    BoundLLMService.__name__ = BoundLLMService.__qualname__ = "LLMService"
-    return BoundLLMService
-
-
 # --------------------------------------------------------------------------- matcher instance seam
 
 
@@ -262,3 +251,28 @@ class _ExtractorLLM:
 
     def __call__(self, prompt: Any) -> str:
         return json.dumps(self._extractor.extract_job_requirements(prompt), ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- wiring into the monolith
+
+
+def wire(patches: PatchLog, found: Found, framework: Any) -> None:
+    """``…matcher.llm_service`` and ``…matcher.enhanced_matcher``: ``LLMService`` becomes the adapter bound
+    to ``framework`` (the monolith's class, a stub, as its legacy side); ``EnhancedTalentMatcher`` gets
+    the guards ``safe_validate_mandatory_skills`` and ``safe_location_match``."""
+    for m in found["matcher_llm"] + found["matcher"]:
+        original = m.__dict__.get("LLMService")
+        if original is not None and not getattr(original, "__adeptai_adapter__", False):
+            replacement = patches.replacement_for(original) or bound_class(
+                LLMService, "LLMService", framework=framework, legacy=original)
+            patches.set(m, "LLMService", replacement, m.__name__)
+            patches.swap(original, replacement)
+    for m in found["matcher"]:
+        cls = m.__dict__.get("EnhancedTalentMatcher")
+        if isinstance(cls, type):
+            patches.set(cls, "_validate_mandatory_skills", safe_validate_mandatory_skills, m.__name__)
+            patches.set(cls, "_calculate_location_match", safe_location_match, m.__name__)
+
+
+WIRING = Wiring(CAPABILITY, roles={"matcher": ("matcher.enhanced_matcher",), "matcher_llm": ("matcher.llm_service",)},
+                wire=wire)

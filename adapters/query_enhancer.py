@@ -27,7 +27,8 @@ import logging
 import threading
 from typing import Any, Callable, Dict, List, Optional
 
-from adeptai_sagemaker.adapters._common import safe_text, framework_source, guarded_call, str_list
+from adeptai_sagemaker.adapters._common import LegacySide, safe_text, framework_source, guarded_call, str_list
+from adeptai_sagemaker.adapters._patching import Found, PatchLog, Wiring, bound_class
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -166,25 +167,9 @@ class LLMQueryEnhancer:
         self.client_backend = "sagemaker"
         self._get_fw = framework_source(framework)
         # legacy: an instance of the monolith's class, or a zero-arg factory building one lazily
-        is_instance = legacy is not None and hasattr(legacy, "enhance_query")
-        self._legacy_obj = legacy if is_instance else None
-        self._legacy_factory: Optional[Callable[[], Any]] = legacy if (legacy is not None and not is_instance) else None
-        self._legacy_failed = False
-        self._lock = threading.Lock()
+        self._legacy = LegacySide(legacy, "enhance_query", "LLMQueryEnhancer")
 
     # ------------------------------------------------------------------ legacy & status
-
-    def _legacy(self) -> Any:
-        if self._legacy_obj is None and self._legacy_factory is not None and not self._legacy_failed:
-            with self._lock:
-                if self._legacy_obj is None and not self._legacy_failed:
-                    try:
-                        self._legacy_obj = self._legacy_factory()
-                    except Exception as exc:
-                        self._legacy_failed = True
-                        log.warning("legacy LLMQueryEnhancer could not be built (%s); rule-based fallback",
-                                    type(exc).__name__)
-        return self._legacy_obj
 
     def _active(self) -> bool:
         """SageMaker answers at least some calls: mode ``on`` or a canary above 0%."""
@@ -205,19 +190,19 @@ class LLMQueryEnhancer:
     def client(self) -> Any:
         if self._active():
             return self._handle()
-        return getattr(self._legacy(), "client", None)
+        return getattr(self._legacy.get(), "client", None)
 
     @property
     def hf_pipeline(self) -> Any:
         if self._active():
             return self._handle()
-        return getattr(self._legacy(), "hf_pipeline", None)
+        return getattr(self._legacy.get(), "hf_pipeline", None)
 
     # ------------------------------------------------------------------ the legacy side
 
     def _fallback(self, query: str, use_llm: bool, raw: Any) -> Dict[str, Any]:
         """The monolith's answer: its own object when there is one, else its rules; its exceptions propagate."""
-        legacy = self._legacy()
+        legacy = self._legacy.get()
         if legacy is not None:
             return legacy.enhance_query(raw, use_llm=use_llm)
         return rule_based_enhancement(query, self.synonyms)
@@ -306,3 +291,49 @@ def make_getter(module: Any, original_cls: Any, framework: Any) -> Callable[...,
 
     get_llm_query_enhancer.__adeptai_adapter__ = True  # type: ignore[attr-defined]
     return get_llm_query_enhancer
+
+
+# --------------------------------------------------------------------------- wiring into the monolith
+
+
+def wire(patches: PatchLog, found: Found, framework: Any) -> None:
+    """In each ``llm_query_enhancer`` module: ``LLMQueryEnhancer`` becomes the adapter bound to ``framework``
+    (its legacy side the monolith's class, built with the caller's arguments), ``get_llm_query_enhancer``
+    the module's own getter (``make_getter``), and an already-built ``_llm_query_enhancer`` singleton is
+    wrapped, kept as the legacy side."""
+    for m in found["query_enhancer"]:
+        orig_cls = m.__dict__.get("LLMQueryEnhancer")
+        orig_get = m.__dict__.get("get_llm_query_enhancer")
+        if orig_cls is None and orig_get is None:
+            continue
+
+        def legacy_for(*args: Any, _cls: Any = orig_cls, **kwargs: Any) -> Optional[Callable[[], Any]]:
+            provider = kwargs.get("provider", args[0] if args else DEFAULT_PROVIDER)
+            model = kwargs.get("model", args[1] if len(args) > 1 else DEFAULT_MODEL)
+            use_cache = kwargs.get("use_cache", args[2] if len(args) > 2 else True)
+            device = kwargs.get("device", args[4] if len(args) > 4 else None)
+            return legacy_factory_for(_cls, provider, model, use_cache, device)
+
+        if orig_cls is not None:
+            bound = bound_class(LLMQueryEnhancer, "LLMQueryEnhancer", framework=framework, legacy_for=legacy_for)
+            patches.set(m, "LLMQueryEnhancer", bound, m.__name__)
+            patches.swap(orig_cls, bound)
+        if orig_get is not None:
+            getter = make_getter(m, orig_cls, framework)
+            patches.set(m, "get_llm_query_enhancer", getter, m.__name__)
+            patches.swap(orig_get, getter)
+        # Always recorded, even when still None: the new getter stores its singleton there, and
+        # uninstall() must put back exactly what was there before (None or the legacy instance).
+        existing = m.__dict__.get("_llm_query_enhancer")
+        value = existing
+        if existing is not None and not isinstance(existing, LLMQueryEnhancer):
+            value = LLMQueryEnhancer(provider=getattr(existing, "provider", DEFAULT_PROVIDER),
+                                     model=getattr(existing, "model", DEFAULT_MODEL),
+                                     use_cache=getattr(existing, "use_cache", True),
+                                     device=getattr(existing, "device", None), framework=framework, legacy=existing)
+            patches.swap(existing, value)
+        if "_llm_query_enhancer" in m.__dict__ or orig_get is not None:
+            patches.set(m, "_llm_query_enhancer", value, m.__name__)
+
+
+WIRING = Wiring(CAPABILITY, roles={"query_enhancer": ("llm_query_enhancer",)}, wire=wire)

@@ -133,7 +133,7 @@ def find_adapter(name: str) -> Optional[Any]:
     except ImportError:
         return None
     for info in pkgutil.iter_modules(package.__path__):
-        if info.name.startswith("_") or info.name in ("install",):
+        if info.name.startswith("_") or info.name in ("installation",):
             continue
         try:
             module = importlib.import_module(f"adeptai_sagemaker.adapters.{info.name}")

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import importlib.util
 import json
+import types
 
 import pytest
 
 from support.adapters import endpoint, fail, fw_factory, make_framework, scripted_endpoint, sm_calls  # noqa: F401
 import adeptai_sagemaker.adapters as adapters
+from adeptai_sagemaker.adapters import installation
 from adeptai_sagemaker.adapters import behavioral as beh
 from adeptai_sagemaker.adapters import query_enhancer as qe
 
-install_module = importlib.import_module("adeptai_sagemaker.adapters.install")
 
 MONOLITH_MODULES = (
     "adeptai_components.llm_query_enhancer", "adeptai_components.behavioural_analysis",
@@ -91,7 +93,7 @@ def test_uninstall_restores_originals_exactly(monolith, fw_factory, endpoint):
     legacy_singleton = qe_mod.get_llm_query_enhancer()  # built before install
     inst = adapters.install(framework=fw_factory("on"))
     wrapped = qe_mod._llm_query_enhancer
-    assert isinstance(wrapped, qe.LLMQueryEnhancer) and wrapped._legacy_obj is legacy_singleton
+    assert isinstance(wrapped, qe.LLMQueryEnhancer) and wrapped._legacy.obj is legacy_singleton
     assert adapters.uninstall() is True and not inst.active
     assert qe_mod._llm_query_enhancer is legacy_singleton
     assert adapters.uninstall() is False
@@ -102,6 +104,7 @@ def test_modules_in_mode_off_are_wired_and_answer_from_legacy(monolith, fw_facto
     """install() wires every module whatever its mode; Framework.call routes ``off`` to the monolith's code."""
     fw = fw_factory("on", modes={"behavioral_analyzer": "off", "explanation_generator": "off"})
     before_xai = monolith["explainable_ai"].ExplainableRecruitmentAI
+    before_get = monolith["behavioural_analysis"].get_pipeline
     inst = adapters.install(framework=fw)
     assert inst.skipped == {}
     assert {"behavioral_analyzer", "explanation_generator"} <= set(inst.patched)
@@ -178,9 +181,9 @@ def test_use_sagemaker_false_wires_everything_and_routes_it_to_legacy(monolith, 
 
 def test_install_from_env_is_idempotent(monolith, fw_factory, endpoint, monkeypatch):
     fw = fw_factory("on")
-    monkeypatch.delenv(install_module.INSTALL_ENV, raising=False)
+    monkeypatch.delenv(installation.INSTALL_ENV, raising=False)
     assert adapters.install_from_env(framework=fw) is None
-    monkeypatch.setenv(install_module.INSTALL_ENV, "true")
+    monkeypatch.setenv(installation.INSTALL_ENV, "true")
     first = adapters.install_from_env(framework=fw)
     count = first.patch_count
     assert adapters.install_from_env(framework=fw) is first and first.patch_count == count
@@ -189,7 +192,7 @@ def test_install_from_env_is_idempotent(monolith, fw_factory, endpoint, monkeypa
 def test_reinstall_replaces_the_previous_installation(monolith, fw_factory, endpoint):
     first = adapters.install(framework=fw_factory("on"))
     second = adapters.install(framework=fw_factory("on"))
-    assert not first.active and second.active and install_module.current() is second
+    assert not first.active and second.active and installation.current() is second
     # the second installation wrapped originals, not the first one's adapters
     assert not getattr(second.framework, "_unused", False)
     assert beh.EnhancedBehavioralPipeline in monolith["behavioural_analysis.pipeline"].EnhancedBehavioralPipeline.__mro__
@@ -218,3 +221,27 @@ def test_installed_adapters_fall_back_when_the_endpoint_fails(monolith, fw_facto
     hybrid = monolith["market_intelligence.hybrid_llm_service"]
     result = run_in_new_loop(hybrid.market_intelligence_llm.analyze_behavior_patterns({"x": 1}))
     assert "behavior_analysis" in result["simple_analysis"]
+
+
+def test_adapters_install_is_the_function_whichever_modules_were_imported_first():
+    """No adapters submodule shares the name of ``install()``, so importing them all leaves the functions."""
+    for name in ("installation", "query_enhancer", "behavioral", "market_intelligence", "matcher", "explainable_ai"):
+        importlib.import_module(f"adeptai_sagemaker.adapters.{name}")
+    from adeptai_sagemaker.adapters import current, install, install_from_env, uninstall
+
+    assert (install, uninstall, install_from_env, current) == (
+        installation.install, installation.uninstall, installation.install_from_env, installation.current)
+    assert adapters.install is installation.install and isinstance(adapters.install, types.FunctionType)
+    assert importlib.util.find_spec("adeptai_sagemaker.adapters.install") is None
+
+
+def test_every_capability_is_wired_through_its_adapter_table_entry():
+    """The table maps each capability to the wiring declared beside its adapter; ``modules=`` roles come from it."""
+    assert {cap: w.wire.__module__ for cap, w in installation.WIRINGS.items()} == {
+        "query_enhancer": qe.__name__, "behavioral_analyzer": beh.__name__,
+        "market_intelligence": "adeptai_sagemaker.adapters.market_intelligence",
+        "job_parser": "adeptai_sagemaker.adapters.matcher",
+        "explanation_generator": "adeptai_sagemaker.adapters.explainable_ai"}
+    with pytest.raises(ValueError, match="known: callers, query_enhancer, behavioural, behavioural_pipeline"):
+        installation.install(framework=object(), modules={"nope": types.ModuleType("x")})
+    assert installation.current() is None  # a refused install leaves nothing behind

@@ -16,9 +16,9 @@ import pytest
 
 from support.adapters import CAPS, endpoint, fw_factory, scripted_endpoint, sm_calls  # noqa: F401
 from adeptai_sagemaker import adapters
+from adeptai_sagemaker.adapters import installation
 from adeptai_sagemaker.adapters._import_hook import ModuleWatcher
 
-install_module = importlib.import_module("adeptai_sagemaker.adapters.install")
 STANDIN = "adeptai_components"
 PIPELINE = f"{STANDIN}.behavioural_analysis.pipeline"
 MONOLITH = (f"{STANDIN}.optimized_search_system", f"{STANDIN}.market_intelligence.api",
@@ -82,7 +82,7 @@ def import_monolith():
 
 def test_install_from_env_before_the_imports_patches_each_module_as_it_loads(fresh, fw_factory, endpoint,
                                                                             monkeypatch):
-    monkeypatch.setenv(install_module.INSTALL_ENV, "true")
+    monkeypatch.setenv(installation.INSTALL_ENV, "true")
     inst = adapters.install_from_env(framework=fw_factory("on"))
     assert standin_patched(inst) == {} and len(watchers()) == 1
     mods = import_monolith()

@@ -26,10 +26,10 @@ import pytest
 
 from support.adapters import CAPS, make_framework
 from adeptai_sagemaker import adapters
+from adeptai_sagemaker.adapters import installation
 from adeptai_sagemaker.plugin.hookspecs import hookimpl
 from support.real_monolith import PACKAGE, monolith_snapshot, real_monolith  # noqa: F401  (fixtures)
 
-install_module = importlib.import_module("adeptai_sagemaker.adapters.install")
 pytestmark = pytest.mark.filterwarnings("ignore:Pydantic V1 style:DeprecationWarning")  # the monolith's own code
 
 QE_KEYS = {"original_query", "synonyms", "related_skills", "job_variations", "industry_terms", "intent",
@@ -222,7 +222,7 @@ def test_the_host_is_the_one_the_issue_describes(real_monolith):
 @pytest.mark.parametrize("order", ["install_first", "import_first"])
 def test_every_point_is_served_by_sagemaker_in_either_order(real_monolith, up, order, monkeypatch):
     fw, recorder = up
-    monkeypatch.setenv(install_module.INSTALL_ENV, "true")
+    monkeypatch.setenv(installation.INSTALL_ENV, "true")
     if order == "install_first":  # MIGRATION.md: right after load_dotenv, before the monolith's imports
         inst = adapters.install_from_env(framework=fw)
         assert real_patched(inst) == {}

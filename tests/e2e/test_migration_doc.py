@@ -6,7 +6,7 @@ The valid set is derived from the code, not typed by hand:
   ``CapabilitySettings`` field;
 - env names the package reads outside ``Settings`` (found with ``ast``): string
   arguments of ``os.environ.get`` / ``os.getenv`` / ``os.environ[...]`` and
-  module-level ``*_ENV`` string constants (e.g. ``adapters/install.py``'s
+  module-level ``*_ENV`` string constants (e.g. ``adapters/installation.py``'s
   ``INSTALL_ENV = "ADEPTAI_SAGEMAKER_INSTALL"``).
 A name the doc invents (a doc-only flag that no code reads is exactly
 that) fails this test.
