@@ -97,7 +97,8 @@ def test_quick_tour_runs_as_written(tmp_path, free_port):
             parts = [re.escape(p.strip()) for p in pattern.split("...")]
             rx = re.compile(".*".join(parts))
             found = next((n for n in range(pos, len(lines)) if rx.search(lines[n])), None)
-            assert found is not None, f"`{command}`: README shows {expected!r}; not printed:\n{output[-4000:]}"
+            assert found is not None, (f"`{command}`: README shows {expected!r}; not printed:\n"
+                                       + "\n".join(lines[pos:pos + 60]))
             pos = found + 1
     assert (tmp_path / "bench-report" / "report.md").exists() and (tmp_path / "bias-audit").is_dir()
     assert (tmp_path / "migration-report" / "report.md").exists()
