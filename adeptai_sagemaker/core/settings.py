@@ -359,7 +359,7 @@ def _capability_from_env(stem: str, environment: dict[str, str], given: Optional
 
 #: Prefixes that mark a variable as meant for this package (``USE_SAGEMAKER*`` are whole known names).
 OUR_PREFIXES = ("SAGEMAKER_", "ADEPTAI_SAGEMAKER_")
-#: Names with our prefixes read outside ``Settings`` (``tests/test_settings_typos.py`` finds every
+#: Names with our prefixes read outside ``Settings`` (``tests/core/test_settings_typos.py`` finds every
 #: env read in the code and fails when one is missing here, so none of them is ever called a typo).
 OTHER_VARIABLES = frozenset({"ADEPTAI_SAGEMAKER_INSTALL", "ADEPTAI_SAGEMAKER_PRICES_FILE"})
 #: ``SAGEMAKER_*`` variables that belong to others and share our prefix, so are not typos: the monolith's

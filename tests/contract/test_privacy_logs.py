@@ -7,7 +7,7 @@ in the string of a raised error.
 
 botocore and urllib3 are held at INFO here: at DEBUG they log raw request bodies
 (the prompt) by design, which is why the CLI's ``-v`` never enables them
-(tests/test_cli.py) and why production must not run them at DEBUG.
+(tests/cli/test_cli.py) and why production must not run them at DEBUG.
 """
 
 from __future__ import annotations
