@@ -74,9 +74,10 @@ def test_quick_tour_runs_as_written(tmp_path, free_port):
     steps = tour()
     port = free_port()
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SAGEMAKER_", "USE_SAGEMAKER", "ADEPTAI_SAGEMAKER_", "AWS_", "HF_TOKEN"))}
+           if not k.startswith(("SAGEMAKER_", "USE_SAGEMAKER", "ADEPTAI_SAGEMAKER_", "AWS_", "HF_TOKEN", "XDG_"))}
     env["ADEPTAI_SAGEMAKER_CACHE_DIR"] = str(tmp_path / "cache")
-    env["HOME"] = str(tmp_path)  # default cache and state (evidence) directories land in tmp_path too
+    env["HOME"] = str(tmp_path)  # default cache and state (evidence) directories land in tmp_path too (XDG_*
+    # dropped above: the session-wide test home holds other tests' evidence, which `status` would show)
     result = subprocess.run(["bash", "-c", _script(steps, port)], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=600)
     output = result.stdout + result.stderr
