@@ -111,7 +111,7 @@ def test_watch_walks_a_live_host_to_on_then_rolls_back_on_faults_and_report_show
                  "advance canary:50 -> on", "done on -> on"):
         assert line in walked.stdout, walked.stdout
     assert seen == ["off", "shadow", "canary:25", "canary:50", "on"]  # the host followed every step live
-    assert traffic.served["sagemaker"] >= 30 and traffic.served["legacy"] > 0  # canary calls hit the endpoint
+    assert traffic.served["sagemaker"] >= 20 and traffic.served["legacy"] > 0  # 10 per canary step, served
     gated = [h["reason"] for h in store.mode_history("job_parser")][1:]
     assert "30 shadow comparisons" in gated[0] or "shadow comparisons (need 30)" in gated[0], gated
     assert all("calls served on the SageMaker route (need 10)" in r for r in gated[1:]), gated
