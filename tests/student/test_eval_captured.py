@@ -38,7 +38,7 @@ def test_eval_prints_per_field_agreement_and_stores_offline_evidence(tmp_path, c
     assert report["gate"]["verdict"] in ("advance", "hold", "rollback")
 
     from adeptai_sagemaker.core.settings import load_settings
-    from adeptai_sagemaker.observers.evidence import store_for
+    from adeptai_sagemaker.rollout.state import store_for
 
     store = store_for(load_settings(env_file=None))
     stored = store.comparisons("job_parser", mode="offline")
@@ -46,6 +46,7 @@ def test_eval_prints_per_field_agreement_and_stores_offline_evidence(tmp_path, c
     store.close()
 
     # promote from off reports the offline verdict beside its own step, and changes nothing on a dry run
+    reachable(monkeypatch)
     promoted = run_json(["promote", "job_parser", "--dry-run", "--json"], capsys)
     assert (promoted["from_mode"], promoted["verdict"], promoted["to_mode"]) == ("off", "advance", "shadow")
     assert promoted["applied"] is False and promoted["evidence"]["n"] == 0  # no live evidence at off
@@ -60,8 +61,9 @@ def test_eval_prints_per_field_agreement_and_stores_offline_evidence(tmp_path, c
 
 def test_promote_reports_no_offline_verdict_without_offline_evidence_or_past_off(monkeypatch, capsys):
     from adeptai_sagemaker.core.settings import load_settings
-    from adeptai_sagemaker.observers.evidence import store_for
+    from adeptai_sagemaker.rollout.state import store_for
 
+    reachable(monkeypatch)
     assert run_json(["promote", "job_parser", "--dry-run", "--json"], capsys)["offline"] is None
     assert "offline evidence" not in run_text(["promote", "job_parser", "--dry-run"], capsys)
     store = store_for(load_settings(env_file=None))
@@ -74,6 +76,13 @@ def test_promote_reports_no_offline_verdict_without_offline_evidence_or_past_off
     assert offline["verdict"] == "hold" and offline["evidence"]["n"] == 3  # too few for the shadow criteria
     monkeypatch.setenv("SAGEMAKER_JOB_PARSER_MODE", "shadow")  # past off, live shadow evidence is what counts
     assert run_json(["promote", "job_parser", "--dry-run", "--json"], capsys)["offline"] is None
+
+
+def reachable(monkeypatch) -> None:
+    """A region and an endpoint for job_parser: ``promote`` holds (exit 1) a module that cannot reach one."""
+    for name, value in (("AWS_REGION", "us-east-1"), ("SAGEMAKER_JOB_PARSER_ENDPOINT", "ref-tgi"),
+                        ("SAGEMAKER_ENDPOINT_URL", "http://127.0.0.1:9")):
+        monkeypatch.setenv(name, value)
 
 
 def run_text(argv, capsys) -> str:
