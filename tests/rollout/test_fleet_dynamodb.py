@@ -79,3 +79,87 @@ def test_three_hosts_follow_promote_pool_evidence_obey_kill_and_survive_an_outag
     finally:
         for h in hosts:
             h.close()
+
+
+def _raw(server: MotoDynamo, table: str, pk: str) -> list[dict]:
+    import boto3
+
+    client = boto3.client("dynamodb", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="testing",
+                          aws_secret_access_key="testing")
+    return client.query(TableName=table, KeyConditionExpression="pk = :pk",
+                        ExpressionAttributeValues={":pk": {"S": pk}})["Items"]
+
+
+@pytest.fixture()
+def table(moto_server, tmp_path):
+    import boto3
+
+    from adeptai_sagemaker.rollout.state.dynamodb import DynamoStateStore
+
+    server, url = moto_server
+    store = DynamoStateStore(f"sizes-{tmp_path.name}", client_factory=lambda: boto3.client(
+        "dynamodb", endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing",
+        aws_secret_access_key="testing"))
+    store.init()
+    yield server, store
+    store.close()
+
+
+def test_every_control_item_together_is_one_read_unit_whatever_the_reasons(table, monkeypatch):
+    """MIGRATION.md's cost arithmetic: a host's poll (one eventually consistent Query of the control items) costs
+    half a read unit, i.e. every module's mode and the kill switch together are at most 4 KB."""
+    import adeptai_sagemaker.rollout.state.dynamodb as dynamodb
+    from adeptai_sagemaker.plugin.tasks import CAPABILITIES
+
+    server, store = table
+    monkeypatch.setattr(dynamodb, "actor", lambda: "operator-with-a-long-name@" + "h" * 250)
+    note = "é" * 5000  # an operator's --reason has no length limit; 2 bytes a character
+    for cap in CAPABILITIES:
+        store.set_mode(cap, "canary:100", expected_version=0, from_mode="canary:50", verdict="manual", reason=note)
+    store.set_kill(True, reason=note, expected_version=0)
+    items = _raw(server, store.table, dynamodb.CONTROL)
+    assert len(items) == len(CAPABILITIES) + 1
+    assert sum(dynamodb.item_size(i) for i in items) <= 4096
+    assert store.snapshot().modes["job_parser"].reason == "é" * 100  # clipped to 200 bytes, whole characters
+    kept = store.mode_history("job_parser")[-1]["reason"]
+    assert kept == "é" * 1000 and all(dynamodb.item_size(i) < 4096 for i in _raw(server, store.table, "history"))
+
+
+def test_an_evidence_item_stays_within_4_kb_when_latencies_spread_and_a_flush_straddles_a_mode_change(table):
+    """The worst flush: every module in two modes, latencies spread from 1 ms to a minute (unbounded, the item
+    would be over 8 KB): written as one item of at most 4 KB, its counts whole, its percentiles reading high, never low."""
+    import json
+    import math
+    import random
+    import time
+
+    from adeptai_sagemaker.core.settings import load_settings
+    from adeptai_sagemaker.plugin.tasks import CAPABILITIES
+    from adeptai_sagemaker.rollout.gate import evaluate
+    from adeptai_sagemaker.rollout.state.base import EvidenceBatch
+    from adeptai_sagemaker.rollout.state.dynamodb import EVIDENCE_ITEM_BYTES, item_size
+
+    server, store = table
+    rng = random.Random(7)
+    calls, comparisons, routed = [], [], []
+    now = store.clock()
+    for cap in CAPABILITIES:
+        for mode in ("shadow", "canary:5"):
+            for _ in range(3000):
+                latency = math.exp(rng.uniform(0, math.log(60_000)))
+                calls.append({"capability": cap, "mode": mode, "route": "sagemaker", "backend": "sagemaker",
+                              "outcome": "success", "latency_ms": latency})
+                if (cap, mode) == ("job_parser", "canary:5"):
+                    routed.append(latency)
+                comparisons.append({"capability": cap, "mode": mode, "sagemaker_ok": 1, "score": 1.0, "agree": 1,
+                                    "latency_ms": math.exp(rng.uniform(0, math.log(60_000))),
+                                    "fields": json.dumps({f"field_{k}": [1.0, 1] for k in range(8)})})
+    batch = EvidenceBatch("host-1#abcd1234#1", "host-1", now, calls, comparisons)
+    assert len(batch.pool().encode()) > 2 * EVIDENCE_ITEM_BYTES  # what an unbounded item would be
+    store.add_evidence(batch)
+    (item,) = _raw(server, store.table, "ev#" + time.strftime("%Y%m%d", time.gmtime(now)))
+    assert item_size(item) <= EVIDENCE_ITEM_BYTES
+    decision = evaluate(store, load_settings(env_file=None), "job_parser", mode="canary:5", since=now - 1)
+    assert decision.evidence["n"] == 3000 and decision.evidence["calls"] == 3000  # nothing lost
+    exact_p95 = sorted(routed)[math.ceil(0.95 * len(routed)) - 1]
+    assert decision.evidence["p95_ms"] >= exact_p95  # a coarsened bucket reads at its upper edge
