@@ -10,7 +10,6 @@ call's latency with the store down) are in ``benchmarks/bench_fleet.py``.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -26,47 +25,39 @@ def moto_server():
     server.stop()
 
 
-def all_see(hosts: list[Host], mode: str) -> float:
-    return wait_until_all_see(hosts, mode)
-
-
-def cli(args: list[str], env: dict, cwd: Path):
-    return run_cli(args, env, cwd)
-
-
 def test_three_hosts_follow_promote_pool_evidence_obey_kill_and_survive_an_outage(moto_server, local_endpoint,
                                                                                   tmp_path):
     server, url = moto_server
     operator = fleet_env(tmp_path, url, local_endpoint.url, "operator")
-    created = cli(["--json", "state", "init"], operator, tmp_path)
+    created = run_cli(["--json", "state", "init"], operator, tmp_path)
     assert created.returncode == 0 and json.loads(created.stdout)["created"] is True, created.stderr
-    again = cli(["--json", "state", "init"], operator, tmp_path)
+    again = run_cli(["--json", "state", "init"], operator, tmp_path)
     assert again.returncode == 0 and json.loads(again.stdout)["created"] is False  # idempotent
 
     hosts = [Host(fleet_env(tmp_path, url, local_endpoint.url, f"host-{i}"), tmp_path) for i in range(3)]
     try:
         assert [h.ask("mode")["mode"] for h in hosts] == ["off"] * 3
-        promoted = cli(["promote", "job_parser", "--to", "shadow", "--reason", "fleet test"], operator, tmp_path)
+        promoted = run_cli(["promote", "job_parser", "--to", "shadow", "--reason", "fleet test"], operator, tmp_path)
         assert promoted.returncode == 0, promoted.stderr
-        all_see(hosts, "shadow")
+        wait_until_all_see(hosts, "shadow")
 
         for h in hosts:
             assert h.ask("calls 100")["errors"] == 0
-        gate = cli(["--json", "promote", "job_parser", "--dry-run"], operator, tmp_path)
+        gate = run_cli(["--json", "promote", "job_parser", "--dry-run"], operator, tmp_path)
         assert gate.returncode == 0, gate.stderr
         out = json.loads(gate.stdout)
         assert out["evidence"]["n"] == 300 and out["applied"] is False
         assert {name: h["n"] for name, h in out["hosts"].items()} == {"host-0": 100, "host-1": 100, "host-2": 100}
 
-        killed = cli(["kill", "on", "--reason", "incident"], operator, tmp_path)
+        killed = run_cli(["kill", "on", "--reason", "incident"], operator, tmp_path)
         assert killed.returncode == 0, killed.stderr
-        all_see(hosts, "off")
-        shown = json.loads(cli(["--json", "state", "show"], operator, tmp_path).stdout)
+        wait_until_all_see(hosts, "off")
+        shown = json.loads(run_cli(["--json", "state", "show"], operator, tmp_path).stdout)
         assert shown["fleet_kill_switch"]["engaged"] is True and shown["fleet_kill_switch"]["reason"] == "incident"
-        status = json.loads(cli(["--json", "status"], operator, tmp_path).stdout)
+        status = json.loads(run_cli(["--json", "status"], operator, tmp_path).stdout)
         assert status["kill_switch"] == "fleet"
-        assert cli(["kill", "off"], operator, tmp_path).returncode == 0
-        all_see(hosts, "shadow")
+        assert run_cli(["kill", "off"], operator, tmp_path).returncode == 0
+        wait_until_all_see(hosts, "shadow")
 
         baseline = max(h.ask("calls 20")["max_ms"] for h in hosts)
         server.stop()  # the store goes away mid-run
