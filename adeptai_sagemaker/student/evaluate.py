@@ -90,21 +90,37 @@ def compare_captured(framework: Any, capability: str, records: list[dict], *, ba
 
 
 def store_offline(store: Any, report: OfflineReport, *, now: Optional[float] = None) -> int:
-    """Write the comparisons to the evidence store (mode ``offline``); returns how many."""
+    """Write the comparisons to the state store (mode ``offline``) as one evidence batch, through the contract
+    every store keeps (``rollout/state/base.py``: SQLite or DynamoDB); returns how many."""
+    import uuid
+
     from adeptai_sagemaker.observers.evidence import comparison_row
+    from adeptai_sagemaker.rollout.state.base import BOOT_ID, EvidenceBatch, host_id
 
     ts = time.time() if now is None else now
-    store.add(comparisons=[comparison_row(c, ts) for c in report.comparisons])
+    host = host_id()
+    store.add_evidence(EvidenceBatch(f"{host}#{BOOT_ID}#offline-{uuid.uuid4().hex[:8]}", host, ts, [],
+                                     [comparison_row(c, ts) for c in report.comparisons]))
     return len(report.comparisons)
 
 
-def offline_decision(store: Any, settings: Any, capability: str) -> Any:
+def _offline_evidence(store: Any, capability: str) -> Any:
+    """Every host's offline comparisons of ``capability``, pooled (empty when none were stored)."""
+    from adeptai_sagemaker.rollout.state.pooling import Aggregate
+
+    pooled = Aggregate()
+    for agg in store.evidence(capability, OFFLINE_MODE).values():
+        pooled.merge(agg)
+    return pooled
+
+
+def offline_decision(store: Any, settings: Any, capability: str, pooled: Any = None) -> Any:
     """The gate's shadow verdict over the offline comparisons alone (``advance`` = ready for shadow)."""
-    from adeptai_sagemaker.rollout.gate import Thresholds, decide, summarize
+    from adeptai_sagemaker.rollout.gate import Thresholds, decide, summarize_pooled
 
     t = Thresholds.from_settings(settings, capability)
-    evidence = summarize([], store.comparisons(capability, mode=OFFLINE_MODE), "shadow", t.confidence)
-    return decide(capability, "shadow", evidence, t)
+    pooled = _offline_evidence(store, capability) if pooled is None else pooled
+    return decide(capability, "shadow", summarize_pooled(pooled, "shadow", t.confidence), t)
 
 
 def offline_verdict(store: Any, settings: Any, capability: str) -> Optional[dict]:
@@ -113,6 +129,7 @@ def offline_verdict(store: Any, settings: Any, capability: str) -> Optional[dict
     What ``promote MODULE`` shows from ``off``: the student's agreement with its teacher on the captured
     test part, judged by the shadow step's criteria, before a single live shadow call is made.
     """
-    if not store.comparisons(capability, mode=OFFLINE_MODE):
+    pooled = _offline_evidence(store, capability)
+    if not pooled.count("attempted"):
         return None
-    return offline_decision(store, settings, capability).as_dict()
+    return offline_decision(store, settings, capability, pooled).as_dict()

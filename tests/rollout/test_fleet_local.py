@@ -155,3 +155,24 @@ def test_watch_walks_a_short_plan_to_on_and_rolls_back_with_reasons_and_report_s
     body = text.read_text(encoding="utf-8")
     assert "Rollout steps:" in body and "on -> shadow (watch-rollback" in body and "throttled" in body
     store.close()
+
+
+def test_processes_opening_a_fresh_store_at_once_create_its_schema_once(tmp_path):
+    """Two first commands on a fresh state directory (two operators' promotes, two workers' first flush) each
+    create or upgrade the schema; one at a time, so neither fails on a column the other just added."""
+    import subprocess
+    import sys
+
+    opener = ("import sys, time\n"
+              "from adeptai_sagemaker.rollout.state.sqlite import SqliteStateStore\n"
+              "while time.time() < float(sys.argv[2]): pass\n"  # start together
+              "s = SqliteStateStore(sys.argv[1]); s.set_mode('job_parser', 'shadow', verdict='manual'); s.close()\n")
+    for round_ in range(3):
+        at = time.time() + 1.5
+        procs = [subprocess.Popen([sys.executable, "-c", opener, str(tmp_path / str(round_)), repr(at)],
+                                  stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        errors = [p.communicate(timeout=120)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0] * 4, errors
+        store = SqliteStateStore(tmp_path / str(round_))
+        assert store.modes()["job_parser"].version == 4  # four writes, none lost
+        store.close()

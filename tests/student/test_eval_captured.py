@@ -45,10 +45,8 @@ def test_eval_prints_per_field_agreement_and_stores_offline_evidence(tmp_path, c
     assert len(stored) == len(in_test) and all(row["fields"] for row in stored if row["sagemaker_ok"])
     store.close()
 
-    # promote moves only a module that can reach an endpoint (a loopback runtime URL needs no control plane)
-    monkeypatch.setenv("SAGEMAKER_JOB_PARSER_ENDPOINT", "ref-tgi")
-    monkeypatch.setenv("SAGEMAKER_ENDPOINT_URL", "http://127.0.0.1:9")
     # promote from off reports the offline verdict beside its own step, and changes nothing on a dry run
+    reachable(monkeypatch)
     promoted = run_json(["promote", "job_parser", "--dry-run", "--json"], capsys)
     assert (promoted["from_mode"], promoted["verdict"], promoted["to_mode"]) == ("off", "advance", "shadow")
     assert promoted["applied"] is False and promoted["evidence"]["n"] == 0  # no live evidence at off
@@ -65,9 +63,7 @@ def test_promote_reports_no_offline_verdict_without_offline_evidence_or_past_off
     from adeptai_sagemaker.core.settings import load_settings
     from adeptai_sagemaker.rollout.state import store_for
 
-    # promote moves only a module that can reach an endpoint (a loopback runtime URL needs no control plane)
-    monkeypatch.setenv("SAGEMAKER_JOB_PARSER_ENDPOINT", "ref-tgi")
-    monkeypatch.setenv("SAGEMAKER_ENDPOINT_URL", "http://127.0.0.1:9")
+    reachable(monkeypatch)
     assert run_json(["promote", "job_parser", "--dry-run", "--json"], capsys)["offline"] is None
     assert "offline evidence" not in run_text(["promote", "job_parser", "--dry-run"], capsys)
     store = store_for(load_settings(env_file=None))
@@ -80,6 +76,13 @@ def test_promote_reports_no_offline_verdict_without_offline_evidence_or_past_off
     assert offline["verdict"] == "hold" and offline["evidence"]["n"] == 3  # too few for the shadow criteria
     monkeypatch.setenv("SAGEMAKER_JOB_PARSER_MODE", "shadow")  # past off, live shadow evidence is what counts
     assert run_json(["promote", "job_parser", "--dry-run", "--json"], capsys)["offline"] is None
+
+
+def reachable(monkeypatch) -> None:
+    """A region and an endpoint for job_parser: ``promote`` holds (exit 1) a module that cannot reach one."""
+    for name, value in (("AWS_REGION", "us-east-1"), ("SAGEMAKER_JOB_PARSER_ENDPOINT", "ref-tgi"),
+                        ("SAGEMAKER_ENDPOINT_URL", "http://127.0.0.1:9")):
+        monkeypatch.setenv(name, value)
 
 
 def run_text(argv, capsys) -> str:

@@ -19,6 +19,13 @@ Items (partition key ``pk``, sort key ``sk``, both strings; TTL on ``expires_at`
   never counted twice. Bounded by the TTL (retention) and, on reading, by
   ``max_items``. DynamoDB deletes expired items within a few days of expiry,
   so reads also skip anything past retention themselves.
+
+Sizes the cost arithmetic in MIGRATION.md rests on (DynamoDB bills reads per
+4 KB, writes per 1 KB, by ``item_size``): the control items of every module
+and the kill switch together stay under 4 KB (``reason`` and ``by`` are
+clipped there; the history item keeps up to ``HISTORY_REASON_BYTES``), so a
+host's poll costs half a read unit; an evidence item stays within
+``EVIDENCE_ITEM_BYTES`` (``Pool.encode`` coarsens its histograms if needed).
 """
 
 from __future__ import annotations
@@ -42,6 +49,38 @@ HISTORY = "history"
 TTL_ATTRIBUTE = "expires_at"
 HISTORY_RETENTION_S = 400 * 86400
 """Mode history outlives evidence: it is the record of who moved what, kept a little over a year."""
+EVIDENCE_ITEM_BYTES = 4096
+"""One evidence item at most: 4 write units (MIGRATION.md, cost at the defaults)."""
+CONTROL_REASON_BYTES = 200
+CONTROL_BY_BYTES = 64
+"""Clips on a control item's ``reason`` and ``by``: nine control items stay under one 4 KB read unit."""
+HISTORY_REASON_BYTES = 2000
+"""The history keeps the gate's whole reasoning (or an operator's note) up to this size."""
+
+
+def clip(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` of UTF-8 (never inside a character)."""
+    data = text.encode("utf-8")
+    return text if len(data) <= max_bytes else data[:max_bytes].decode("utf-8", errors="ignore")
+
+
+def item_size(item: dict[str, dict[str, Any]]) -> int:
+    """An item's size as DynamoDB bills it: attribute names plus values (strings and binary by their bytes,
+    numbers by about one byte per two significant digits, plus one)."""
+    total = 0
+    for name, value in item.items():
+        total += len(name.encode("utf-8"))
+        (kind, raw), = value.items()
+        if kind == "S":
+            total += len(raw.encode("utf-8"))
+        elif kind == "B":
+            total += len(raw)
+        elif kind == "N":
+            digits = raw.lstrip("-").replace(".", "").lstrip("0") or "0"
+            total += (len(digits.rstrip("0") or "0") + 1) // 2 + 1
+        else:
+            total += len(str(raw))
+    return total
 
 
 def _day(ts: float) -> str:
@@ -187,8 +226,9 @@ class DynamoStateStore(StateStore):
                 self._call("delete_item", Key=key, **condition)
                 version = 0
             else:
-                values = {":m": {"S": mode}, ":t": {"N": repr(now)}, ":by": {"S": who}, ":one": {"N": "1"},
-                          ":r": {"S": reason or ""}, **condition.pop("ExpressionAttributeValues", {})}
+                values = {":m": {"S": mode}, ":t": {"N": repr(now)}, ":by": {"S": clip(who, CONTROL_BY_BYTES)},
+                          ":one": {"N": "1"}, ":r": {"S": clip(reason or "", CONTROL_REASON_BYTES)},
+                          **condition.pop("ExpressionAttributeValues", {})}
                 out = self._call("update_item", Key=key, ReturnValues="UPDATED_NEW",
                                  UpdateExpression="SET #m = :m, set_at = :t, #by = :by, reason = :r ADD version :one",
                                  ExpressionAttributeNames={"#m": "mode", "#by": "by"},
@@ -202,7 +242,8 @@ class DynamoStateStore(StateStore):
         item = {"pk": {"S": HISTORY}, "sk": {"S": f"{_ms(now)}#{uuid.uuid4().hex[:8]}"},
                 "capability": {"S": capability}, "ts": {"N": repr(now)}, "to_mode": {"S": mode or "default"},
                 "by": {"S": who}, TTL_ATTRIBUTE: {"N": str(int(now + HISTORY_RETENTION_S))}}
-        for name, value in (("from_mode", from_mode), ("verdict", verdict), ("reason", reason)):
+        for name, value in (("from_mode", from_mode), ("verdict", verdict),
+                            ("reason", clip(reason, HISTORY_REASON_BYTES) if reason else None)):
             if value:
                 item[name] = {"S": value}
         self._call("put_item", Item=item)
@@ -221,11 +262,11 @@ class DynamoStateStore(StateStore):
 
     def add_evidence(self, batch: EvidenceBatch) -> None:
         """One ``PutItem`` for the whole batch (every module); its key makes a retry idempotent."""
-        blob = batch.pool().encode()
-        self._call("put_item", Item={
-            "pk": {"S": f"ev#{_day(batch.ts)}"}, "sk": {"S": f"{_ms(batch.ts)}#{batch.key}"},
-            "host": {"S": batch.host}, "ts": {"N": repr(batch.ts)}, "pool": {"B": blob},
-            TTL_ATTRIBUTE: {"N": str(int(batch.ts + self.retention_s))}})
+        item = {"pk": {"S": f"ev#{_day(batch.ts)}"}, "sk": {"S": f"{_ms(batch.ts)}#{batch.key}"},
+                "host": {"S": batch.host}, "ts": {"N": repr(batch.ts)}, "pool": {"B": b""},
+                TTL_ATTRIBUTE: {"N": str(int(batch.ts + self.retention_s))}}
+        item["pool"] = {"B": batch.pool().encode(max_bytes=EVIDENCE_ITEM_BYTES - item_size(item))}
+        self._call("put_item", Item=item)
 
     def _batches(self, since: float) -> list[tuple[str, Pool]]:
         now = self.clock()

@@ -11,6 +11,13 @@ Latency is kept as a log-scale histogram (buckets 10 % wide), so percentiles
 merge across hosts; a percentile reads as its bucket's upper edge, at most
 10 % above the exact value.
 
+Bounded item size: ``Pool.encode(max_bytes)`` keeps a flush within the size
+the store's cost arithmetic assumes (MIGRATION.md: 4 KB, 4 write units). A
+flush with latencies spread over many buckets, or straddling a mode change
+(two parts per module), can exceed it; then the histograms are coarsened
+(``coarsen``: each round merges buckets into ones twice as wide, counted at
+the upper edge, so a percentile only ever reads high) until it fits.
+
 What is stored (privacy by construction): counts, sums, histograms, and the
 names of fields, fallback reasons and error codes. Never text, prompts,
 completions, input hashes or bucket keys. Name tables are capped
@@ -27,6 +34,8 @@ from typing import Any, Iterable, Optional
 
 GROWTH = 1.10
 MAX_NAMES = 32
+MAX_COARSENING = 64
+"""Histograms are never coarsened beyond buckets 64 times as wide (1.1 ** 64: about 450x, nearly one bucket)."""
 OTHER = "other"
 _COUNTERS = ("calls", "errors", "routed", "fell_back", "tokens_n", "tokens_in", "tokens_out", "dropped",
              "attempted", "shadow_failed", "compared", "agree", "score_n", "score_sum")
@@ -51,6 +60,16 @@ def percentile(histogram: dict[int, int], p: float) -> Optional[float]:
         if seen >= rank:
             return round(GROWTH ** index, 3)
     return round(GROWTH ** max(histogram), 3)
+
+
+def coarsen(histogram: dict[int, int], factor: int) -> dict[int, int]:
+    """``histogram`` with buckets ``factor`` times as wide: bucket ``i`` moves up to the next multiple of ``factor``
+    (its upper edge only grows, so percentiles read at most ``GROWTH ** factor`` above the exact value)."""
+    out: dict[int, int] = {}
+    for index, count in histogram.items():
+        wide = -(-index // factor) * factor
+        out[wide] = out.get(wide, 0) + count
+    return out
 
 
 def _bump(table: dict, key: Any, by: float = 1) -> None:
@@ -203,9 +222,23 @@ class Pool:
             self.part(*key).merge(agg)
         return self
 
-    def encode(self) -> bytes:
-        """zlib-compressed JSON: what a store writes as one item."""
-        doc = [[cap, mode, agg.as_dict()] for (cap, mode), agg in sorted(self.parts.items())]
+    def encode(self, max_bytes: Optional[int] = None) -> bytes:
+        """zlib-compressed JSON: what a store writes as one item; with ``max_bytes``, histograms coarsened until it
+        fits (a pool whose counters alone exceed it is returned at its coarsest)."""
+        blob = self._encode(1)
+        factor = 1
+        while max_bytes is not None and len(blob) > max_bytes and factor < MAX_COARSENING:
+            factor *= 2
+            blob = self._encode(factor)
+        return blob
+
+    def _encode(self, factor: int) -> bytes:
+        doc = []
+        for (cap, mode), agg in sorted(self.parts.items()):
+            if factor > 1:
+                agg = Aggregate(agg.counts, agg.named, {k: coarsen(v, factor) for k, v in agg.histograms.items()},
+                                agg.fields)
+            doc.append([cap, mode, agg.as_dict()])
         return zlib.compress(json.dumps(doc, separators=(",", ":")).encode("utf-8"), 9)
 
     @classmethod

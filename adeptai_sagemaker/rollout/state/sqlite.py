@@ -105,10 +105,20 @@ class SqliteStateStore(StateStore):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=10000")
-            conn.executescript(_SCHEMA)
-            for table, column, kind in _ADDED:
-                if column not in {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}:
-                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            # one process at a time creates or upgrades the schema: two first commands on a fresh directory
+            # (two operators' promotes) would otherwise both see a column missing and both add it
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    conn.execute(statement)
+                for table, column, kind in _ADDED:
+                    if column not in {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                conn.close()
+                raise
             try:
                 os.chmod(self.path, 0o600)
             except OSError:  # a shared volume may not allow it; the directory's permissions still apply
