@@ -193,7 +193,11 @@ def _bench_state_dir() -> str:
 #: What the overhead endpoint's model answers to every prompt: a valid query_enhancer output, at once,
 #: so the measurement is the client side only (the same for every client measured).
 CANNED_QUERY_ANSWER = json.dumps({"intent": "skill_search", "synonyms": ["py"], "related_skills": ["Django"],
-                                  "expanded_terms": ["python"], "titles": ["Python Developer"]})
+                                  "job_variations": ["Python Developer"], "industry_terms": [],
+                                  "expanded_terms": ["python"], "disambiguation": {},
+                                  "entities": {"skills": ["Python"], "location": None, "min_years": None,
+                                               "title": None},
+                                  "language": "en"})
 
 
 class CannedAnswerModel:
