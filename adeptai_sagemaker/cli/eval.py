@@ -212,7 +212,9 @@ def _eval_captured(ctx: click.Context, capability: str, compare_with: Optional[t
                                    f"(SAGEMAKER_{fw.settings.stem(capability)}_CAPTURE=true)")
         report = evaluate.compare_captured(fw, capability, records, backend=invoke_as, limit=limit)
         report.backend = backend
-        evaluate.store_offline(fw.state_store, report)
+        from adeptai_sagemaker.rollout.state.base import host_id
+
+        evaluate.store_offline(fw.state_store, report, host=host_id(fw.settings))
         decision = evaluate.offline_decision(fw.state_store, fw.settings, capability)
     data = {**report.to_dict(), "gate": {"verdict": decision.verdict, "reasons": decision.reasons}}
     if _json_mode(ctx):

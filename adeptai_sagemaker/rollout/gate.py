@@ -255,7 +255,13 @@ def evaluate(store: Any, settings: Any, capability: str, mode: Optional[str] = N
     if since is None:
         since = override.set_at if override is not None and override.mode == mode else 0.0
     t = thresholds or Thresholds.from_settings(settings, capability)
-    per_host = store.evidence(capability, mode, since)
+    return decide_pooled(capability, mode, store.evidence(capability, mode, since), t)
+
+
+def decide_pooled(capability: str, mode: str, per_host: dict[str, Aggregate], t: Thresholds) -> Decision:
+    """Decide ``mode``'s step from every host's evidence pooled (``store.evidence``); ``decision.hosts`` breaks
+    it down. Shared by ``evaluate`` (the evidence of the live step) and ``student/evaluate.py`` (the offline
+    evidence of ``eval --set captured-test``, judged by the shadow step's criteria)."""
     pooled = Aggregate()
     for agg in per_host.values():
         pooled.merge(agg)

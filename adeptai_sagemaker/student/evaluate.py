@@ -5,14 +5,17 @@ input's teacher answer already in the output schema; the student answers the
 same request through ``Framework.invoke`` (the production render, codec,
 validation and re-ask path). Each pair is compared with the gate's own
 metric (``rollout/agreement.py``'s ``compare`` with the capability's field
-specs), and the results are stored as comparisons with mode ``offline`` in the
-evidence store, where ``offline_decision`` applies the gate's shadow criteria
-to them: evidence before a single live shadow call is made.
+specs), and the results are written as one evidence batch with mode ``offline``
+through the interface every state store implements (``add_evidence``, so on
+SQLite and DynamoDB alike), where ``offline_decision`` pools them and applies
+the gate's shadow criteria (``gate.decide_pooled``): evidence before a single
+live shadow call is made.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -89,38 +92,26 @@ def compare_captured(framework: Any, capability: str, records: list[dict], *, ba
     return report
 
 
-def store_offline(store: Any, report: OfflineReport, *, now: Optional[float] = None) -> int:
-    """Write the comparisons to the state store (mode ``offline``) as one evidence batch, through the contract
-    every store keeps (``rollout/state/base.py``: SQLite or DynamoDB); returns how many."""
-    import uuid
+def store_offline(store: Any, report: OfflineReport, *, host: str = "local", now: Optional[float] = None) -> int:
+    """Write the comparisons to the evidence store as one batch under mode ``offline``; returns how many.
 
+    Through ``add_evidence``, the write every store implements (``rollout/state/base.py``): SQLite keeps the
+    rows, DynamoDB one pooled item. The batch's key is fixed here, so a retried write counts once.
+    """
     from adeptai_sagemaker.observers.evidence import comparison_row
-    from adeptai_sagemaker.rollout.state.base import BOOT_ID, EvidenceBatch, host_id
+    from adeptai_sagemaker.rollout.state.base import BOOT_ID, EvidenceBatch
 
     ts = time.time() if now is None else now
-    host = host_id()
-    store.add_evidence(EvidenceBatch(f"{host}#{BOOT_ID}#offline-{uuid.uuid4().hex[:8]}", host, ts, [],
-                                     [comparison_row(c, ts) for c in report.comparisons]))
-    return len(report.comparisons)
+    rows = [comparison_row(c, ts) for c in report.comparisons]
+    if rows:
+        store.add_evidence(EvidenceBatch(f"{host}#{BOOT_ID}#{OFFLINE_MODE}#{uuid.uuid4().hex[:12]}", host, ts,
+                                         [], rows))
+    return len(rows)
 
 
-def _offline_evidence(store: Any, capability: str) -> Any:
-    """Every host's offline comparisons of ``capability``, pooled (empty when none were stored)."""
-    from adeptai_sagemaker.rollout.state.pooling import Aggregate
-
-    pooled = Aggregate()
-    for agg in store.evidence(capability, OFFLINE_MODE).values():
-        pooled.merge(agg)
-    return pooled
-
-
-def offline_decision(store: Any, settings: Any, capability: str, pooled: Any = None) -> Any:
-    """The gate's shadow verdict over the offline comparisons alone (``advance`` = ready for shadow)."""
-    from adeptai_sagemaker.rollout.gate import Thresholds, decide, summarize_pooled
-
-    t = Thresholds.from_settings(settings, capability)
-    pooled = _offline_evidence(store, capability) if pooled is None else pooled
-    return decide(capability, "shadow", summarize_pooled(pooled, "shadow", t.confidence), t)
+def offline_decision(store: Any, settings: Any, capability: str) -> Any:
+    """The gate's shadow verdict over the offline evidence alone (``advance`` = ready for shadow)."""
+    return _decide_offline(store.evidence(capability, OFFLINE_MODE), settings, capability)
 
 
 def offline_verdict(store: Any, settings: Any, capability: str) -> Optional[dict]:
@@ -129,7 +120,14 @@ def offline_verdict(store: Any, settings: Any, capability: str) -> Optional[dict
     What ``promote MODULE`` shows from ``off``: the student's agreement with its teacher on the captured
     test part, judged by the shadow step's criteria, before a single live shadow call is made.
     """
-    pooled = _offline_evidence(store, capability)
-    if not pooled.count("attempted"):
+    per_host = store.evidence(capability, OFFLINE_MODE)
+    if not any(agg.count("attempted") for agg in per_host.values()):
         return None
-    return offline_decision(store, settings, capability, pooled).as_dict()
+    return _decide_offline(per_host, settings, capability).as_dict()
+
+
+def _decide_offline(per_host: dict, settings: Any, capability: str) -> Any:
+    """The gate's own pooling and decision (``rollout/gate.py``), at the shadow step, over offline evidence."""
+    from adeptai_sagemaker.rollout.gate import Thresholds, decide_pooled
+
+    return decide_pooled(capability, "shadow", per_host, Thresholds.from_settings(settings, capability))
