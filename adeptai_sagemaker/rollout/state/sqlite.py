@@ -102,7 +102,7 @@ class SqliteStateStore(StateStore):
         if self._conn is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=10000")
             # one process at a time creates or upgrades the schema: two first commands on a fresh directory
@@ -266,3 +266,20 @@ class SqliteStateStore(StateStore):
             row["by"] = row.pop("by_whom")
         return rows
 
+
+
+def _switch_to_wal(conn: sqlite3.Connection, attempts: int = 200, pause_s: float = 0.05) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting while another process holds the lock.
+
+    Switching the journal mode needs the database to itself for a moment, and SQLite answers
+    "database is locked" at once instead of waiting on the busy timeout when processes open a
+    fresh store together (two operators' first commands, a fleet's first flush).
+    """
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(pause_s)
