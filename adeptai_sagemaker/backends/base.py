@@ -175,8 +175,16 @@ class SageMakerBackend:
         return completion
 
     def close_sessions(self) -> int:
-        """Close the stateful sessions this backend opened (Framework.close calls it)."""
+        """Close the stateful sessions this backend opened (``close`` calls it)."""
         return self.sessions.close_all()
+
+    def close(self) -> None:
+        """Close the stateful sessions, then every runtime's connection pools (``Framework.close`` calls it)."""
+        self.close_sessions()
+        with self._lock:
+            runtimes, self._runtimes = list(self._runtimes.values()), {}
+        for runtime in runtimes:
+            runtime.close()
 
 
 def _decode_stream(codec, prompt: RenderedPrompt, started: float, parts: Iterable[bytes]) -> Completion:

@@ -32,6 +32,7 @@ import logging
 import sys
 import threading
 import time
+import weakref
 from concurrent.futures import Future
 from typing import Any, Callable, Iterable, Optional
 
@@ -122,6 +123,9 @@ class Framework:
 
         # the one place that decides every module's effective mode (store snapshot refreshed off the request path)
         self.routing = resolver_for(self.settings, self.state_store, source=mode_source)
+        # What owns a thread, for the finalizer below: it must not refer to this framework, or it never runs.
+        self._thread_owners: list[Any] = [self.routing]
+        self._stopper = weakref.finalize(self, _stop_threads, self._thread_owners)
         self._add_migration_observers()
         self.capture = None
         self._capturing = frozenset(name for name in self.tasks if self.settings.capturing(name))
@@ -129,6 +133,7 @@ class Framework:
             from adeptai_sagemaker.student.capture import capture_for
 
             self.capture = capture_for(self.settings)
+            self._thread_owners.append(self.capture)
             self.pm.register(self.capture)
         self.breakers = BreakerBoard(
             BreakerConfig(
@@ -169,6 +174,7 @@ class Framework:
                 self.state_store, emf_stream=sys.stdout if self.settings.adeptai_sagemaker_evidence_emf else None,
                 after_write=demotion, interval_s=self.settings.adeptai_sagemaker_evidence_flush_s,
                 host=host_id(self.settings))
+            self._thread_owners.append(self.evidence)
             self.pm.register(self.evidence)
         if self.settings.adeptai_sagemaker_otel:
             from adeptai_sagemaker.observers.otel import OTelObserver
@@ -504,11 +510,19 @@ class Framework:
             log.log(level, message, *args)
 
     def close(self) -> None:
+        """Stop every thread this framework started and close its files, connections and sockets; each waits
+        for its thread. Buffered evidence and captured examples are written first, the store closed last.
+
+        A framework dropped without ``close()`` has its threads asked to stop when it is garbage collected
+        (``_stop_threads``); ``close()`` is still the way to get everything closed at a known point.
+        """
+        self._stopper.detach()
         if self._shadow is not None:
             self._shadow.shutdown(wait=True)
-        close_sessions = getattr(self.sagemaker, "close_sessions", None)  # tests may swap the backend
-        if close_sessions is not None:
-            close_sessions()  # stateful sessions (SAGEMAKER_<STEM>_SESSION=sticky)
+        for backend in list(self._backends.values()):
+            close = getattr(backend, "close", None)  # sticky sessions (SAGEMAKER_<STEM>_SESSION), HTTP pools
+            if close is not None:
+                close()
         if self.cache is not None:
             self.cache.close()
         if self.audit_trail is not None:
@@ -519,6 +533,13 @@ class Framework:
             self.capture.close()  # drains the capture queue and flushes the open shard
         self.routing.close()
         self.state_store.close()
+
+
+def _stop_threads(owners: list[Any]) -> None:
+    """The finalizer of a framework dropped without ``close()``: ask each thread to write what it holds and
+    end. Only signals (no lock held by a caller, no wait): it may run inside any thread's garbage collection."""
+    for owner in owners:
+        owner.stop()
 
 
 _default: Optional[Framework] = None

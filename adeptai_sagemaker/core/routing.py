@@ -156,14 +156,9 @@ class ModeResolver:
     def _start(self) -> None:
         with self._lock:
             if self._thread is None and not self._stop.is_set():
-                self._thread = threading.Thread(target=self._run, name="adeptai-modes", daemon=True)
+                self._thread = threading.Thread(target=_refresh_loop, args=(weakref.ref(self), self._stop),
+                                                name="adeptai-modes", daemon=True)
                 self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.refresh_now()
-            self._loaded.set()
-            self._stop.wait(max(self.refresh_s, 0.05))
 
     def _after_fork(self) -> None:
         """A forked worker has no refresher thread (its store resets its own clients at fork)."""
@@ -237,8 +232,31 @@ class ModeResolver:
     def source_of(self, capability: str) -> str:
         return self.resolve(capability).source
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """Ask the refresher to end, without waiting (safe from a finalizer)."""
         self._stop.set()
+
+    def close(self) -> None:
+        """Stop the refresher and wait for it, so no read of the store is in flight once this returns
+        (``Framework.close`` closes the store right after)."""
+        self.stop()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)  # a store read is bounded by its own timeouts
+
+
+def _refresh_loop(ref: "weakref.ref[ModeResolver]", stop: threading.Event) -> None:
+    """The refresher's body. It holds the resolver only weakly between reads, so a resolver dropped without
+    ``close()`` ends its thread instead of keeping it (and its store connection) alive for good."""
+    while not stop.is_set():
+        resolver = ref()
+        if resolver is None:
+            return
+        resolver.refresh_now()
+        resolver._loaded.set()
+        wait_s = max(resolver.refresh_s, 0.05)
+        del resolver
+        stop.wait(wait_s)
 
 
 def resolver_for(settings: Any, store: Any, **kwargs: Any) -> ModeResolver:

@@ -200,11 +200,15 @@ class EvidenceRecorder:
         """Write every buffered record now (tests, CLI, shutdown)."""
         self._drain()
 
-    def close(self) -> None:
-        if self._closed:
-            return
+    def stop(self) -> None:
+        """Ask the writer to write what is buffered and end, without waiting (safe from a finalizer)."""
         self._closed = True
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+
+    def close(self) -> None:
+        """Stop the writer, wait for it, and write what is left (the store stays open: its owner closes it)."""
+        self.stop()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
         self._drain()

@@ -282,9 +282,14 @@ class TeacherCapture:
                 item = self._queue.get(timeout=getattr(self.store, "flush_s", FLUSH_S))
             except queue.Empty:
                 self._guarded(self.store.flush)
+                if self._closed:  # stopped while the queue was full, so no sentinel got in
+                    self._guarded(self.store.close)
+                    return
                 continue
             try:
-                if item is None:
+                if item is None:  # the last item: write the counts and close the shards (their files) here
+                    self._guarded(self._write_counts)
+                    self._guarded(self.store.close)
                     return
                 if callable(item):  # a flush request
                     self._guarded(self._write_counts)
@@ -294,6 +299,7 @@ class TeacherCapture:
                 self._guarded(lambda: self._write(item))
             finally:
                 self._queue.task_done()
+                item = None  # an answer reaches its framework (its prompt's route): never keep one while idle
 
     def _guarded(self, fn: Callable[[], None]) -> None:
         try:
@@ -355,15 +361,25 @@ class TeacherCapture:
         self._queue.put(done.set)
         return done.wait(timeout)
 
+    def stop(self) -> None:
+        """Ask the writer to write what is queued, close the shards and end, without waiting (safe from a
+        finalizer: never blocks on a full queue)."""
+        self._closed = True
+        if self._thread is not None and self._thread.is_alive():
+            try:
+                self._queue.put_nowait(None)
+            except queue.Full:  # the writer ends after draining, at its next idle wake-up
+                pass
+
     def close(self) -> None:
         """Drain the queue, write the counts and close every shard (S3: put them)."""
         if self._closed:
             return
         self.flush()
-        self._closed = True
-        if self._thread is not None and self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join(timeout=30)
+        thread = self._thread
+        self.stop()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
         self._guarded(self.store.close)
 
 

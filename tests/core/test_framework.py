@@ -63,6 +63,17 @@ class Recorder:
         self.circuits.append(event)
 
 
+_made: list[Framework] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_made_frameworks():
+    """Every framework ``make`` built is closed after its test (its threads, store and cache end with it)."""
+    yield
+    while _made:
+        _made.pop().close()
+
+
 def make(tmp_path, backend, mode="on", fallback=True, cache=False, **cap):
     settings = load_settings(
         env_file=None, aws_region="us-east-1", sagemaker_llm_fallback=fallback,
@@ -72,6 +83,7 @@ def make(tmp_path, backend, mode="on", fallback=True, cache=False, **cap):
     )
     recorder = Recorder()
     fw = Framework(settings, plugins=[recorder], load_entrypoints=False, cache=cache)
+    _made.append(fw)
     fw.sagemaker = backend
     return fw, recorder
 

@@ -162,6 +162,7 @@ class SageMakerRuntime:
         self.config = config
         self._client = client
         self._s3 = s3_client
+        self._given_client, self._given_s3 = client is not None, s3_client is not None
         self._session: Any = None
         self._lock = threading.Lock()
         self.on_attempt = on_attempt
@@ -370,6 +371,20 @@ class SageMakerRuntime:
                     self._http = URLLib3Session(timeout=(c.connect_timeout, c.read_timeout),
                                                 max_pool_connections=c.max_pool_connections)
         return self._http
+
+    def close(self) -> None:
+        """Close the HTTP connection pools of the clients this runtime built (their sockets), once the owner is
+        done with it; clients handed in are the caller's to close. A later call builds fresh ones."""
+        with self._lock:
+            built = [c for c, given in ((self._client, self._given_client), (self._s3, self._given_s3))
+                     if c is not None and not given] + ([self._http] if self._http is not None else [])
+            if not self._given_client:
+                self._client = None
+            if not self._given_s3:
+                self._s3 = None
+            self._http = None
+        for client in built:
+            client.close()
 
     def openai_url(self, endpoint: str, inference_component: Optional[str] = None) -> str:
         """``{runtime}/endpoints/{endpoint}[/inference-components/{component}]/openai/v1/chat/completions``.

@@ -345,16 +345,20 @@ async def _process_async(state: ServerState, ctx: InvocationContext, name: str, 
             await asyncio.sleep(draw.delay_s)
         answer = await _answer(state, ctx, name, body, False, draw.fault)
     except E.RuntimeAPIError as err:
-        state.stats.record(name, "async_" + _OUTCOME.get(err.code, "error"), fired)
         bucket, key = _split_s3(failure_uri)
         payload = json.dumps({"code": err.code, "message": err.message, **err.fields}).encode()
-        await run_in_threadpool(s3.put_object, Bucket=bucket, Key=key, Body=payload, ContentType=JSON)
+        try:
+            await run_in_threadpool(s3.put_object, Bucket=bucket, Key=key, Body=payload, ContentType=JSON)
+        finally:  # counted once the object is complete: a caller waiting on the stats then reads all of it
+            state.stats.record(name, "async_" + _OUTCOME.get(err.code, "error"), fired)
         return
-    state.stats.record(name, "async_" + answer.outcome, fired)
     bucket, key = _split_s3(output_uri)
-    await run_in_threadpool(s3.put_object, Bucket=bucket, Key=key, Body=b"".join(answer.events),
-                            ContentType=answer.content_type,
-                            Metadata={"model_version": answer.model_version})
+    try:
+        await run_in_threadpool(s3.put_object, Bucket=bucket, Key=key, Body=b"".join(answer.events),
+                                ContentType=answer.content_type,
+                                Metadata={"model_version": answer.model_version})
+    finally:
+        state.stats.record(name, "async_" + answer.outcome, fired)
 
 
 # ------------------------------------------------------------------------------------- admin
