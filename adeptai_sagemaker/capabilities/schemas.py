@@ -5,7 +5,7 @@ templates and whatever model answers (a SageMaker endpoint, an external API,
 the reference model). Outputs are strict on purpose: scores have ranges, enums
 are closed, lists and strings are bounded, so a model that drifts is caught by
 validation (and re-asked) instead of leaking nonsense into a hiring decision.
-Field names of ``JobParserOutput`` follow the golden sets' labelling guide (``lab/adeptai_sagemaker_lab/golden/README.md``).
+Field names of ``JobParserOutput`` are the ones a recruiter labels a posting with (what the golden sets use).
 
 Required means required. Every content field of an output has no default: a
 model must state it, as ``null`` (nullable fields, where the text may not say)

@@ -74,10 +74,9 @@ def batch(ctx: click.Context, capability: str, input_path: str, output_path: str
 
     overrides = {"sagemaker_async_s3_prefix": s3_prefix} if s3_prefix else {}
     if local:
-        from adeptai_sagemaker.cli.lab_hook import ensure_lab
-
-        ensure_lab('`batch --local`')
-        from adeptai_sagemaker_lab.demo import build_framework, local_or_configured_endpoint
+        from adeptai_sagemaker.cli.lab_hook import require_lab
+        _demo = require_lab("demo", '`batch --local`')
+        build_framework, local_or_configured_endpoint = _demo.build_framework, _demo.local_or_configured_endpoint
 
         with local_or_configured_endpoint(endpoint_url) as (url, _local):
             fw = build_framework(url, capabilities=(capability,), settings_overrides=overrides)

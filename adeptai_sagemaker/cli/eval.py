@@ -36,10 +36,8 @@ def _framework_for(backend: str, capability: str) -> Iterator[tuple[object, str]
     if backend == "local" and os.environ.get("ADEPTAI_LAB_MODEL", "reference") != "reference":
         # A real LLM behind the local endpoint: chat template and grammar as README describes
         # (SAGEMAKER_<STEM>_GRAMMAR=false measures it unconstrained).
-        from adeptai_sagemaker.cli.lab_hook import ensure_lab
-
-        ensure_lab('`eval` (its golden sets and local backend)')
-        from adeptai_sagemaker_lab.real_llm import local_llm_framework
+        from adeptai_sagemaker.cli.lab_hook import require_lab
+        local_llm_framework = require_lab("real_llm", '`eval` (its golden sets and local backend)').local_llm_framework
         from adeptai_sagemaker.core.settings import load_settings
 
         grammar = load_settings().capability(capability).grammar
@@ -48,11 +46,9 @@ def _framework_for(backend: str, capability: str) -> Iterator[tuple[object, str]
             yield fw, "sagemaker"
         return
     if backend == "local":
-        from adeptai_sagemaker.cli.lab_hook import ensure_lab
-
-        ensure_lab('`eval` (its golden sets and local backend)')
-        from adeptai_sagemaker_lab.demo import build_framework
-        from adeptai_sagemaker_lab.server.runner import LocalEndpoint
+        from adeptai_sagemaker.cli.lab_hook import require_lab
+        build_framework = require_lab("demo", '`eval` (its golden sets and local backend)').build_framework
+        LocalEndpoint = require_lab("server.runner", '`eval` (its golden sets and local backend)').LocalEndpoint
 
         with LocalEndpoint(default_dialect="tgi") as ep:
             fw = build_framework(ep.url, capabilities=(capability,))
@@ -81,10 +77,8 @@ def _framework_for(backend: str, capability: str) -> Iterator[tuple[object, str]
 
 
 def _run(capability: str, backend: str, split: str, limit: Optional[int]):
-    from adeptai_sagemaker.cli.lab_hook import ensure_lab
-
-    ensure_lab('`eval` (its golden sets and local backend)')
-    from adeptai_sagemaker_lab import evaluation
+    from adeptai_sagemaker.cli.lab_hook import require_lab
+    evaluation = require_lab("evaluation", '`eval` (its golden sets and local backend)')
 
     with _framework_for(backend, capability) as (fw, invoke_as):
         result = evaluation.evaluate(fw, capability, backend=invoke_as, split=split, limit=limit)
@@ -175,10 +169,8 @@ def eval_command(ctx: click.Context, capability: str, backend: str, split: str, 
     if capability not in GOLDEN_CAPABILITIES:
         raise click.UsageError(f"no golden set for {capability}; golden sets: {', '.join(GOLDEN_CAPABILITIES)} "
                                "(or use --set captured-test)")
-    from adeptai_sagemaker.cli.lab_hook import ensure_lab
-
-    ensure_lab('`eval` (its golden sets and local backend)')
-    from adeptai_sagemaker_lab import evaluation
+    from adeptai_sagemaker.cli.lab_hook import require_lab
+    evaluation = require_lab("evaluation", '`eval` (its golden sets and local backend)')
 
     as_json, console = _json_mode(ctx), _console()
     if compare_with:

@@ -10,7 +10,9 @@ one line saying how to install it, exit 2.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+from types import ModuleType
 from importlib.metadata import entry_points
 
 import click
@@ -39,11 +41,18 @@ def lab_installed() -> bool:
 def ensure_lab(what: str) -> None:
     """Stop with a one-line usage error naming the lab extra (exit 2) unless the lab is installed.
 
-    Product commands call it before their lazy ``import adeptai_sagemaker_lab...`` lines
-    (``run --local``, ``batch --local``, ``eval`` on the golden sets, ``audit bias --local``).
+    Used by ``require_lab``, through which product commands reach the lab (``run --local``,
+    ``batch --local``, ``eval`` on the golden sets, ``audit bias --local``, ``batch --engine transform --local``).
     """
     if not lab_installed():
         raise LabMissingError(what)
+
+
+def require_lab(module: str, what: str) -> ModuleType:
+    """The lab's ``adeptai_sagemaker_lab.<module>``, imported now; without the lab, the one-line usage error
+    of ``ensure_lab`` (exit 2). The only way product code reaches the lab."""
+    ensure_lab(what)
+    return importlib.import_module(f"adeptai_sagemaker_lab.{module}")
 
 
 def lab_commands() -> dict[str, click.Command]:

@@ -103,10 +103,9 @@ def run_cmd(capability: str, input_file, backend: str, endpoint_url: Optional[st
     """
     data = _read_input(input_file, capability)
     if local:
-        from adeptai_sagemaker.cli.lab_hook import ensure_lab
-
-        ensure_lab('`run --local`')
-        from adeptai_sagemaker_lab.demo import build_framework, local_or_configured_endpoint
+        from adeptai_sagemaker.cli.lab_hook import require_lab
+        _demo = require_lab("demo", '`run --local`')
+        build_framework, local_or_configured_endpoint = _demo.build_framework, _demo.local_or_configured_endpoint
 
         with local_or_configured_endpoint(endpoint_url) as (url, _local), _naming_url(url, endpoint_url):
             fw = build_framework(url, capabilities=(capability,))

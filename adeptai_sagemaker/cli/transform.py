@@ -44,11 +44,10 @@ def run_transform_command(ctx: click.Context, capability: str, input_uri: str, o
             return run.run()
 
     if local:
-        from adeptai_sagemaker.cli.lab_hook import ensure_lab
-
-        ensure_lab("`batch --engine transform --local`")
-        from adeptai_sagemaker_lab.demo import build_framework, local_or_configured_endpoint
-        from adeptai_sagemaker_lab.transform import LocalTransform
+        from adeptai_sagemaker.cli.lab_hook import require_lab
+        _demo = require_lab("demo", "`batch --engine transform --local`")
+        build_framework, local_or_configured_endpoint = _demo.build_framework, _demo.local_or_configured_endpoint
+        LocalTransform = require_lab("transform", "`batch --engine transform --local`").LocalTransform
 
         with local_or_configured_endpoint(endpoint_url) as (url, _):
             fw = build_framework(url, capabilities=(capability,))

@@ -114,10 +114,8 @@ def _framework(capabilities: list[str], use_local: bool):
         finally:
             fw.close()
         return
-    from adeptai_sagemaker.cli.lab_hook import ensure_lab
-
-    ensure_lab('`audit bias --local`')
-    from adeptai_sagemaker_lab.server.runner import LocalEndpoint
+    from adeptai_sagemaker.cli.lab_hook import require_lab
+    LocalEndpoint = require_lab("server.runner", '`audit bias --local`').LocalEndpoint
 
     with LocalEndpoint(default_dialect="tgi") as ep:  # loopback: the runtime signs with dummy keys of its own
         settings = load_settings(env_file=None, sagemaker_endpoint_url=ep.url,

@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import os
-import pkgutil
 import re
 import tempfile
 import threading
@@ -126,62 +124,43 @@ class LastCall:
 # --------------------------------------------------------------------------- adapters
 
 
-def find_adapter(name: str) -> Optional[Any]:
-    """The adapter class/function ``name`` from ``adeptai_sagemaker.adapters.*``, or None while it is missing."""
-    try:
-        package = importlib.import_module("adeptai_sagemaker.adapters")
-    except ImportError:
-        return None
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name.startswith("_") or info.name in ("installation",):
-            continue
-        try:
-            module = importlib.import_module(f"adeptai_sagemaker.adapters.{info.name}")
-        except Exception:
-            continue
-        obj = getattr(module, name, None)
-        if obj is not None:
-            return obj
-    return None
-
-
 def _via_query_enhancer(fw, sample):
-    cls = find_adapter("LLMQueryEnhancer")
-    return cls and ("LLMQueryEnhancer.enhance_query",
-                    lambda: cls(framework=fw, use_cache=False).enhance_query(sample["query"], use_llm=True))
+    from adeptai_sagemaker.adapters.query_enhancer import LLMQueryEnhancer
+
+    return ("LLMQueryEnhancer.enhance_query",
+            lambda: LLMQueryEnhancer(framework=fw, use_cache=False).enhance_query(sample["query"], use_llm=True))
 
 
 def _via_behavioral(fw, sample):
-    create, make_profile = find_adapter("create_enhanced_pipeline"), find_adapter("create_multi_source_profile")
-    if create is None or make_profile is None:
-        return None
+    from adeptai_sagemaker.adapters.behavioral import create_enhanced_pipeline, create_multi_source_profile
+
     return ("EnhancedBehavioralPipeline.analyze_comprehensive_profile",
-            lambda: create({}, framework=fw).analyze_comprehensive_profile(
-                source_data=make_profile(sample["resume_text"]), target_role=sample["target_role"],
+            lambda: create_enhanced_pipeline({}, framework=fw).analyze_comprehensive_profile(
+                source_data=create_multi_source_profile(sample["resume_text"]), target_role=sample["target_role"],
                 job_description=sample["job_description"]))
 
 
 def _via_market(fw, sample):
-    cls = find_adapter("HybridLLMService")
-    if cls is None:
-        return None
-    from adeptai_sagemaker.adapters import _shapes  # type: ignore[attr-defined]
+    from adeptai_sagemaker.adapters import _shapes
+    from adeptai_sagemaker.adapters.market_intelligence import HybridLLMService
 
     request = _shapes.LLMRequest(prompt=sample["prompt"], system_prompt=sample["system_prompt"], max_tokens=800,
                                  temperature=0.2, complexity=list(_shapes.TaskComplexity)[0])
-    return "HybridLLMService.generate_response", lambda: asyncio.run(cls(framework=fw).generate_response(request))
+    return ("HybridLLMService.generate_response",
+            lambda: asyncio.run(HybridLLMService(framework=fw).generate_response(request)))
 
 
 def _via_explanation(fw, sample):
-    cls = find_adapter("ExplainableRecruitmentAI")
-    return cls and ("ExplainableRecruitmentAI.explain_candidate_selection",
-                    lambda: cls(framework=fw).explain_candidate_selection(
-                        sample["candidate_profile"], sample["job_query"], sample["match_scores"],
-                        sample["ranking_position"]))
+    from adeptai_sagemaker.adapters.explainable_ai import ExplainableRecruitmentAI
+
+    return ("ExplainableRecruitmentAI.explain_candidate_selection",
+            lambda: ExplainableRecruitmentAI(framework=fw).explain_candidate_selection(
+                sample["candidate_profile"], sample["job_query"], sample["match_scores"],
+                sample["ranking_position"]))
 
 
-#: capability -> fn(framework, sample) -> (label, zero-arg call) or None while the adapter is missing
-ADAPTER_PATHS: dict[str, Callable[[Any, dict], Optional[tuple[str, Callable[[], Any]]]]] = {
+#: capability -> fn(framework, sample) -> (label, zero-arg call): the call through the monolith-facing adapter
+ADAPTER_PATHS: dict[str, Callable[[Any, dict], tuple[str, Callable[[], Any]]]] = {
     "query_enhancer": _via_query_enhancer,
     "behavioral_analyzer": _via_behavioral,
     "market_intelligence": _via_market,
