@@ -149,6 +149,8 @@ class Framework:
             cache = ResponseCache(self.settings.cache_dir(), self.settings.adeptai_sagemaker_cache_size_mb * 2**20,
                                   self.settings.adeptai_sagemaker_cache_key)
         self.cache: Optional[ResponseCache] = cache or None
+        if self.cache is not None:
+            self._thread_owners.append(self.cache)  # its writer thread (core/cache.py)
         self._backends: dict[str, Backend] = {
             "sagemaker": SageMakerBackend(self.settings, self.codecs, on_attempt=self._on_attempt)}
         self._routes: dict[tuple[str, str], pipeline.CapabilityRoute] = {}

@@ -141,6 +141,7 @@ def _environment() -> Any:
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
+        auto_reload=False,  # package data does not change while the process runs: skip the check per render
         trim_blocks=True,
         lstrip_blocks=True,
     )

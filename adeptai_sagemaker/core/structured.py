@@ -54,6 +54,35 @@ def _balanced_object(text: str, start: int) -> str | None:
     return None
 
 
+def _depth(value: object) -> int:
+    """Nesting depth of parsed JSON, counting objects and arrays as ``_balanced_object`` does."""
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _decode_at(candidate: str, start: int) -> dict | None:
+    """The usual case at C speed: a well-formed object starts at ``start``. ``None`` sends the caller to
+    the character scan, which explains what is wrong (truncated, invalid, too deep) and looks further."""
+    try:
+        value, end = _DECODER.raw_decode(candidate, start)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    brackets = candidate.count("{", start, end) + candidate.count("[", start, end)  # bounds the depth
+    if brackets > MAX_DEPTH and _depth(value) > MAX_DEPTH:
+        return None
+    if _LONG_NUMBER_RE.search(candidate, start, end):
+        raise OutputParseError(f"JSON contains a number longer than {MAX_NUMBER_CHARS} characters")
+    return value
+
+
 def extract_json_object(text: str) -> dict:
     """The first JSON object in ``text`` (fenced or bare, surrounded by chatter or not)."""
     if len(text) > MAX_OUTPUT_CHARS:
@@ -62,6 +91,10 @@ def extract_json_object(text: str) -> dict:
     last_error = "no JSON object found in the model output"
     for candidate in candidates:
         start = candidate.find("{")
+        if start != -1:
+            value = _decode_at(candidate, start)
+            if value is not None:
+                return value
         while start != -1:
             blob = _balanced_object(candidate, start)
             if blob is None:

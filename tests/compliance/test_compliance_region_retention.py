@@ -168,6 +168,7 @@ def test_pii_capabilities_are_uncached_by_default_and_capped_at_24h(tmp_path):
     fw = _framework(tmp_path / "on", cache=True, cache_ttl=7 * 86400)
     fw.invoke("candidate_matcher", {"job_description": "j", "resume_text": "r"})
     fw.invoke("job_parser", {"job_description": "j"})
+    fw.cache.flush()  # entries are written by the cache's writer thread; flush puts them on disk now
     store = fw.cache._cache  # the diskcache under ResponseCache: check the real expiry of written entries
     expiry = {}
     for key in store.iterkeys():

@@ -232,6 +232,7 @@ def test_cache_keys_are_hashes_and_directory_is_private(tmp_path, monkeypatch):
     for capability in ("job_parser", "query_enhancer", "market_intelligence"):  # market intelligence is PII: not cached
         fw.call(capability, canary_request(capability))
     assert stat.S_IMODE(os.stat(fw.cache.directory).st_mode) == 0o700
+    fw.cache.flush()  # entries are written by the cache's writer thread; flush puts them on disk now
     keys = list(fw.cache._cache.iterkeys())
     assert len(keys) == 2 and all(re.fullmatch(r"[0-9a-f]{64}", k) for k in keys)
     fw.close()

@@ -3,10 +3,13 @@
 import multiprocessing as mp
 import os
 import stat
+import subprocess
+import sys
 import time
 
 import pytest
 
+from adeptai_sagemaker.core import cache as cache_module
 from adeptai_sagemaker.core.cache import ResponseCache, make_key
 
 
@@ -83,3 +86,69 @@ def test_safe_across_worker_processes(tmp_path):
     assert len(results) == 4
     final = ResponseCache(directory)
     assert all(final.get(f"k{i}") == {"i": i} for i in range(150))
+
+
+# ----------------------------------------------------------------------------- write-behind
+
+
+def test_put_queues_for_the_writer_and_a_read_sees_it_before_the_disk_does(tmp_path):
+    cache = ResponseCache(tmp_path / "c")
+    other = ResponseCache(tmp_path / "c")  # another process's view: only what is on disk
+    with cache._write_lock:  # the writer is busy: nothing queued can reach the disk
+        cache.put("k", {"a": 1}, ttl=60, capability="job_parser")
+        assert cache.get("k") == {"a": 1}  # served from the queue
+        assert other.get("k") is None
+    cache.flush()
+    assert other.get("k") == {"a": 1}
+    writer = cache._thread
+    assert writer is not None and writer.name == "adeptai-cache" and writer.is_alive()
+    cache.close()
+    other.close()
+    assert not writer.is_alive()  # close() ended the writer it started
+
+
+def test_a_cache_that_falls_behind_drops_new_entries_and_counts_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache_module, "MAX_PENDING", 3)
+    cache = ResponseCache(tmp_path / "c")
+    with cache._write_lock:  # a stalled disk: the writer cannot take the queue
+        for i in range(5):
+            cache.put(f"k{i}", {"i": i}, ttl=60, capability="job_parser")
+        cache.put("k0", {"i": 10}, ttl=60, capability="job_parser")  # a queued key may still be replaced
+    stats = cache.stats()
+    assert stats["writes_dropped"] == 2 and stats["entries"] == 3
+    assert cache.get("k0") == {"i": 10} and cache.get("k4") is None
+    cache.close()
+
+
+def test_a_failing_write_loses_the_batch_not_the_caller(tmp_path, monkeypatch, caplog):
+    cache = ResponseCache(tmp_path / "c")
+    cache.get("warm")  # opens the store
+
+    def broken_set(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cache._cache, "set", broken_set)
+    cache.put("k", {"a": "SECRET-CANDIDATE-TEXT"}, ttl=60, capability="job_parser")
+    cache.flush()
+    assert cache.get("k") is None
+    assert "response cache write failed (OSError); 1 entries not stored" in caplog.text
+    assert "SECRET" not in caplog.text
+    monkeypatch.undo()
+    cache.put("k", {"a": 2}, ttl=60, capability="job_parser")  # the writer still works afterwards
+    cache.flush()
+    assert ResponseCache(tmp_path / "c").get("k") == {"a": 2}
+    cache.close()
+
+
+def test_queued_entries_reach_the_disk_when_the_process_exits_without_close(tmp_path):
+    code = ("import sys; from adeptai_sagemaker.core.cache import ResponseCache; "
+            "c = ResponseCache(sys.argv[1]); c.put('k', {'a': 1}, ttl=60, capability='job_parser')")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "c")], check=True)
+    assert ResponseCache(tmp_path / "c").get("k") == {"a": 1}
+
+
+def test_closed_cache_ignores_puts(tmp_path):
+    cache = ResponseCache(tmp_path / "c")
+    cache.close()
+    cache.put("k", {"a": 1}, ttl=60, capability="job_parser")
+    assert ResponseCache(tmp_path / "c").get("k") is None

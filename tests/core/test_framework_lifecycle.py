@@ -1,7 +1,8 @@
 """A framework's threads, files and sockets end with it: counted before and after, never timed.
 
 Each framework starts the mode refresher (``core/routing.py``), the evidence writer
-(``observers/evidence.py``), the teacher-capture writer (``student/capture.py``) and, in shadow mode,
+(``observers/evidence.py``), the teacher-capture writer (``student/capture.py``), the response-cache writer
+(``core/cache.py``) and, in shadow mode,
 the shadow pool (``core/shadow.py``); its calls open HTTP connections to the endpoint, the state store's
 SQLite file and a capture shard. ``Framework.close()`` must end every one of them; a framework dropped
 without ``close()`` must not keep its threads (and the store connection they reopen) for the rest of
@@ -48,7 +49,7 @@ def build_and_use(url, tmp_path):
 
 
 #: the names of the threads a framework starts (the local endpoint's server thread is not one of them)
-FRAMEWORK_THREADS = ("adeptai-modes", "adeptai-evidence", "adeptai-capture", "adeptai-shadow")
+FRAMEWORK_THREADS = ("adeptai-modes", "adeptai-evidence", "adeptai-capture", "adeptai-cache", "adeptai-shadow")
 
 
 #: framework threads that were running before a test began: frameworks other tests still hold (a session's

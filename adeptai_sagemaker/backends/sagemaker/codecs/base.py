@@ -23,6 +23,8 @@ import re
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Optional
 
+from pydantic_core import from_json
+
 from adeptai_sagemaker.plugin.completion import Completion, GenerationParams, StreamEvent, TokenUsage
 from adeptai_sagemaker.core.errors import ModelStreamError, ResponseDecodeError
 from adeptai_sagemaker.core.prompting import RenderedPrompt
@@ -34,9 +36,20 @@ _DECODER = json.JSONDecoder()
 
 
 def load_json(body: bytes | str, codec: str) -> Any:
-    """Parse a response body, or raise ResponseDecodeError naming only its size."""
+    """Parse a response body, or raise ResponseDecodeError naming only its size.
+
+    pydantic_core's parser (installed with pydantic) reads first: it is about twice as fast as ``json`` on
+    the 10-20 KB bodies TGI returns with per-token ``details``, which is most of a call's client-side CPU.
+    What it refuses (a lone surrogate escape, nesting past 200) goes to ``json``, so the bodies accepted and
+    the errors raised are ``json``'s."""
+    if isinstance(body, memoryview):
+        body = body.tobytes()
     try:
-        text = body.decode("utf-8") if isinstance(body, (bytes, bytearray, memoryview)) else body
+        return from_json(body)
+    except (ValueError, TypeError):
+        pass
+    try:
+        text = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body
         return json.loads(text)
     except (UnicodeDecodeError, ValueError):
         raise ResponseDecodeError(f"response body is not valid UTF-8 JSON ({len(body)} bytes)", codec=codec) from None
