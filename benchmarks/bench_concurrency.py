@@ -7,9 +7,11 @@ def bench_concurrency(benchmark, endpoint, sizes, board):
     result = benchmark.pedantic(workload.concurrency, args=(endpoint, sizes.concurrency_calls, sizes.concurrency),
                                 rounds=1, iterations=1)
     board["concurrency"] = result
-    print(f"\n[concurrency] {result['calls']} calls @ {result['concurrency']}: framework {result['framework_wall_s']:.3f} s "
-          f"({result['framework_vs_ideal']:.2f}x ideal {result['ideal_s']:.3f} s), raw boto3 "
-          f"{result['raw_boto3_wall_s']:.3f} s ({result['raw_vs_ideal']:.2f}x)")
+    cpu = result["client_cpu_us_per_call"]
+    print(f"\n[concurrency] {result['calls']} calls @ {result['concurrency']}, medians of {result['rounds']} alternating "
+          f"rounds: framework {result['framework_wall_s']:.3f} s, raw boto3 {result['raw_boto3_wall_s']:.3f} s: "
+          f"{result['framework_vs_raw']:.3f}x raw (ideal {result['ideal_s']:.3f} s); client CPU per call "
+          f"{cpu['framework']:.0f} us vs {cpu['raw_boto3']:.0f} us")
     assert result["errors"] == 0
     if workload.enforce():
         assert result["met"], result

@@ -51,6 +51,9 @@ def test_every_measurement_produces_its_numbers(quick_results):
     assert results["import"]["with_package_ms"] > results["import"]["bare_ms"] > 0
     c = results["concurrency"]
     assert c["errors"] == 0 and c["framework_wall_s"] >= c["ideal_s"] * 0.9  # cannot beat the injected latency
+    assert len(c["walls_s"]["framework"]) == len(c["walls_s"]["raw_boto3"]) == c["rounds"] > 1  # alternating rounds
+    assert c["framework_vs_raw"] == c["framework_wall_s"] / c["raw_boto3_wall_s"]
+    assert all(v > 0 for v in c["client_cpu_us_per_call"].values())
     b = results["batch"]
     assert b["complete"] and b["records"] == b["candidates"]
     assert "skipped" in results["litellm"] or results["litellm"]["litellm"]["n"] > 0

@@ -71,6 +71,11 @@ class Sizes:
     quality_limit: Optional[int]  # None: the whole eval set
 
 
+OVERHEAD_TARGET_MS = 0.3  # added per Framework.call over raw boto3, median, cache off
+FIRST_USE_TARGET_MS = 200.0  # import + Framework(), over a bare interpreter
+IMPORT_TARGET_MS = 100.0  # import of the package and every adapter, over a bare interpreter
+
+
 def sizes(quick_mode: Optional[bool] = None) -> Sizes:
     if quick() if quick_mode is None else quick_mode:
         return Sizes(overhead_calls=40, cache_calls=200, import_runs=3, concurrency_calls=64, concurrency=16,
@@ -280,7 +285,7 @@ def framework_overhead(ep, calls: int, *, latency_ms: float = 0.0, warmup: int =
             "added_ms_median": added_ms,
             "added_ms_paired_median": statistics.median(
                 [f - r for f, r in zip(samples["framework"], samples["raw_boto3"])]) * 1000,
-            "ratio": fw_med / raw_med, "target_added_ms": 0.5, "met": added_ms <= 0.5,
+            "ratio": fw_med / raw_med, "target_added_ms": OVERHEAD_TARGET_MS, "met": added_ms <= OVERHEAD_TARGET_MS,
             "framework_cache_hits": fw.metrics.snapshot()["totals"]["cache_hits"],
             "framework_outcomes": {k: fw.metrics.snapshot()["totals"][k] for k in ("successes", "fallbacks", "errors")},
         }
@@ -349,8 +354,8 @@ def first_use_cost(runs: int) -> dict[str, Any]:
         _remove(scratch)
     added = (statistics.median(full) - statistics.median(bare)) * 1000
     return {"runs": runs, "bare_ms": statistics.median(bare) * 1000,
-            "first_use_ms": statistics.median(full) * 1000, "added_ms": added, "target_added_ms": 300.0,
-            "met": added <= 300.0}
+            "first_use_ms": statistics.median(full) * 1000, "added_ms": added, "target_added_ms": FIRST_USE_TARGET_MS,
+            "met": added <= FIRST_USE_TARGET_MS}
 
 
 def framework_phases(url: str, calls: int = 200) -> dict[str, float]:
@@ -463,8 +468,8 @@ def import_cost(runs: int) -> dict[str, Any]:
         full.append(run(["-c", code]))
     added = (statistics.median(full) - statistics.median(bare)) * 1000
     return {"runs": runs, "modules": modules, "bare_ms": statistics.median(bare) * 1000,
-            "with_package_ms": statistics.median(full) * 1000, "added_ms": added, "target_added_ms": 100.0,
-            "met": added <= 100.0}
+            "with_package_ms": statistics.median(full) * 1000, "added_ms": added, "target_added_ms": IMPORT_TARGET_MS,
+            "met": added <= IMPORT_TARGET_MS}
 
 
 def import_breakdown(top: int = 8) -> list[tuple[str, float]]:
@@ -487,22 +492,30 @@ def import_breakdown(top: int = 8) -> list[tuple[str, float]]:
 # --------------------------------------------------------------------------- d. concurrency and batch
 
 
-def concurrency(ep, calls: int, workers: int, *,
-                latency_ms: float = 50.0) -> dict[str, Any]:
+CONCURRENCY_ROUNDS = 3
+CONCURRENCY_TARGET_RATIO = 1.05
+
+
+def concurrency(ep, calls: int, workers: int, *, latency_ms: float = 50.0,
+                rounds: int = CONCURRENCY_ROUNDS) -> dict[str, Any]:
+    """``calls`` calls from ``workers`` threads to an endpoint that takes ``latency_ms``: raw boto3 and
+    ``Framework.call`` (cache on, every input new) in alternating rounds, so a burst of noise on a shared
+    machine lands on both; judged by the ratio of median wall times. The client process's CPU per call
+    (all its threads) is reported beside it: on a machine whose cores the endpoint shares, that is what
+    the wall time follows."""
     endpoint, url = "bench-concurrency", ep.url
     ep.set_faults(endpoint, kind="latency", latency_ms=latency_ms)
     cache_dir = _unique_dir("concurrency")
     fw = make_framework(url, {"query_enhancer": endpoint}, cache_dir=cache_dir)
     client = raw_client(url, pool=workers)
+    total = calls * rounds
     try:
-        bodies = [encoded_body(fw, "query_enhancer", query_request(100_000 + i)) for i in range(calls)]
-        fw.call("query_enhancer", query_request(-1))  # build the client and its pool outside the timing
+        bodies = [encoded_body(fw, "query_enhancer", query_request(100_000 + i)) for i in range(total)]
+        errors: list[str] = []
 
         def raw(i: int) -> None:
             client.invoke_endpoint(EndpointName=endpoint, Body=bodies[i], ContentType="application/json",
                                    Accept="application/json")["Body"].read()
-
-        errors: list[str] = []
 
         def full(i: int) -> None:
             try:
@@ -510,19 +523,28 @@ def concurrency(ep, calls: int, workers: int, *,
             except Exception as exc:
                 errors.append(type(exc).__name__)
 
+        walls: dict[str, list[float]] = {"raw_boto3": [], "framework": []}
+        cpu: dict[str, list[float]] = {"raw_boto3": [], "framework": []}
         with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(raw, range(min(workers, calls))))  # warm raw pool connections
-            t0 = time.perf_counter()
-            list(pool.map(raw, range(calls)))
-            raw_wall = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            list(pool.map(full, range(calls)))
-            fw_wall = time.perf_counter() - t0
+            # warm both clients' connection pools and every worker thread (the cache's per-thread SQLite
+            # connection included) on inputs the rounds never send
+            list(pool.map(raw, range(total - workers, total)))
+            list(pool.map(lambda i: fw.call("query_enhancer", query_request(-1 - i)), range(workers)))
+            for r in range(rounds):
+                for name, fn in (("raw_boto3", raw), ("framework", full)):
+                    c0, t0 = time.process_time(), time.perf_counter()
+                    list(pool.map(fn, range(r * calls, (r + 1) * calls)))
+                    walls[name].append(time.perf_counter() - t0)
+                    cpu[name].append((time.process_time() - c0) / calls * 1e6)
+        raw_wall, fw_wall = statistics.median(walls["raw_boto3"]), statistics.median(walls["framework"])
         ideal = calls / workers * latency_ms / 1000.0
-        return {"calls": calls, "concurrency": workers, "injected_latency_ms": latency_ms, "ideal_s": ideal,
-                "framework_wall_s": fw_wall, "raw_boto3_wall_s": raw_wall, "framework_vs_ideal": fw_wall / ideal,
-                "raw_vs_ideal": raw_wall / ideal, "errors": len(errors), "target_vs_ideal": 1.25,
-                "met": fw_wall <= 1.25 * ideal and not errors}
+        return {"calls": calls, "concurrency": workers, "rounds": rounds, "injected_latency_ms": latency_ms,
+                "ideal_s": ideal, "framework_wall_s": fw_wall, "raw_boto3_wall_s": raw_wall,
+                "walls_s": walls, "framework_vs_raw": fw_wall / raw_wall,
+                "client_cpu_us_per_call": {k: statistics.median(v) for k, v in cpu.items()},
+                "framework_vs_ideal": fw_wall / ideal, "raw_vs_ideal": raw_wall / ideal, "errors": len(errors),
+                "target_vs_raw": CONCURRENCY_TARGET_RATIO,
+                "met": fw_wall <= CONCURRENCY_TARGET_RATIO * raw_wall and not errors}
     finally:
         fw.close()
         _remove(cache_dir)
