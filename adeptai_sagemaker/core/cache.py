@@ -14,7 +14,7 @@ Why these choices:
 - Every entry is tagged with its capability so retention can purge per
   capability and by age.
 - Writes leave the call path: ``put`` hands the entry to one writer thread
-  that stores queued entries in a single SQLite transaction. Under a
+  that stores what queued within ``WRITE_DELAY_S`` in one SQLite transaction. Under a
   monolith's thread pool, every caller writing its own row would queue on
   SQLite's write lock (whose busy handler sleeps for milliseconds); one
   writer turns that into one commit per batch. Entries not yet written are
@@ -44,6 +44,7 @@ from adeptai_sagemaker.core.routing import after_fork_in_child
 
 log = logging.getLogger(__name__)
 
+WRITE_DELAY_S = 0.05  # how long the writer lets entries gather before a transaction
 MAX_PENDING = 4096  # entries waiting for the writer; beyond this new entries are dropped (and counted)
 
 
@@ -177,6 +178,7 @@ class ResponseCache:
     def _run(self) -> None:
         while not self._closed:
             self._wake.wait()
+            time.sleep(WRITE_DELAY_S)  # let a burst of calls queue up: one transaction for all of them
             self._wake.clear()
             self._drain()
         self._drain()  # what was queued before the stop
