@@ -32,11 +32,13 @@ ADAPTERS = sorted(f"adeptai_sagemaker.adapters.{m.name}"
 IMPORT_EVERYTHING = "import adeptai_sagemaker, adeptai_sagemaker.adapters, " + ", ".join(ADAPTERS)
 FIRST_USE = "from adeptai_sagemaker.core.framework import Framework\nfw = Framework()"
 #: What a call loads and building the framework must not: the capabilities' models, the codecs, the
-#: SageMaker client and its sessions, the external backends and their SDKs, templates, the response cache.
+#: SageMaker client and its sessions, the external backends and their SDKs, templates, the response cache,
+#: the state store's database and the price tables.
 CALL_ONLY = {"adeptai_sagemaker.capabilities.schemas", "adeptai_sagemaker.backends.sagemaker.codecs.base",
              "adeptai_sagemaker.backends.sagemaker.runtime", "adeptai_sagemaker.backends.sagemaker.sessions",
              "adeptai_sagemaker.backends.sagemaker.async_inference", "adeptai_sagemaker.backends.external",
-             "boto3", "botocore", "openai", "anthropic", "tenacity", "jinja2", "diskcache", "sqlite3"}
+             "adeptai_sagemaker.ops.cost", "boto3", "botocore", "openai", "anthropic", "tenacity", "jinja2",
+             "diskcache", "sqlite3"}
 
 
 @pytest.mark.parametrize("code", [
