@@ -362,6 +362,41 @@ def test_a_task_spec_given_references_reads_them_as_the_classes_and_equals_one_g
             broken.input_model  # noqa: B018
 
 
+def test_threads_reading_a_references_model_at_once_all_get_the_one_class(tmp_path, monkeypatch):
+    import threading
+
+    from adeptai_sagemaker.plugin.tasks import TaskSpec
+
+    (tmp_path / "acme_threads_models.py").write_text(textwrap.dedent("""
+        from pydantic import BaseModel
+
+        LOADS = []
+        LOADS.append(1)  # the module body runs once, however many threads ask
+
+
+        class Ask(BaseModel):
+            text: str
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "acme_threads_models", raising=False)
+    spec = TaskSpec("ask", "acme_threads_models:Ask", "adeptai_sagemaker.capabilities.schemas:JobParserOutput",
+                    "job_parser/v1.j2", "ASK", "d")
+    start, seen = threading.Barrier(16), []
+
+    def read():
+        start.wait()
+        seen.append(spec.input_model)
+
+    threads = [threading.Thread(target=read) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    module = sys.modules["acme_threads_models"]
+    assert len(seen) == 16 and all(model is module.Ask for model in seen) and module.LOADS == [1]
+    assert spec.__dict__["input_model"] is module.Ask  # later reads are plain attribute reads
+
+
 def test_observers_are_called_through_pluggy_so_its_monitoring_sees_them(monkeypatch):
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     fw = Framework(load_settings(env_file=None), cache=False, load_entrypoints=False)
