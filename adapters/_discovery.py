@@ -2,7 +2,7 @@
 
 The monolith exists in more than one copy (two vendored trees, docs/monolith-interfaces.md, and the
 test stand-ins), under different package prefixes, so modules are matched by their module-name
-suffix (``_shapes.module_matches``), never by a full name. The roles come from the adapters'
+suffix (``module_matches``), never by a full name. The roles come from the adapters'
 ``Wiring`` declarations; the caller suffixes below are the monolith's modules that import the
 replaced names at import time (docs/monolith-interfaces.md §7), whichever adapter they use.
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import sys
 from types import ModuleType
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from adeptai_sagemaker.adapters._patching import Wiring
-from adeptai_sagemaker.adapters._shapes import module_matches
+if TYPE_CHECKING:
+    from adeptai_sagemaker.adapters._patching import Wiring
 
 CALLER_SUFFIXES: Tuple[str, ...] = (
     "optimized_search_system", "search_system", "app.services", "main_integrated", "market_intelligence",
@@ -22,6 +22,11 @@ CALLER_SUFFIXES: Tuple[str, ...] = (
     "market_intelligence.market_alerts", "market_intelligence.behavior_prediction",
 )
 _OWN_PREFIX = "adeptai_sagemaker"  # our own modules share suffixes with the monolith's (adapters.matcher)
+
+
+def module_matches(name: str, suffix: str) -> bool:
+    """``a.b.behavioural_analysis.pipeline`` matches suffix ``behavioural_analysis.pipeline``."""
+    return name == suffix or name.endswith("." + suffix)
 
 
 class ModuleIndex:

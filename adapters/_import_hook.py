@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import logging
 import sys
-from importlib.abc import MetaPathFinder
 from types import ModuleType
 from typing import Any, Callable, Optional
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
 
-class ModuleWatcher(MetaPathFinder):
-    """A ``sys.meta_path`` finder that wraps the loaders of the modules ``interesting`` names."""
+class ModuleWatcher:
+    """A ``sys.meta_path`` finder that wraps the loaders of the modules ``interesting`` names.
+
+    A finder only needs ``find_spec``; it does not derive from ``importlib.abc.MetaPathFinder``, whose module
+    imports ``importlib.resources`` (and tempfile, shutil, ...) with the adapters."""
 
     def __init__(self, interesting: Callable[[str], bool], on_loaded: Callable[[ModuleType], None],
                  substitute: Callable[[ModuleType, ImportError], bool]):

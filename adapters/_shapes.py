@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from adeptai_sagemaker.adapters._discovery import module_matches
+
 # -------------------- behavioural (docs/monolith-interfaces.md §2)
 
 
@@ -215,11 +217,6 @@ TYPE_HOMES: Dict[str, Tuple[str, ...]] = {
 }
 
 _LOCAL = {name: globals()[name] for name in TYPE_HOMES}
-
-
-def module_matches(name: str, suffix: str) -> bool:
-    """``a.b.behavioural_analysis.pipeline`` matches suffix ``behavioural_analysis.pipeline``."""
-    return name == suffix or name.endswith("." + suffix)
 
 
 def find_modules(suffixes: Iterable[str]) -> List[Any]:

@@ -2,7 +2,7 @@
 
 ``install()`` finds the monolith's modules by their module-name suffixes (adapters/_discovery.py),
 or takes them from ``modules=``, and hands each capability's modules to the wiring its adapter
-declares (``WIRINGS``: the ``wire`` function at the end of adapters/query_enhancer.py,
+declares (``wirings()``: the ``wire`` function at the end of adapters/query_enhancer.py,
 behavioral.py, market_intelligence.py, matcher.py and explainable_ai.py says what it replaces).
 Every replacement goes through one undo log (adapters/_patching.py).
 
@@ -33,6 +33,8 @@ once (idempotent); unset, it does nothing.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 import os
 import threading
@@ -40,7 +42,6 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from adeptai_sagemaker.adapters import behavioral, explainable_ai, market_intelligence, matcher, query_enhancer
 from adeptai_sagemaker.adapters._discovery import ModuleIndex
 from adeptai_sagemaker.adapters._import_hook import ModuleWatcher
 from adeptai_sagemaker.adapters._patching import PatchLog, Wiring
@@ -49,11 +50,34 @@ log = logging.getLogger("adeptai_sagemaker.adapters")
 
 INSTALL_ENV = "ADEPTAI_SAGEMAKER_INSTALL"
 
-#: capability -> its adapter's wiring, in the order they are wired.
-WIRINGS: Dict[str, Wiring] = {w.capability: w for w in (
-    query_enhancer.WIRING, behavioral.WIRING, market_intelligence.WIRING, matcher.WIRING, explainable_ai.WIRING)}
-CAPABILITIES: Tuple[str, ...] = tuple(WIRINGS)
-INDEX = ModuleIndex(WIRINGS.values())
+#: The adapter modules whose ``WIRING`` is wired, in this order. They are imported by the first ``install()``
+#: (``wirings()``), not with this module: ``install_from_env()`` with the switch off, at a monolith's start-up,
+#: loads none of them.
+ADAPTERS: Tuple[str, ...] = ("query_enhancer", "behavioral", "market_intelligence", "matcher", "explainable_ai")
+
+
+@functools.lru_cache(maxsize=None)
+def wirings() -> Dict[str, Wiring]:
+    """capability -> its adapter's wiring, in the order they are wired (the one registry ``install()`` reads)."""
+    adapters = [importlib.import_module(f"{__package__}.{name}") for name in ADAPTERS]
+    return {adapter.WIRING.capability: adapter.WIRING for adapter in adapters}
+
+
+@functools.lru_cache(maxsize=None)
+def index() -> ModuleIndex:
+    """The roles of every wiring's monolith modules (``_discovery.ModuleIndex``)."""
+    return ModuleIndex(wirings().values())
+
+
+def __getattr__(name: str) -> Any:
+    """``WIRINGS``, ``CAPABILITIES`` and ``INDEX``, as module attributes (built on first access)."""
+    if name == "WIRINGS":
+        return wirings()
+    if name == "CAPABILITIES":
+        return tuple(wirings())
+    if name == "INDEX":
+        return index()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _lock = threading.RLock()
 _current: Optional["Installation"] = None
@@ -110,7 +134,7 @@ class Installation:
 
     def _wire(self, capability: str, found: Dict[str, List[ModuleType]]) -> None:
         """Hand the not-yet-wired modules of ``capability`` among ``found`` to its wiring."""
-        wiring = WIRINGS[capability]
+        wiring = wirings()[capability]
         fresh = {role: [m for m in found.get(role, ()) if m.__name__ not in self._log.wired] for role in wiring.roles}
         with self._log.tagged(capability):
             wiring.wire(self._log, fresh, self.framework)
@@ -125,7 +149,7 @@ class Installation:
                     continue
                 self._log.rebind(module)
                 for capability in self._allowed:
-                    fix = WIRINGS[capability].fix_caller
+                    fix = wirings()[capability].fix_caller
                     if fix is not None:
                         fix(self._log, module)
 
@@ -134,20 +158,20 @@ class Installation:
         with _lock:
             if not self.active:
                 return
-            role = INDEX.role_of(module.__name__)
-            capability = INDEX.capability_of[role] if role is not None else None
+            role = index().role_of(module.__name__)
+            capability = index().capability_of[role] if role is not None else None
             if capability in self._allowed and module.__name__ not in self._log.wired:
                 self._wire(capability, {role: [module]})
-            if INDEX.is_caller(module.__name__):
+            if index().is_caller(module.__name__):
                 self._rebind([module])
             self._log.adopt(module, capability)
 
     def _substitute(self, module: ModuleType, error: ImportError) -> bool:
         """The watcher's ``substitute``: only for a wired capability whose wiring offers a stand-in."""
-        role = INDEX.role_of(module.__name__)
-        if not self.active or role is None or INDEX.capability_of[role] not in self._allowed:
+        role = index().role_of(module.__name__)
+        if not self.active or role is None or index().capability_of[role] not in self._allowed:
             return False
-        hook = WIRINGS[INDEX.capability_of[role]].substitute
+        hook = wirings()[index().capability_of[role]].substitute
         return hook is not None and hook(self._log, role, module, error)
 
 
@@ -165,7 +189,7 @@ def _resolve(settings: Any, framework: Any) -> Tuple[Any, Dict[str, bool]]:
     if settings is None or isinstance(settings, OwnSettings):
         own = settings
     else:  # the monolith's Settings (duck-typed: docs/monolith-interfaces.md §6)
-        for capability, wiring in WIRINGS.items():
+        for capability, wiring in wirings().items():
             value = getattr(settings, wiring.monolith_flag, None) if wiring.monolith_flag else None
             if value is not None:
                 flags[capability] = bool(value)
@@ -203,20 +227,20 @@ def install(settings: Any = None, *, framework: Any = None, modules: Any = None)
             _current.uninstall()
         fw, flags = _resolve(settings, framework)
         inst = Installation(framework=fw)
-        for capability, wiring in WIRINGS.items():
+        for capability, wiring in wirings().items():
             if flags.get(capability) is False:
                 inst._static_skips[capability] = f"disabled by the monolith's {wiring.monolith_flag}"
-        inst._allowed = tuple(c for c in CAPABILITIES if c not in inst._static_skips)
+        inst._allowed = tuple(c for c in wirings() if c not in inst._static_skips)
         try:
             if modules is None and inst._allowed:
-                inst._watcher = ModuleWatcher(INDEX.interesting, inst._on_loaded, inst._substitute)
+                inst._watcher = ModuleWatcher(index().interesting, inst._on_loaded, inst._substitute)
                 inst._watcher.start()
                 _current = inst  # the watcher may wire modules while the rest of install() runs
-                found, _ = INDEX.discover()
+                found, _ = index().discover()
                 for capability in inst._allowed:
-                    if WIRINGS[capability].prepare is not None:
-                        WIRINGS[capability].prepare(found)
-            found, callers = INDEX.discover(modules)
+                    if wirings()[capability].prepare is not None:
+                        wirings()[capability].prepare(found)
+            found, callers = index().discover(modules)
             for capability in inst._allowed:
                 inst._wire(capability, found)
             inst._rebind(callers)

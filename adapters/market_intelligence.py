@@ -39,7 +39,6 @@ count the endpoint reported.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
@@ -48,11 +47,14 @@ import sys
 import threading
 import time
 from types import ModuleType
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from adeptai_sagemaker.adapters import _shapes
 from adeptai_sagemaker.adapters._common import clamp, clean_json_value, safe_text, framework_source, guarded_call
 from adeptai_sagemaker.adapters._patching import Found, PatchLog, Wiring, bound_class
+
+if TYPE_CHECKING:
+    import asyncio  # the coroutines below import it when they run: a caller awaiting them has it loaded
 
 log = logging.getLogger("adeptai_sagemaker.adapters")
 
@@ -196,12 +198,16 @@ class _AsyncAdapterBase:
 
     def _legacy_sync(self, loop: asyncio.AbstractEventLoop, request: Any) -> Any:
         """Called in the worker thread: await the legacy coroutine in the caller's loop and wait."""
+        import asyncio
+
         coro = getattr(self._legacy_obj, self._legacy_method)(request)
         return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=LEGACY_TIMEOUT_S)
 
     async def _answer(self, request: Any, build_request, to_legacy, fallback_sync, key: Optional[str]):
         """(value, from_sagemaker, record). The value is caller-shaped; with fallback on, only the legacy
         service can raise."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         legacy_obj = self._legacy_obj
         use_legacy_obj = legacy_obj is not None and hasattr(legacy_obj, self._legacy_method)
@@ -311,6 +317,8 @@ class HybridLLMService(_AsyncAdapterBase):
         return response
 
     async def batch_process(self, requests: List[Any]) -> List[Any]:
+        import asyncio
+
         return list(await asyncio.gather(*(self.generate_response(r) for r in list(requests or []))))
 
     def get_usage_stats(self) -> Dict[str, Any]:
@@ -386,6 +394,8 @@ class FastLLMService(_AsyncAdapterBase):
 
     async def batch_generate(self, requests: List[Any]) -> List[Any]:
         """One response per request, in order — never ``None`` (the monolith's cache-hit bug)."""
+        import asyncio
+
         return list(await asyncio.gather(*(self.generate_fast(r) for r in list(requests or []))))
 
     async def close(self) -> None:

@@ -22,7 +22,6 @@ attributes because callers of the monolith's class read them.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 from typing import Any, Callable, Dict, List, Optional
@@ -240,6 +239,8 @@ def legacy_factory_for(original_cls: Any, provider: str, model: str, use_cache: 
     (the MA copy has no ``device``)."""
     if original_cls is None:
         return None
+    import inspect  # here, not at import: only install() wiring a monolith module needs it
+
     try:
         params = inspect.signature(original_cls).parameters
     except (TypeError, ValueError):

@@ -10,12 +10,15 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Optional, Protocol
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Protocol
 
 from adeptai_sagemaker.plugin.completion import Completion, GenerationParams, InvokeOptions
 from adeptai_sagemaker.core import transport
 from adeptai_sagemaker.core.errors import ConfigurationError, InvocationError
-from adeptai_sagemaker.core.prompting import RenderedPrompt
+
+if TYPE_CHECKING:
+    from adeptai_sagemaker.backends.sagemaker.sessions import SessionStore
+    from adeptai_sagemaker.core.prompting import RenderedPrompt
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class SageMakerBackend:
     name = "sagemaker"
     needs_endpoint = True
 
-    def __init__(self, settings, codecs: dict[str, type], on_attempt: Optional[AttemptCallback] = None):
+    def __init__(self, settings, codecs: dict[str, type | str], on_attempt: Optional[AttemptCallback] = None):
         self._settings = settings
         self._codecs = codecs
         self._codec_instances: dict[str, object] = {}
@@ -63,16 +66,28 @@ class SageMakerBackend:
         self._lock = threading.Lock()
         self._on_attempt = on_attempt
         self._current = threading.local()  # which capability the runtime's attempt callback belongs to
-        from adeptai_sagemaker.backends.sagemaker.sessions import SessionStore
+        self._sessions: Optional[SessionStore] = None
 
-        self.sessions = SessionStore()
+    @property
+    def sessions(self) -> SessionStore:
+        """The stateful sessions this backend opened (``SAGEMAKER_<STEM>_SESSION``); ``sessions.py`` is
+        imported by the first call that needs it, not when the framework is built."""
+        if self._sessions is None:
+            with self._lock:
+                if self._sessions is None:
+                    from adeptai_sagemaker.backends.sagemaker.sessions import SessionStore
+
+                    self._sessions = SessionStore()
+        return self._sessions
 
     def codec(self, name: str):
         codec = self._codec_instances.get(name)
         if codec is None:
             if name not in self._codecs:
                 raise ConfigurationError(f"unknown codec {name!r}; registered: {', '.join(sorted(self._codecs))}")
-            codec = self._codec_instances.setdefault(name, self._codecs[name]())
+            from adeptai_sagemaker.plugin.refs import resolve
+
+            codec = self._codec_instances.setdefault(name, resolve(self._codecs[name])())
         return codec
 
     def runtime_for(self, target: Target):
@@ -176,7 +191,7 @@ class SageMakerBackend:
 
     def close_sessions(self) -> int:
         """Close the stateful sessions this backend opened (``close`` calls it)."""
-        return self.sessions.close_all()
+        return self._sessions.close_all() if self._sessions is not None else 0
 
     def close(self) -> None:
         """Close the stateful sessions, then every runtime's connection pools (``Framework.close`` calls it)."""

@@ -51,9 +51,9 @@ from adeptai_sagemaker.core.errors import (
     ServiceUnavailableError,
     ThrottlingError,
 )
-from adeptai_sagemaker.plugin.hookspecs import hookimpl
 from adeptai_sagemaker.core.prompting import RenderedPrompt
 from adeptai_sagemaker.core.retry import RetryPolicy
+from adeptai_sagemaker.capabilities.builtin import ExternalBackends  # noqa: F401  (re-exported, in __all__)
 
 __all__ = ["OpenAIBackend", "AnthropicBackend", "ExternalBackends", "map_sdk_error",
            "DEFAULT_OPENAI_MODEL", "DEFAULT_ANTHROPIC_MODEL"]
@@ -327,7 +327,8 @@ class AnthropicBackend(_SDKBackend):
                           model_version=getattr(response, "model", None) or self.model, latency_s=elapsed)
 
 
-# --------------------------------------------------------------------------- plugin
+# --------------------------------------------------------------------------- factories (the plugin that registers
+# them, ExternalBackends, lives in capabilities/builtin.py so that building a framework does not import this module)
 
 
 def _timeout_from_env() -> float:
@@ -354,11 +355,3 @@ def anthropic_from_env(settings: Any = None) -> AnthropicBackend:
     return AnthropicBackend(key, model=os.environ.get("ADEPTAI_ANTHROPIC_MODEL") or DEFAULT_ANTHROPIC_MODEL,
                             base_url=os.environ.get("ANTHROPIC_BASE_URL") or None, timeout=_timeout_from_env())
 
-
-class ExternalBackends:
-    """Registers the ``openai`` and ``anthropic`` backends (built on first use, from env)."""
-
-    @hookimpl
-    def register_backends(self, register):
-        register("openai", openai_from_env)
-        register("anthropic", anthropic_from_env)

@@ -39,7 +39,6 @@ from typing import Any, Callable, Iterable, Optional
 from pydantic import BaseModel, ValidationError
 
 from adeptai_sagemaker.core import pipeline
-from adeptai_sagemaker.backends.sagemaker.async_inference import ASYNC_BACKEND, SageMakerAsyncBackend
 from adeptai_sagemaker.backends.base import Backend, SageMakerBackend
 from adeptai_sagemaker.core.breaker import BreakerBoard, BreakerConfig
 from adeptai_sagemaker.capabilities.builtin import Registrations
@@ -48,6 +47,7 @@ from adeptai_sagemaker.plugin.calls import (CallContext, CallRecord, CallResult,
                                             LegacyAnswer, ShadowComparison)
 from adeptai_sagemaker.core.errors import AdeptSageMakerError, ConfigurationError, InputValidationError, NoAnswerError
 from adeptai_sagemaker.plugin.manager import build_plugin_manager
+from adeptai_sagemaker.plugin.refs import resolve
 from adeptai_sagemaker.core.routing import Key, ModeSource, route_for
 from adeptai_sagemaker.core.settings import Mode, Settings, codec_error, load_settings
 from adeptai_sagemaker.core.shadow import ShadowRunner
@@ -107,8 +107,8 @@ class Framework:
         self.hook = self.pm.hook
         self._logged_once: set[tuple[str, str]] = set()
         self.tasks: dict[str, TaskSpec] = {}
-        self.codecs: dict[str, type] = {}
-        self._backend_factories: dict[str, Callable[[Settings], Backend]] = {}
+        self.codecs: dict[str, type | str] = {}  # a class, or "module:Class" imported on first use
+        self._backend_factories: dict[str, Callable[[Settings], Backend] | str] = {}  # or "module:factory"
         # pluggy calls the newest registration first; the first registration of a name is kept, so a
         # plugin registering a built-in name replaces the built-in (hookspecs.py, "Registration order")
         self.hook.register_tasks(register=lambda spec: self.tasks.setdefault(spec.name, spec))
@@ -199,14 +199,20 @@ class Framework:
     def backend(self, name: str = "sagemaker") -> Backend:
         """The backend registered as ``name`` (built from its factory on first use)."""
         found = self._backends.get(name)
-        if found is None and name == ASYNC_BACKEND:
-            found = self._backends.setdefault(name, SageMakerAsyncBackend(self.settings, self.sagemaker))
         if found is None:
-            if name not in self._backend_factories:
-                raise ConfigurationError(f"unknown backend {name!r}; registered: sagemaker, "
-                                         + ", ".join(sorted(self._backend_factories)))
-            found = self._backends.setdefault(name, self._backend_factories[name](self.settings))
+            found = self._backends.setdefault(name, self._build_backend(name))
         return found
+
+    def _build_backend(self, name: str) -> Backend:
+        # the async backend's module is imported only when a backend other than "sagemaker" is first built
+        from adeptai_sagemaker.backends.sagemaker.async_inference import ASYNC_BACKEND, SageMakerAsyncBackend
+
+        if name == ASYNC_BACKEND:
+            return SageMakerAsyncBackend(self.settings, self.sagemaker)
+        if name not in self._backend_factories:
+            raise ConfigurationError(f"unknown backend {name!r}; registered: sagemaker, "
+                                     + ", ".join(sorted(self._backend_factories)))
+        return resolve(self._backend_factories[name])(self.settings)
 
     def has_backend(self, name: str) -> bool:
         """Whether ``backend(name)`` would succeed (registered and configured)."""

@@ -33,7 +33,6 @@ from adeptai_sagemaker.core.errors import (
     ResponseDecodeError,
 )
 from adeptai_sagemaker.core.prompting import render, template_identity
-from adeptai_sagemaker.capabilities.schemas import SCHEMA_VERSION
 from adeptai_sagemaker.core.settings import Settings
 from adeptai_sagemaker.core.structured import OutputParseError, parse_output
 from adeptai_sagemaker.plugin.tasks import TaskSpec
@@ -52,7 +51,7 @@ def _grammar_on(cap) -> bool:
     """``SAGEMAKER_<STEM>_GRAMMAR`` when set, else the codec's default (on for vLLM-backed chat codecs)."""
     if cap.grammar is not None:
         return bool(cap.grammar)
-    from adeptai_sagemaker.backends.sagemaker.codecs.openai_chat import GRAMMAR_BY_DEFAULT
+    from adeptai_sagemaker.backends.sagemaker.codecs import GRAMMAR_BY_DEFAULT
 
     return cap.codec in GRAMMAR_BY_DEFAULT
 
@@ -78,13 +77,18 @@ class CapabilityRoute:
     template_version: str
     cache_enabled: bool
     cache_ttl: int
-    cache_parts: dict  # every static part of the cache key but the output schema (computed on first use)
+    cache_parts: dict  # every static part of the cache key but the output model's (added on first use)
     missing: Optional[str] = None
 
     @functools.cached_property
     def cache_prefix(self) -> bytes:
-        """The canonical hash of the static key parts; the output schema is costly, so it is built lazily."""
-        return make_key(**self.cache_parts, schema_text=self.spec.schema_text).encode("ascii")
+        """The canonical hash of the static key parts. The parts that need the output model (the schema
+        version, the model's name and its schema) are added here, on first use: building the route, when
+        the framework is built, loads no capability's models."""
+        from adeptai_sagemaker.capabilities.schemas import SCHEMA_VERSION
+
+        return make_key(**self.cache_parts, schema=SCHEMA_VERSION, output=self.spec.output_model.__name__,
+                        schema_text=self.spec.schema_text).encode("ascii")
 
     def cache_key(self, input_hash: str) -> str:
         return hashlib.sha256(self.cache_prefix + input_hash.encode("ascii")).hexdigest()
@@ -115,8 +119,7 @@ def build_route(settings: Settings, spec: TaskSpec, backend: Backend, breakers: 
     _, template_hash = template_identity(spec.template)
     parts = dict(backend=backend.name, endpoint=endpoint, component=cap.inference_component,
                  variant=cap.target_variant, model=cap.target_model, codec=cap.codec, template=spec.template,
-                 template_hash=template_hash, budget=cap.input_budget, params=params.cache_identity(),
-                 schema=SCHEMA_VERSION, output=spec.output_model.__name__)
+                 template_hash=template_hash, budget=cap.input_budget, params=params.cache_identity())
     missing = None
     if getattr(backend, "needs_endpoint", False) and not endpoint:
         missing = f"SAGEMAKER_{settings.stem(spec.name)}_ENDPOINT is not set for {spec.name}"

@@ -383,14 +383,22 @@ def known_variables(stems: Optional[Mapping[str, str]] = None) -> frozenset[str]
     return frozenset(names | OTHER_VARIABLES)
 
 
+def _similar(a: str, b: str, cutoff: float) -> bool:
+    """``difflib.SequenceMatcher(None, a, b).ratio() >= cutoff``; the lengths alone rule out most names (ratio
+    is at most ``2 * min(len) / (len(a) + len(b))``), so every variable of a large environment, checked at
+    each ``load_settings``, costs no matcher."""
+    if 2 * min(len(a), len(b)) < cutoff * (len(a) + len(b)):
+        return False
+    return difflib.SequenceMatcher(None, a, b).ratio() >= cutoff
+
+
 def _looks_like_ours(name: str) -> bool:
     """Our prefixes, or a near miss of them (``SAGEMKER_REGION``, ``ADEPTAI_SAGEMAKR_CACHE_DIR``)."""
     if name.startswith(OUR_PREFIXES):
         return True
     head = name.split("_", 2)
     first, two = head[0], "_".join(head[:2])
-    return (difflib.SequenceMatcher(None, first, "SAGEMAKER").ratio() >= 0.8
-            or difflib.SequenceMatcher(None, two, "ADEPTAI_SAGEMAKER").ratio() >= 0.85)
+    return _similar(first, "SAGEMAKER", 0.8) or _similar(two, "ADEPTAI_SAGEMAKER", 0.85)
 
 
 def _plugin_task_variable(name: str, stems: Mapping[str, str]) -> bool:

@@ -10,7 +10,6 @@ shadow call is dropped (and counted), never queued without bound.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 
@@ -18,6 +17,8 @@ class ShadowRunner:
     """A bounded pool for shadow calls; ``submit`` never blocks the caller."""
 
     def __init__(self, max_workers: int, max_pending: int):
+        from concurrent.futures import ThreadPoolExecutor  # with the first shadow call, not with the framework
+
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="adeptai-shadow")
         self._slots = threading.BoundedSemaphore(max_pending)
 

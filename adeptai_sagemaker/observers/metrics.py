@@ -37,6 +37,7 @@ Counting rules (one ``CallRecord`` = one capability call = one *invocation*):
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -46,11 +47,13 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Optional, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, TextIO
 
-from adeptai_sagemaker.ops.cost import BACKEND_API_MODELS, CostModel, api_cost_per_request
 from adeptai_sagemaker.core.errors import COLD_CODES
 from adeptai_sagemaker.plugin.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from adeptai_sagemaker.ops.cost import CostModel
 
 log = logging.getLogger("adeptai_sagemaker.observers.metrics")
 
@@ -167,6 +170,15 @@ def _ms(seconds: Optional[float]) -> Optional[float]:
     return None if seconds is None else round(seconds * 1000.0, 3)
 
 
+@functools.lru_cache(maxsize=1)
+def _api_models() -> Mapping[str, str]:
+    """``ops.cost.BACKEND_API_MODELS``, imported on the first call recorded: every framework registers this
+    recorder, and the price tables are not needed to build one."""
+    from adeptai_sagemaker.ops.cost import BACKEND_API_MODELS
+
+    return BACKEND_API_MODELS
+
+
 class MetricsRecorder:
     """Observer plugin: per (capability, endpoint) counters, percentiles, shadow and circuit state.
 
@@ -202,8 +214,10 @@ class MetricsRecorder:
         if record.backend == "sagemaker":
             model = self.cost_models.get(record.capability) or self.cost_models.get("*")
             return model.cost_per_request() if model is not None else None
-        api_model = BACKEND_API_MODELS.get(record.backend or "")
+        api_model = _api_models().get(record.backend or "")
         if api_model and (record.input_tokens is not None or record.output_tokens is not None):
+            from adeptai_sagemaker.ops.cost import api_cost_per_request
+
             return api_cost_per_request(record.input_tokens or 0, record.output_tokens or 0, api_model)
         return None
 

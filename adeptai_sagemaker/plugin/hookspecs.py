@@ -64,7 +64,9 @@ def register_tasks(register: "Callable[[TaskSpec], None]") -> None:
     """Register capabilities: call ``register(TaskSpec(...))`` once per task.
 
     :param register: takes a ``tasks.TaskSpec`` (name, input and output
-        models, template, env stem).
+        models, template, env stem). The models may be given as
+        ``"package.module:Class"`` references, imported by the capability's
+        first call (``plugin/refs.py``; how the built-ins are).
 
     A registered task is a capability: ``Framework.call(name, ...)`` works and
     its ``SAGEMAKER_<STEM>_*`` settings (endpoint, mode, backend, codec, ...)
@@ -79,23 +81,27 @@ def register_tasks(register: "Callable[[TaskSpec], None]") -> None:
 
 
 @hookspec
-def register_codecs(register: "Callable[[str, type[Codec]], None]") -> None:
+def register_codecs(register: "Callable[[str, type[Codec] | str], None]") -> None:
     """Register wire codecs: ``register("tgi", TgiCodec)``.
 
     :param register: takes a name (what ``SAGEMAKER_<STEM>_CODEC`` selects)
-        and a ``codecs.base.Codec`` class (instantiated without arguments).
+        and a ``codecs.base.Codec`` class (instantiated without arguments), or
+        a ``"package.module:Class"`` reference to one, imported by the first
+        call that uses the codec (``plugin/refs.py``; how the built-ins are).
         A plugin registering a built-in name replaces the built-in codec.
     """
 
 
 @hookspec
-def register_backends(register: "Callable[[str, Callable[[Settings], Any]], None]") -> None:
+def register_backends(register: "Callable[[str, Callable[[Settings], Any] | str], None]") -> None:
     """Register model backends: ``register("openai", factory)``.
 
     :param register: takes a name (what ``SAGEMAKER_<STEM>_BACKEND`` and
         ``Framework.invoke(backend=...)`` select) and ``factory(settings)``
         returning an object with ``name`` and
-        ``complete(prompt, params, target) -> Completion`` (``backends.Backend``).
+        ``complete(prompt, params, target) -> Completion`` (``backends.Backend``);
+        or a ``"package.module:factory"`` reference to one, imported when the
+        backend is first built (``plugin/refs.py``).
 
     A backend only turns a rendered prompt into text; the pipeline around it
     (templates, cache, validation, re-asks, breaker) is the same for all.

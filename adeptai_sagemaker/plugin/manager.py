@@ -108,7 +108,7 @@ def build_plugin_manager(allow: Optional[frozenset[str]] = None, load_entrypoint
     a plugin that registers a built-in name replaces the built-in, and a
     later plugin replaces an earlier one.
     """
-    from adeptai_sagemaker.backends.external import ExternalBackends
+    from adeptai_sagemaker.capabilities.builtin import ExternalBackends
 
     pm = PluginManager()
     pm.register(ExternalBackends(), name="builtin-external-backends")

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adeptai_sagemaker.backends.sagemaker.codecs import (BUILTIN_CODECS, Codec, CustomCodec, JumpStartCodec, LmiCodec, MessagesCodec,
-                                      TgiCodec, get_codec)
+from adeptai_sagemaker.backends.sagemaker.codecs import (BUILTIN_CODEC_REFS, BUILTIN_CODECS, GRAMMAR_BY_DEFAULT, Codec,
+                                                        CustomCodec, JumpStartCodec, LmiCodec, MessagesCodec, TgiCodec,
+                                                        get_codec)
 from adeptai_sagemaker.plugin.completion import TokenUsage, GenerationParams
 from adeptai_sagemaker.core.errors import ConfigurationError, ModelStreamError, ResponseDecodeError
 from adeptai_sagemaker.core.prompting import RenderedPrompt
@@ -49,6 +50,13 @@ def test_registry_has_every_container_family():
     for name, cls in BUILTIN_CODECS.items():
         codec = get_codec(name)
         assert isinstance(codec, cls) and codec.name == name
+
+
+def test_the_registered_references_name_the_same_codecs_and_the_grammar_default_follows_the_classes():
+    """Registration and the grammar decision read names only (no codec is imported to build a framework)."""
+    assert set(BUILTIN_CODEC_REFS) == set(BUILTIN_CODECS)
+    declared = {name for name, cls in BUILTIN_CODECS.items() if getattr(cls, "grammar_by_default", False)}
+    assert GRAMMAR_BY_DEFAULT == declared == {"openai", "lmi-chat"}
 
 
 def test_unknown_codec_and_bad_options_are_configuration_errors():

@@ -46,7 +46,8 @@ def install_plugin(tmp_path, monkeypatch):
 
     yield install
     for module in installed:
-        sys.modules.pop(module, None)
+        for name in [n for n in sys.modules if n == module or n.startswith(module + ".")]:
+            sys.modules.pop(name)
 
 
 SERVING_PLUGIN = """
@@ -276,6 +277,124 @@ def test_a_plugin_registering_job_parser_replaces_the_built_in_template_and_sche
     assert result.value.acme_skills == ["Python"]
     assert "ACME job parser, version 2." in prompts[0].system + prompts[0].user  # the plugin's template
     assert "acme_title" in prompts[0].system + prompts[0].user  # the plugin's schema is what the model is shown
+
+
+LAZY_PLUGIN = """
+    from adeptai_sagemaker.plugin.hookspecs import hookimpl
+    from adeptai_sagemaker.plugin.tasks import TaskSpec
+
+
+    @hookimpl
+    def register_tasks(register):
+        register(TaskSpec("lazy_echo", "acme_lazy.models:EchoInput", "acme_lazy.models:EchoOutput",
+                          "acme_lazy:templates/echo.j2", "LAZY_ECHO", "A capability registered by reference."))
+
+
+    @hookimpl
+    def register_codecs(register):
+        register("acme-tgi", "adeptai_sagemaker.backends.sagemaker.codecs.generate:TgiCodec")
+
+
+    @hookimpl
+    def register_backends(register):
+        register("acme", "acme_lazy.backend:make")
+"""
+LAZY_MODELS = """
+    from pydantic import BaseModel
+
+    from adeptai_sagemaker.capabilities.schemas import CapabilityOutput
+
+
+    class EchoInput(BaseModel):
+        text: str
+
+
+    class EchoOutput(CapabilityOutput):
+        ok: bool
+"""
+LAZY_BACKEND = """
+    from adeptai_sagemaker.plugin.completion import Completion
+
+
+    class Backend:
+        name = "acme"
+
+        def complete(self, prompt, params, target):
+            return Completion(text='{"ok": true}')
+
+
+    def make(settings):
+        return Backend()
+"""
+
+
+def test_a_plugin_registering_by_reference_has_its_objects_imported_when_first_needed(install_plugin, monkeypatch):
+    """A task's models, a codec and a backend factory may be ``"module:name"`` references (plugin/refs.py)."""
+    install_plugin("lazy", "acme_lazy", LAZY_PLUGIN, {"models.py": LAZY_MODELS, "backend.py": LAZY_BACKEND,
+                                                      "templates/echo.j2": NINTH_TEMPLATE})
+    fw = env_framework(monkeypatch, SAGEMAKER_LAZY_ECHO_MODE="on", SAGEMAKER_LAZY_ECHO_BACKEND="acme")
+    assert "acme_lazy.backend" in sys.modules  # the capability's route on it was resolved with the framework
+    assert "acme_lazy.models" not in sys.modules  # its models wait for the first call
+    result = fw.call("lazy_echo", {"text": "hello"}, legacy=lambda: "legacy")
+    assert (result.served_by, result.value.ok) == ("acme", True)
+    models = sys.modules["acme_lazy.models"]
+    spec = fw.spec("lazy_echo")
+    assert (spec.input_model, spec.output_model) == (models.EchoInput, models.EchoOutput)
+    assert type(fw.sagemaker.codec("acme-tgi")).__name__ == "TgiCodec"
+
+
+def test_a_task_spec_given_references_reads_them_as_the_classes_and_equals_one_given_the_classes():
+    from dataclasses import FrozenInstanceError
+
+    from adeptai_sagemaker.capabilities import schemas
+    from adeptai_sagemaker.plugin.tasks import TaskSpec
+
+    ref = "adeptai_sagemaker.capabilities.schemas:"
+    by_ref = TaskSpec("jp", ref + "JobParserInput", ref + "JobParserOutput", "job_parser/v1.j2", "JP", "d")
+    by_class = TaskSpec("jp", schemas.JobParserInput, schemas.JobParserOutput, "job_parser/v1.j2", "JP", "d")
+    assert by_ref.input_model is schemas.JobParserInput and by_ref.output_model is schemas.JobParserOutput
+    assert by_ref == by_class and by_ref.schema_text == by_class.schema_text
+    with pytest.raises(FrozenInstanceError):
+        by_ref.input_model = schemas.JobParserInput  # type: ignore[misc]
+    broken = TaskSpec("jp", ref + "NoSuchInput", ref + "JobParserOutput", "job_parser/v1.j2", "JP", "d")
+    for _ in range(2):  # a failed import is not remembered: every read says what is wrong
+        with pytest.raises(AttributeError, match="NoSuchInput"):
+            broken.input_model  # noqa: B018
+
+
+def test_threads_reading_a_references_model_at_once_all_get_the_one_class(tmp_path, monkeypatch):
+    import threading
+
+    from adeptai_sagemaker.plugin.tasks import TaskSpec
+
+    (tmp_path / "acme_threads_models.py").write_text(textwrap.dedent("""
+        from pydantic import BaseModel
+
+        LOADS = []
+        LOADS.append(1)  # the module body runs once, however many threads ask
+
+
+        class Ask(BaseModel):
+            text: str
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "acme_threads_models", raising=False)
+    spec = TaskSpec("ask", "acme_threads_models:Ask", "adeptai_sagemaker.capabilities.schemas:JobParserOutput",
+                    "job_parser/v1.j2", "ASK", "d")
+    start, seen = threading.Barrier(16), []
+
+    def read():
+        start.wait()
+        seen.append(spec.input_model)
+
+    threads = [threading.Thread(target=read) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    module = sys.modules["acme_threads_models"]
+    assert len(seen) == 16 and all(model is module.Ask for model in seen) and module.LOADS == [1]
+    assert spec.__dict__["input_model"] is module.Ask  # later reads are plain attribute reads
 
 
 def test_observers_are_called_through_pluggy_so_its_monitoring_sees_them(monkeypatch):

@@ -7,12 +7,15 @@ every env name the package reads), so adding a setting never makes it a "typo".
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adeptai_sagemaker.core.errors import ConfigurationError
 from adeptai_sagemaker.core.settings import (FOREIGN_VARIABLES, OUR_PREFIXES, STEMS, known_variables, load_settings,
@@ -106,3 +109,12 @@ def test_a_plugin_tasks_variables_are_not_typos_but_a_near_miss_of_a_stem_is(mon
     assert settings.capability("salary_benchmark").endpoint == "ep"
     monkeypatch.setenv("SAGEMAKER_SALARY_BENCHMRK_MODE", "on")  # now a near miss of a registered stem
     assert dict(settings.unknown_variables())["SAGEMAKER_SALARY_BENCHMRK_MODE"] == "SAGEMAKER_SALARY_BENCHMARK_MODE"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ADEGIKMPRST_", max_size=24), st.sampled_from(["SAGEMAKER", "ADEPTAI_SAGEMAKER"]),
+       st.sampled_from([0.8, 0.85]))
+def test_the_length_shortcut_of_the_near_miss_check_gives_difflibs_answer(name, prefix, cutoff):
+    from adeptai_sagemaker.core.settings import _similar
+
+    assert _similar(name, prefix, cutoff) == (difflib.SequenceMatcher(None, name, prefix).ratio() >= cutoff)

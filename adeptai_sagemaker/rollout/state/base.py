@@ -17,7 +17,6 @@ fleet: one table every host and operator shares).
 
 from __future__ import annotations
 
-import getpass
 import os
 import socket
 import uuid
@@ -104,6 +103,8 @@ class Snapshot:
 
 def actor() -> str:
     """``user@host`` of whoever changes a record (recorded in the history)."""
+    import getpass  # here: only an operator's change needs it, not every framework's store
+
     try:
         user = getpass.getuser()
     except Exception:  # no login name in some containers

@@ -20,16 +20,18 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from adeptai_sagemaker.core.routing import after_fork_in_child
 from adeptai_sagemaker.rollout.state.base import (KILL, EvidenceBatch, ModeRecord, Snapshot, StaleWriteError,
                                                   StateStore, actor)
 from adeptai_sagemaker.rollout.state.pooling import Aggregate
+
+if TYPE_CHECKING:
+    import sqlite3
 
 log = logging.getLogger("adeptai_sagemaker.rollout.state")
 
@@ -100,6 +102,10 @@ class SqliteStateStore(StateStore):
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
+            # sqlite3 is imported by the first connection, not with the module: every framework builds its
+            # store, and reads of a file that does not exist yet return nothing without opening it
+            import sqlite3
+
             self.directory.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None, check_same_thread=False)
             _switch_to_wal(conn)
@@ -275,6 +281,8 @@ def _switch_to_wal(conn: sqlite3.Connection, attempts: int = 200, pause_s: float
     "database is locked" at once instead of waiting on the busy timeout when processes open a
     fresh store together (two operators' first commands, a fleet's first flush).
     """
+    import sqlite3
+
     for attempt in range(attempts):
         try:
             conn.execute("PRAGMA journal_mode=WAL")

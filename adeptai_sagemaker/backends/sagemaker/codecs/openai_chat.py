@@ -31,6 +31,7 @@ from typing import Any, Optional
 
 from adeptai_sagemaker.plugin.completion import GenerationParams
 from adeptai_sagemaker.core.prompting import RenderedPrompt
+from adeptai_sagemaker.backends.sagemaker.codecs import GRAMMAR_BY_DEFAULT  # noqa: F401  (re-exported)
 from adeptai_sagemaker.backends.sagemaker.codecs.messages import MessagesCodec
 
 __all__ = ["OpenAIRouteCodec", "LmiChatCodec", "GRAMMAR_BY_DEFAULT"]
@@ -61,6 +62,3 @@ class LmiChatCodec(MessagesCodec):
     stream_accept = "application/jsonlines"
     grammar_by_default = True
 
-
-#: Codecs whose capabilities get grammar-constrained output unless SAGEMAKER_<STEM>_GRAMMAR says otherwise.
-GRAMMAR_BY_DEFAULT = frozenset({OpenAIRouteCodec.name, LmiChatCodec.name})
