@@ -46,7 +46,9 @@ def test_every_measurement_produces_its_numbers(quick_results):
     assert o["raw_boto3"]["p50_ms"] > 0 and o["framework"]["p50_ms"] > 0 and o["ratio"] > 0
     assert o["cache"] == "off" and o["framework_cache_hits"] == 0  # the overhead is measured with the cache off
     assert o["framework_outcomes"]["successes"] >= o["calls"]  # every framework call was answered by the endpoint
-    assert results["first_use"]["first_use_ms"] > results["first_use"]["bare_ms"] > 0
+    fu = results["first_use"]
+    assert fu["first_use_ms"] > fu["bare_ms"] > 0 and fu["dependency_floor_added_ms"] > 0
+    assert fu["own_ms"] == pytest.approx(fu["added_ms"] - fu["dependency_floor_added_ms"])
     assert results["cache_hit"]["hits"] == results["cache_hit"]["calls"]
     assert results["import"]["with_package_ms"] > results["import"]["bare_ms"] > 0
     c = results["concurrency"]

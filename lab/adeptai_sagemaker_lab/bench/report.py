@@ -77,7 +77,9 @@ def _measured(key: str, r: dict) -> str:
         return (f"+{_fmt(r['added_ms_median'])} ms (ratio {_fmt(r['ratio'], 3)}; raw p50 {_fmt(r['raw_boto3']['p50_ms'])} ms, "
                 f"framework p50 {_fmt(r['framework']['p50_ms'])} ms{peer})")
     if key == "first_use":
-        return f"+{_fmt(r['added_ms'], 1)} ms (bare {_fmt(r['bare_ms'], 1)} ms, first use {_fmt(r['first_use_ms'], 1)} ms)"
+        return (f"+{_fmt(r['added_ms'], 1)} ms (bare {_fmt(r['bare_ms'], 1)} ms, first use {_fmt(r['first_use_ms'], 1)} ms; "
+                f"importing pydantic-settings alone +{_fmt(r['dependency_floor_added_ms'], 1)} ms, the framework's own "
+                f"{_fmt(r['own_ms'], 1)} ms on top)")
     if key == "cache_hit":
         return f"p50 {_fmt(r['p50_ms'], 3)} ms (p99 {_fmt(r['p99_ms'], 3)} ms)"
     if key == "import":

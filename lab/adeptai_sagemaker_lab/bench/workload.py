@@ -331,10 +331,23 @@ def framework_cpu(calls: int) -> dict[str, Any]:
         fw.close()
 
 
+def _fresh_interpreter_env() -> dict[str, str]:
+    """The environment of a timed fresh interpreter: bytecode is written and reused, as in a deployed service
+    (``PYTHONDONTWRITEBYTECODE`` would recompile every changed module on every run), and no profiler is on."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith("PYTHONPROFILE") and k != "PYTHONDONTWRITEBYTECODE"}
+
+
+#: what first use cannot go below: the settings library the framework is built on (it imports asyncio)
+DEPENDENCY_FLOOR_CODE = "import pydantic_settings"
+
+
 def first_use_cost(runs: int) -> dict[str, Any]:
-    """Import plus ``Framework()`` construction in a fresh interpreter, against a bare interpreter."""
+    """Import plus ``Framework()`` construction in a fresh interpreter, against a bare interpreter and, in the
+    same alternation, against an interpreter that only imports pydantic-settings (the floor no change of
+    ours can go below): ``own_ms`` is what the framework adds on top of its settings library."""
     scratch = _unique_dir("first-use")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONPROFILE")}
+    env = _fresh_interpreter_env()
     env.update(AWS_REGION=REGION, ADEPTAI_SAGEMAKER_CACHE_DIR=os.path.join(scratch, "cache"),
                ADEPTAI_SAGEMAKER_STATE_DIR=os.path.join(scratch, "state"))
     code = "from adeptai_sagemaker.core.framework import Framework; Framework()"
@@ -346,16 +359,18 @@ def first_use_cost(runs: int) -> dict[str, Any]:
 
     try:
         run(["-c", code])  # warm the OS file cache and the bytecode cache
-        bare, full = [], []
+        bare, floor, full = [], [], []
         for _ in range(runs):
             bare.append(run(["-c", "pass"]))
+            floor.append(run(["-c", DEPENDENCY_FLOOR_CODE]))
             full.append(run(["-c", code]))
     finally:
         _remove(scratch)
-    added = (statistics.median(full) - statistics.median(bare)) * 1000
-    return {"runs": runs, "bare_ms": statistics.median(bare) * 1000,
-            "first_use_ms": statistics.median(full) * 1000, "added_ms": added, "target_added_ms": FIRST_USE_TARGET_MS,
-            "met": added <= FIRST_USE_TARGET_MS}
+    bare_ms, floor_ms, full_ms = (statistics.median(v) * 1000 for v in (bare, floor, full))
+    added = full_ms - bare_ms
+    return {"runs": runs, "bare_ms": bare_ms, "first_use_ms": full_ms, "added_ms": added,
+            "dependency_floor_added_ms": floor_ms - bare_ms, "own_ms": full_ms - floor_ms,
+            "target_added_ms": FIRST_USE_TARGET_MS, "met": added <= FIRST_USE_TARGET_MS}
 
 
 def framework_phases(url: str, calls: int = 200) -> dict[str, float]:
@@ -454,7 +469,7 @@ def adapter_modules() -> list[str]:
 def import_cost(runs: int) -> dict[str, Any]:
     modules = ["adeptai_sagemaker", "adeptai_sagemaker.adapters", *adapter_modules()]
     code = "import " + ", ".join(modules)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONPROFILE")}
+    env = _fresh_interpreter_env()
 
     def run(args: list[str]) -> float:
         t0 = time.perf_counter()
