@@ -28,6 +28,7 @@ the call is recorded with ``outcome="error"``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import threading
@@ -62,9 +63,15 @@ def unknown_input_keys(model: type[BaseModel], request: Any) -> tuple[str, ...]:
     to 40 characters and at most 10, since they are echoed in a warning."""
     if not isinstance(request, dict):
         return ()
-    fields = model.model_fields
-    known = set(fields) | {f.alias for f in fields.values() if f.alias}
+    known = _known_input_keys(model)
     return tuple(sorted(str(key)[:40] for key in request if key not in known))[:10]
+
+
+@functools.lru_cache(maxsize=256)
+def _known_input_keys(model: type[BaseModel]) -> frozenset[str]:
+    """Field names and aliases of ``model``, worked out once per model instead of on every call."""
+    fields = model.model_fields
+    return frozenset(fields) | {f.alias for f in fields.values() if f.alias}
 
 
 def failure_reason(exc: BaseException) -> str:

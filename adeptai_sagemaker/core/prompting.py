@@ -149,6 +149,12 @@ def _environment() -> Any:
     return env
 
 
+@functools.lru_cache(maxsize=256)
+def _template(template: str) -> Any:
+    """The compiled template, looked up once per name (the package's templates do not change at run time)."""
+    return _environment().get_template(template)
+
+
 @functools.lru_cache(maxsize=64)
 def template_identity(template: str) -> tuple[str, str]:
     """(version, sha256[:12]) of a template file such as ``job_parser/v1.j2``."""
@@ -165,8 +171,7 @@ def render(task: str, template: str, variables: Mapping[str, Any], *, input_budg
 
     ``output_outline`` (``schema_outline``'s compact shape) replaces the full JSON Schema in the
     instructions; the pipeline passes it when the container enforces the schema as a grammar."""
-    env = _environment()
-    tmpl = env.get_template(template)
+    tmpl = _template(template)
     text = tmpl.render(
         dict(variables),
         task=task,
