@@ -72,9 +72,9 @@ def _fmt(value: Any, digits: int = 2) -> str:
 def _measured(key: str, r: dict) -> str:
     if key == "overhead":
         lite = r.get("litellm") or {}
-        peer = (f"; LiteLLM +{_fmt(lite['added_ms_median'])} ms, ratio {_fmt(lite['ratio'], 3)}"
+        peer = (f"; LiteLLM {lite['added_ms_median']:+.2f} ms, ratio {_fmt(lite['ratio'], 3)}"
                 if "added_ms_median" in lite else "")
-        return (f"+{_fmt(r['added_ms_median'])} ms (ratio {_fmt(r['ratio'], 3)}; raw p50 {_fmt(r['raw_boto3']['p50_ms'])} ms, "
+        return (f"{r['added_ms_median']:+.2f} ms (ratio {_fmt(r['ratio'], 3)}; raw p50 {_fmt(r['raw_boto3']['p50_ms'])} ms, "
                 f"framework p50 {_fmt(r['framework']['p50_ms'])} ms{peer})")
     if key == "first_use":
         return (f"+{_fmt(r['added_ms'], 1)} ms (bare {_fmt(r['bare_ms'], 1)} ms, first use {_fmt(r['first_use_ms'], 1)} ms; "
