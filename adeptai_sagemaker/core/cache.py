@@ -117,6 +117,7 @@ class ResponseCache:
         self._writing: dict[str, _Entry] = {}  # taken by a writer, not yet committed
         self._write_lock = threading.Lock()  # one batch at a time (the writer thread or a flush)
         self._wake = threading.Event()
+        self._stopping = threading.Event()  # cuts the writer's gathering wait short at stop
         self._start_lock = threading.Lock()
         self._thread: Optional[threading.Thread] = None
 
@@ -178,7 +179,7 @@ class ResponseCache:
     def _run(self) -> None:
         while not self._closed:
             self._wake.wait()
-            time.sleep(WRITE_DELAY_S)  # let a burst of calls queue up: one transaction for all of them
+            self._stopping.wait(WRITE_DELAY_S)  # let a burst of calls queue up: one transaction for all of them
             self._wake.clear()
             self._drain()
         self._drain()  # what was queued before the stop
@@ -240,6 +241,7 @@ class ResponseCache:
     def stop(self) -> None:
         """Ask the writer to write what is queued and end, without waiting (safe from a finalizer)."""
         self._closed = True
+        self._stopping.set()
         self._wake.set()
 
     def close(self) -> None:
