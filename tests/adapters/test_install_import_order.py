@@ -80,6 +80,20 @@ def import_monolith():
     return {name.rsplit(".", 1)[-1]: importlib.import_module(name) for name in MONOLITH}
 
 
+def test_on_a_host_with_everything_the_stand_ins_take_no_import_fallback(fresh):
+    """The stand-ins copy the monolith's ``except ImportError`` fallbacks, which only ``NoMLHost`` should
+    trigger: a broken import inside the stand-ins would take the same branch, so it fails here instead."""
+    oss_module = importlib.import_module(f"{STANDIN}.optimized_search_system")
+    assert PIPELINE in sys.modules, "the stand-in pipeline did not import; the copied monolith fallback hid why"
+    pipeline = sys.modules[PIPELINE]
+    package = sys.modules[f"{STANDIN}.behavioural_analysis"]
+    assert oss_module.BEHAVIOURAL_ANALYSIS_AVAILABLE is True
+    assert oss_module.create_multi_source_profile is pipeline.create_multi_source_profile
+    assert package.BehavioralPipeline is pipeline.BehavioralPipeline
+    assert package.create_enhanced_pipeline is pipeline.create_enhanced_pipeline
+    assert package.EnhancedBehavioralPipeline is pipeline.EnhancedBehavioralPipeline
+
+
 def test_install_from_env_before_the_imports_patches_each_module_as_it_loads(fresh, fw_factory, endpoint,
                                                                             monkeypatch):
     monkeypatch.setenv(installation.INSTALL_ENV, "true")
