@@ -34,24 +34,14 @@ class LabMissingError(click.UsageError):
         self.fix = INSTALL_HINT
 
 
-def lab_installed() -> bool:
-    return importlib.util.find_spec("adeptai_sagemaker_lab") is not None
-
-
-def ensure_lab(what: str) -> None:
-    """Stop with a one-line usage error naming the lab extra (exit 2) unless the lab is installed.
-
-    Used by ``require_lab``, through which product commands reach the lab (``run --local``,
-    ``batch --local``, ``eval`` on the golden sets, ``audit bias --local``, ``batch --engine transform --local``).
-    """
-    if not lab_installed():
-        raise LabMissingError(what)
-
-
 def require_lab(module: str, what: str) -> ModuleType:
-    """The lab's ``adeptai_sagemaker_lab.<module>``, imported now; without the lab, the one-line usage error
-    of ``ensure_lab`` (exit 2). The only way product code reaches the lab."""
-    ensure_lab(what)
+    """The lab's ``adeptai_sagemaker_lab.<module>``, imported now: the only way product code reaches the lab.
+
+    Without the lab, a one-line usage error naming the lab extra (exit 2). Used by ``run --local``,
+    ``batch --local``, ``eval`` on the golden sets, ``audit bias --local`` and ``batch --engine transform --local``.
+    """
+    if importlib.util.find_spec("adeptai_sagemaker_lab") is None:
+        raise LabMissingError(what)
     return importlib.import_module(f"adeptai_sagemaker_lab.{module}")
 
 

@@ -188,3 +188,10 @@ def test_the_product_wheel_alone_runs_status_and_names_the_lab_extra_for_demo(bu
     assert demo.returncode == 2, demo.stdout[-2000:] + demo.stderr[-2000:]
     said = demo.stdout + demo.stderr
     assert "needs the lab" in said and "adeptai-sagemaker[lab]" in said, said
+
+    # a product command's lab-only option goes through lab_hook.require_lab: the same one-line answer
+    local = subprocess.run([cli, "run", "query_enhancer", "--local"], input='{"query": "python"}',
+                           capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert local.returncode == 2, local.stdout[-2000:] + local.stderr[-2000:]
+    said = local.stdout + local.stderr
+    assert "`run --local` needs the lab" in said and "adeptai-sagemaker[lab]" in said, said
