@@ -489,7 +489,7 @@ def import_breakdown(top: int = 8) -> list[tuple[str, float]]:
     """The heaviest imports (cumulative ms, from ``-X importtime``): where to cut if the target is missed."""
     modules = ["adeptai_sagemaker", *adapter_modules()]
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import " + ", ".join(modules)],
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True, check=True, env=_fresh_interpreter_env())
     rows = []
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
